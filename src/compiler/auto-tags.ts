@@ -1,0 +1,131 @@
+// `<AUTO>…</AUTO>` tags: parsing, where they may stand, and the JSON Schema each tag's value must satisfy.
+import type { JsonSchema } from './types';
+
+export const AUTO_FIELDS = ['model', 'timeout', 'max_retries', 'max_parallel', 'replicates'] as const;
+export type AutoField = (typeof AUTO_FIELDS)[number];
+
+export interface ParsedAutoTag {
+  description: string;
+  attributes: Record<string, string>;
+}
+
+export type AutoTagParse =
+  | { kind: 'none' }
+  | { kind: 'tag'; tag: ParsedAutoTag }
+  | { kind: 'error'; message: string; index: number };
+
+const WHOLE_TAG = /^\s*<AUTO((?:\s+[a-zA-Z_]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*>([\s\S]*?)<\/AUTO>\s*$/;
+const ATTRIBUTE = /([a-zA-Z_]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+const KNOWN_ATTRIBUTES = new Set(['type', 'choices', 'min', 'max', 'task']);
+const TAG_TYPES = new Set(['string', 'integer', 'number', 'boolean', 'list', 'array', 'object']);
+
+/** Reads a string value: no tag, a whole-value tag, or a misplaced/unclosed/malformed tag. */
+export function parseAutoTag(text: string): AutoTagParse {
+  const open = text.search(/<AUTO[\s>]/);
+  if (open === -1) {
+    const stray = text.indexOf('</AUTO>');
+    return stray === -1 ? { kind: 'none' } : { kind: 'error', message: 'closing </AUTO> without an opening <AUTO>', index: stray };
+  }
+  if (!text.includes('</AUTO>', open)) return { kind: 'error', message: 'unclosed <AUTO> tag (no </AUTO>)', index: open };
+  const match = WHOLE_TAG.exec(text);
+  if (!match) {
+    const nested = text.indexOf('<AUTO', open + 1);
+    if (nested !== -1 && nested < text.indexOf('</AUTO>', open)) {
+      return { kind: 'error', message: 'an <AUTO> tag cannot contain another <AUTO> tag', index: nested };
+    }
+    return {
+      kind: 'error',
+      message: 'an <AUTO> tag must be the whole value, not part of a longer string (or its attributes are malformed)',
+      index: open,
+    };
+  }
+  const attributes: Record<string, string> = {};
+  for (const attribute of (match[1] ?? '').matchAll(ATTRIBUTE)) {
+    const name = attribute[1]!;
+    if (!KNOWN_ATTRIBUTES.has(name)) {
+      return { kind: 'error', message: `unknown <AUTO> attribute '${name}' (known: ${[...KNOWN_ATTRIBUTES].join(', ')})`, index: open };
+    }
+    attributes[name] = attribute[2] ?? attribute[3] ?? '';
+  }
+  if (attributes.type !== undefined && !TAG_TYPES.has(attributes.type)) {
+    return { kind: 'error', message: `<AUTO type="${attributes.type}"> is not one of ${[...TAG_TYPES].join(', ')}`, index: open };
+  }
+  const description = (match[2] ?? '').trim();
+  if (description === '') return { kind: 'error', message: 'an <AUTO> tag needs a description of the value to decide', index: open };
+  return { kind: 'tag', tag: { description, attributes } };
+}
+
+function numberAttribute(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+function withBounds(schema: JsonSchema, attributes: Record<string, string>): JsonSchema {
+  const minimum = numberAttribute(attributes.min);
+  const maximum = numberAttribute(attributes.max);
+  return { ...schema, ...(minimum !== undefined ? { minimum } : {}), ...(maximum !== undefined ? { maximum } : {}) };
+}
+
+/** "Choose appropriate format: bullet_points, narrative, or structured" -> the three choices. */
+export function choicesInText(text: string): string[] | undefined {
+  const match = /\b(?:choose|select|pick|one of|either)\b[^:]*:\s*([^:]+?)\.?\s*$/i.exec(text)
+    ?? /\b(?:choose|select|pick)\s+(?:between|from|among)\s+([^:]+?)\.?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const items = match[1]!
+    .split(/\s*,\s*(?:or\s+|and\s+)?|\s+or\s+/i)
+    .map((item) => item.trim().replace(/^['"`]|['"`]$/g, ''))
+    .filter((item) => item !== '');
+  if (items.length < 2 || items.some((item) => item.split(/\s+/).length > 3)) return undefined;
+  return items;
+}
+
+const PLURAL_EXCEPTIONS = /(ss|us|is|ics|news|status|analysis|series)$/i;
+
+/** The schema a tag's value must satisfy: declared attributes first, else inferred from the text and key. */
+export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field: AutoField | undefined): JsonSchema {
+  const { attributes, description } = tag;
+  if (attributes.choices !== undefined) {
+    return { type: 'string', enum: attributes.choices.split('|').map((choice) => choice.trim()).filter(Boolean) };
+  }
+  switch (attributes.type) {
+    case 'integer':
+      return withBounds({ type: 'integer' }, attributes);
+    case 'number':
+      return withBounds({ type: 'number' }, attributes);
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'list':
+    case 'array':
+      return { type: 'array', items: { type: 'string' } };
+    case 'object':
+      return { type: 'object' };
+    case 'string':
+      return { type: 'string' };
+    default:
+      break;
+  }
+  switch (field) {
+    case 'timeout':
+      return withBounds({ type: 'integer', minimum: 1, maximum: 86400, description: 'seconds' }, attributes);
+    case 'max_retries':
+      return withBounds({ type: 'integer', minimum: 0, maximum: 10 }, attributes);
+    case 'max_parallel':
+    case 'replicates':
+      return withBounds({ type: 'integer', minimum: 1, maximum: 100 }, attributes);
+    case 'model':
+      return { type: 'string' };
+    default:
+      break;
+  }
+  const choices = choicesInText(description);
+  if (choices) return { type: 'string', enum: choices };
+  const name = (key ?? '').toLowerCase();
+  if (/^(num|number|max|min)_|_(count|size|limit|num)$|^(count|limit|size|top_k|k)$/.test(name) || /\bnumber of\b|\bhow many\b/i.test(description) && !/s$/.test(name)) {
+    return withBounds({ type: 'integer', minimum: 0 }, attributes);
+  }
+  if (/(threshold|level|ratio|rate|score|weight|confidence|temperature)$/.test(name)) return withBounds({ type: 'number' }, attributes);
+  if (/^(enable|is|use|should|has|allow|include)_/.test(name) || /^(enabled|verbose)$/.test(name)) return { type: 'boolean' };
+  if (/[a-z]s$/.test(name) && !PLURAL_EXCEPTIONS.test(name)) return { type: 'array', items: { type: 'string' } };
+  return { type: 'string' };
+}

@@ -1,0 +1,81 @@
+// Problems a pipeline author gets, each tied to a YAML path and a line:column.
+
+export type DiagnosticCode =
+  | 'YAML_SYNTAX'
+  | 'UNKNOWN_KEY'
+  | 'MISSING_FIELD'
+  | 'INVALID_VALUE'
+  | 'BAD_ID'
+  | 'DUPLICATE_ID'
+  | 'UNKNOWN_DEPENDENCY'
+  | 'CYCLE'
+  | 'UNKNOWN_REFERENCE'
+  | 'ITEM_OUTSIDE_FOR_EACH'
+  | 'TEMPLATE_SYNTAX'
+  | 'AUTO_TAG'
+  | 'UNKNOWN_HANDLER'
+  | 'BAD_DURATION'
+  | 'INPUT_MISSING'
+  | 'INPUT_TYPE';
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  message: string;
+  /** Dotted YAML path, e.g. `steps[2].depends_on[0]`. */
+  path: string;
+  line: number;
+  column: number;
+}
+
+export function formatDiagnostic(file: string, diagnostic: Diagnostic): string {
+  return `${file}:${diagnostic.line}:${diagnostic.column}: ${diagnostic.code} ${diagnostic.message}`;
+}
+
+/** Thrown where a caller wants an exception rather than a list (the API, `orc run`). */
+export class PipelineValidationError extends Error {
+  override readonly name = 'PipelineValidationError';
+  constructor(
+    readonly file: string,
+    readonly diagnostics: Diagnostic[],
+  ) {
+    super(diagnostics.map((diagnostic) => formatDiagnostic(file, diagnostic)).join('\n'));
+  }
+}
+
+export function formatPath(segments: ReadonlyArray<string | number>): string {
+  let text = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else text += text === '' ? segment : `.${segment}`;
+  }
+  return text || '(root)';
+}
+
+/** Levenshtein distance, for did-you-mean suggestions. */
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
+}
+
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const threshold = Math.max(2, Math.floor(word.length / 3));
+  return best !== undefined && bestDistance <= threshold ? ` (did you mean '${best}'?)` : '';
+}

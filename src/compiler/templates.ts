@@ -1,0 +1,141 @@
+// Templates are Nunjucks (Jinja syntax). The compiler parses them with Nunjucks' own parser to learn what
+// each one reads, so dependencies and unknown names are found before anything runs.
+import * as nunjucks from 'nunjucks';
+
+export interface TemplateReference {
+  /** The dotted path read, e.g. ['steps', 'analyze', 'result', 'score']; cut at the first computed key. */
+  path: string[];
+  /** Character offset of the reference inside the template text. */
+  index: number;
+}
+
+export type TemplateParse = { ok: true; references: TemplateReference[] } | { ok: false; message: string; index: number };
+
+/** Functions Nunjucks provides to every template. */
+const TEMPLATE_GLOBALS = new Set(['range', 'cycler', 'joiner', 'loop', 'caller', 'super']);
+
+export function containsTemplate(text: string): boolean {
+  return text.includes('{{') || text.includes('{%');
+}
+
+// Nunjucks' AST nodes are untyped classes; this is the shape we walk.
+interface AstNode {
+  typename?: string;
+  lineno: number;
+  colno: number;
+  value?: unknown;
+  fields?: string[];
+  [field: string]: unknown;
+}
+
+function isNode(value: unknown): value is AstNode {
+  return typeof value === 'object' && value !== null && typeof (value as AstNode).lineno === 'number';
+}
+
+function offsetOf(text: string, lineno: number, colno: number): number {
+  let offset = 0;
+  for (let line = 0; line < lineno; line++) {
+    const next = text.indexOf('\n', offset);
+    if (next === -1) break;
+    offset = next + 1;
+  }
+  return offset + colno;
+}
+
+export function parseTemplate(text: string): TemplateParse {
+  let root: AstNode;
+  try {
+    // The parser is public in Nunjucks (nunjucks.parser) but missing from its type definitions.
+    root = (nunjucks as unknown as { parser: { parse(source: string): AstNode } }).parser.parse(text);
+  } catch (error) {
+    const templateError = error as { message: string; lineno?: number; colno?: number };
+    const index = templateError.lineno !== undefined ? offsetOf(text, templateError.lineno - 1, (templateError.colno ?? 1) - 1) : text.indexOf('{');
+    return { ok: false, message: templateError.message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim(), index: Math.max(0, index) };
+  }
+  const references: TemplateReference[] = [];
+
+  const walk = (node: unknown, locals: ReadonlySet<string>): void => {
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child, locals);
+      return;
+    }
+    if (!isNode(node)) return;
+    switch (node.typename) {
+      case 'Symbol': {
+        const name = String(node.value);
+        if (!locals.has(name) && !TEMPLATE_GLOBALS.has(name)) {
+          references.push({ path: [name], index: offsetOf(text, node.lineno, node.colno) });
+        }
+        return;
+      }
+      case 'LookupVal': {
+        const segments: string[] = [];
+        let current: unknown = node;
+        while (isNode(current) && current.typename === 'LookupVal') {
+          const key = current.val;
+          if (isNode(key) && key.typename === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number')) {
+            segments.unshift(String(key.value));
+          } else {
+            segments.length = 0; // a computed key: keep only the part before it
+            walk(key, locals);
+          }
+          current = current.target;
+        }
+        if (isNode(current) && current.typename === 'Symbol') {
+          const name = String(current.value);
+          if (!locals.has(name) && !TEMPLATE_GLOBALS.has(name)) {
+            references.push({ path: [name, ...segments], index: offsetOf(text, current.lineno, current.colno) });
+          }
+        } else {
+          walk(current, locals);
+        }
+        return;
+      }
+      case 'FunCall': {
+        const callee = node.name;
+        // `x.result.split(',')`: the method name is not a field of the result.
+        if (isNode(callee) && callee.typename === 'LookupVal') walk(callee.target, locals);
+        else if (!(isNode(callee) && callee.typename === 'Symbol')) walk(callee, locals);
+        walk(node.args, locals);
+        return;
+      }
+      case 'Filter':
+      case 'FilterAsync':
+        walk(node.args, locals);
+        return;
+      case 'For':
+      case 'AsyncEach':
+      case 'AsyncAll': {
+        walk(node.arr, locals);
+        const inner = new Set(locals);
+        const names = node.name;
+        for (const target of isNode(names) && Array.isArray(names.children) ? names.children : [names]) {
+          if (isNode(target)) inner.add(String(target.value));
+        }
+        inner.add('loop');
+        walk(node.body, inner);
+        walk(node.else_, locals);
+        return;
+      }
+      case 'Set': {
+        walk(node.value, locals);
+        walk(node.body, locals);
+        // `{% set x = … %}` makes x a local for the rest of the template; a later read of x is not a reference.
+        const mutable = locals as Set<string>;
+        for (const target of (node.targets as unknown[]) ?? []) if (isNode(target)) mutable.add(String(target.value));
+        return;
+      }
+      default:
+        for (const field of node.fields ?? []) walk(node[field], locals);
+    }
+  };
+  walk(root, new Set<string>());
+  return { ok: true, references };
+}
+
+/** `{{ path.to.value }}` and nothing else: such a template yields the value itself, not its text. */
+export function singleExpressionPath(text: string): string[] | undefined {
+  const match = /^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)\s*\}\}\s*$/.exec(text);
+  if (!match) return undefined;
+  return match[1]!.replace(/\[(\d+)\]/g, '.$1').split('.');
+}
