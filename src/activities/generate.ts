@@ -1,0 +1,94 @@
+// The LLM step activity: render the step's prompt from the values it refers to, call the model, check the answer.
+import { Context } from '@temporalio/activity';
+import type { ModelResolver } from '../models/registry';
+import type { ChatMessage, LanguageModel } from '../models/types';
+import { toApplicationFailure } from './errors';
+import { renderText, renderValue, templateScope } from './render';
+import { schemaProblems } from './schema-check';
+import type { ExecuteStepInput, ExecuteStepOutput } from './types';
+
+function humanize(name: string): string {
+  return name.replace(/[_-]+/g, ' ').trim();
+}
+
+function formatParameter(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** The prompt a step sends: its own text, or one made from its action name, plus its rendered parameters. */
+export function buildPrompt(input: ExecuteStepInput, scope: Record<string, unknown>): string {
+  const { step } = input;
+  const parameters = renderValue(step.parameters, scope) as Record<string, unknown>;
+  let task: string;
+  const context = { ...parameters };
+  if (step.actionKind === 'prompt') {
+    task = renderText(step.action, scope);
+  } else if (step.actionKind === 'generate') {
+    task = formatParameter(context.prompt ?? '');
+    delete context.prompt;
+  } else {
+    task = `Task: ${humanize(step.action)}${step.name ? ` (${step.name})` : ''}.`;
+    if (input.pipelineDescription) task += `\nGoal of the pipeline: ${input.pipelineDescription}`;
+  }
+  const entries = Object.entries(context);
+  if (entries.length === 0) return task;
+  return `${task}\n\n${entries.map(([key, value]) => `${humanize(key)}: ${formatParameter(value)}`).join('\n')}`;
+}
+
+function systemPrompt(input: ExecuteStepInput): string {
+  const purpose = input.pipelineDescription ? ` Its goal: ${input.pipelineDescription}` : '';
+  const format = input.step.outputSchema ? ' Answer with JSON only.' : ' Answer the task directly and briefly.';
+  return `You are one step of the pipeline "${input.pipelineName}".${purpose}${format}`;
+}
+
+async function generateChecked(model: LanguageModel, input: ExecuteStepInput, messages: ChatMessage[], signal: AbortSignal) {
+  const schema = input.step.outputSchema ?? undefined;
+  const request = {
+    messages,
+    ...(schema ? { jsonSchema: schema } : {}),
+    ...(input.temperature !== null ? { temperature: input.temperature } : {}),
+    ...(input.maxTokens !== null ? { maxTokens: input.maxTokens } : {}),
+    signal,
+  };
+  const first = await model.generate(request);
+  if (!schema) return { result: first.text.trim(), usage: first.usage };
+  const problems = schemaProblems(schema, first.json);
+  if (problems === null) return { result: first.json, usage: first.usage };
+  // One repair attempt with the validation error fed back, then the step fails.
+  const repair = await model.generate({
+    ...request,
+    messages: [...messages, { role: 'assistant', content: first.text }, { role: 'user', content: `That JSON is invalid: ${problems}. Answer again with JSON that fixes this.` }],
+  });
+  const usage = {
+    input_tokens: first.usage.input_tokens + repair.usage.input_tokens,
+    output_tokens: first.usage.output_tokens + repair.usage.output_tokens,
+    cost_usd: first.usage.cost_usd + repair.usage.cost_usd,
+  };
+  const repairProblems = schemaProblems(schema, repair.json);
+  if (repairProblems !== null) {
+    throw new Error(`${model.id} gave JSON that does not match the step's output schema, twice: ${repairProblems}`);
+  }
+  return { result: repair.json, usage };
+}
+
+export function createGenerateActivities(dependencies: { models: ModelResolver }) {
+  return {
+    async executeLlmStep(input: ExecuteStepInput): Promise<ExecuteStepOutput> {
+      const context = Context.current();
+      const attempt = context.info.attempt;
+      try {
+        const scope = templateScope(input.context);
+        const prompt = buildPrompt(input, scope);
+        const model = dependencies.models.resolve(input.model);
+        const messages: ChatMessage[] = [
+          { role: 'system', content: systemPrompt(input) },
+          { role: 'user', content: prompt },
+        ];
+        const { result, usage } = await generateChecked(model, input, messages, context.cancellationSignal);
+        return { result, model: model.id, usage, attempt };
+      } catch (error) {
+        throw toApplicationFailure(error, { step: input.step.id, attempt });
+      }
+    },
+  };
+}

@@ -1,0 +1,19 @@
+// Every activity the pipeline workflow calls, built from the dependencies they need.
+import type { ModelResolver } from '../models/registry';
+import { createAutoResolveActivities } from './auto-resolve';
+import { createGenerateActivities } from './generate';
+import { createTemplateActivities } from './templates';
+
+export interface ActivityDependencies {
+  models: ModelResolver;
+}
+
+export function createActivities(dependencies: ActivityDependencies) {
+  return {
+    ...createGenerateActivities(dependencies),
+    ...createAutoResolveActivities(dependencies),
+    ...createTemplateActivities(),
+  };
+}
+
+export type PipelineActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,116 @@
+// Renders templates with Nunjucks, strictly: reading anything undefined is an error, never an empty string.
+// Values are data: text that came out of a model or an input is inserted as-is and never rendered again.
+import * as nunjucks from 'nunjucks';
+import { parseTemplate, singleExpressionPath, containsTemplate } from '../compiler/templates';
+import type { StepView, TemplateContext } from './types';
+
+export class TemplateRenderError extends Error {
+  override readonly name = 'TemplateRenderError';
+}
+
+// Nunjucks' strict mode also rejects null; a `continue`d step's null result must still render, so only
+// undefined is an error. The runtime module is Nunjucks' own singleton, used by every compiled template.
+const runtime = (nunjucks as unknown as { runtime: { ensureDefined: (value: unknown, line: number, column: number) => unknown } }).runtime;
+runtime.ensureDefined = (value: unknown, line: number, column: number): unknown => {
+  if (value === undefined) throw new TemplateRenderError(`template reads an undefined value (line ${line + 1}, column ${column + 1})`);
+  return value;
+};
+
+const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A step as templates see it: result fields at the top, plus result/output/status/error. */
+function stepScope(view: StepView): Record<string, unknown> {
+  const fields = isPlainObject(view.result) ? view.result : {};
+  return { ...fields, result: view.result, output: view.result, status: view.status, error: view.error };
+}
+
+/** The names a template can read, from the values the workflow handed over. */
+export function templateScope(context: TemplateContext): Record<string, unknown> {
+  const steps: Record<string, unknown> = {};
+  for (const [id, view] of Object.entries(context.steps)) steps[id] = stepScope(view);
+  return {
+    ...context.inputs,
+    ...steps,
+    inputs: context.inputs,
+    steps,
+    ...(context.item !== undefined ? { item: context.item, index: context.index } : {}),
+    ...(context.failed ? { failed: context.failed } : {}),
+  };
+}
+
+/** Objects and lists print as JSON rather than "[object Object]". */
+function printable(value: unknown): unknown {
+  if (Array.isArray(value) || isPlainObject(value)) {
+    const copy: unknown = Array.isArray(value) ? value.map(printable) : Object.fromEntries(Object.entries(value).map(([key, item]) => [key, printable(item)]));
+    Object.defineProperty(copy, 'toString', { value: () => JSON.stringify(value), enumerable: false });
+    return copy;
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `text (${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)})`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (isPlainObject(value)) return `an object with ${Object.keys(value).join(', ') || 'no fields'}`;
+  return typeof value;
+}
+
+/** Fails with a message naming the exact path when a template reads something that is not there. */
+function checkReferences(text: string, scope: Record<string, unknown>): void {
+  const parsed = parseTemplate(text);
+  if (!parsed.ok) throw new TemplateRenderError(`template syntax error: ${parsed.message}`);
+  for (const reference of parsed.references) {
+    let current: unknown = scope;
+    for (let depth = 0; depth < reference.path.length; depth++) {
+      const key = reference.path[depth]!;
+      const container = current;
+      const present = container !== null && container !== undefined && (typeof container === 'object' || typeof container === 'string') && key in Object(container);
+      if (!present) {
+        const where = reference.path.slice(0, depth).join('.');
+        const detail = depth === 0 ? `'${key}' is not defined` : `${where} is ${describe(container)}, with no '${key}'`;
+        throw new TemplateRenderError(`template reads '${reference.path.join('.')}', which is undefined: ${detail}`);
+      }
+      current = (container as Record<string, unknown>)[key];
+    }
+  }
+}
+
+function lookup(scope: Record<string, unknown>, path: string[]): unknown {
+  return path.reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], scope);
+}
+
+/** Renders one template string to text. */
+export function renderText(text: string, scope: Record<string, unknown>): string {
+  if (!containsTemplate(text)) return text;
+  checkReferences(text, scope);
+  const printableScope = Object.fromEntries(Object.entries(scope).map(([key, value]) => [key, printable(value)]));
+  try {
+    return environment.renderString(text, printableScope);
+  } catch (error) {
+    if (error instanceof TemplateRenderError) throw error;
+    throw new TemplateRenderError(`template failed: ${(error as Error).message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ')}`);
+  }
+}
+
+/**
+ * Renders every string inside `value`. A string that is exactly one `{{ path }}` yields the value itself
+ * (a list stays a list); anything else yields text.
+ */
+export function renderValue(value: unknown, scope: Record<string, unknown>): unknown {
+  if (typeof value === 'string') {
+    const path = singleExpressionPath(value);
+    if (path) {
+      checkReferences(value, scope);
+      return lookup(scope, path);
+    }
+    return renderText(value, scope);
+  }
+  if (Array.isArray(value)) return value.map((item) => renderValue(item, scope));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderValue(item, scope)]));
+  return value;
+}

@@ -1,0 +1,272 @@
+// The `orc` command line (spec section 8).
+import * as fs from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { compilePipelineFile, formatDiagnostic, PipelineValidationError, type CompiledPipeline } from '../compiler';
+import type { RunProgress, RunResult } from '../workflows/run-types';
+import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer } from '../worker/dev-server';
+import { createPipelineWorker } from '../worker/worker';
+import { Orchestrator } from './orchestrator';
+import { ProgressPrinter } from './progress';
+
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+class ExitCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+function compileOrReport(file: string): CompiledPipeline {
+  const result = compilePipelineFile(file);
+  if (!result.ok) {
+    for (const diagnostic of result.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
+    throw new ExitCode(EXIT_FAILED);
+  }
+  return result.pipeline;
+}
+
+function parseInputs(pairs: string[], inputFile: string | undefined): Record<string, unknown> {
+  let inputs: Record<string, unknown> = {};
+  if (inputFile) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(fs.readFileSync(inputFile, 'utf8'));
+    } catch (error) {
+      process.stderr.write(`orc: cannot read --input-file ${inputFile}: ${(error as Error).message}\n`);
+      throw new ExitCode(EXIT_USAGE);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      process.stderr.write(`orc: --input-file ${inputFile} must hold a JSON object of input values\n`);
+      throw new ExitCode(EXIT_USAGE);
+    }
+    inputs = { ...(parsed as Record<string, unknown>) };
+  }
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) {
+      process.stderr.write(`orc: -i expects NAME=VALUE, got '${pair}'\n`);
+      throw new ExitCode(EXIT_USAGE);
+    }
+    inputs[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return inputs;
+}
+
+function printOutputs(result: RunResult): void {
+  const entries = Object.entries(result.outputs);
+  if (entries.length === 0) return;
+  process.stdout.write('\nOutputs:\n');
+  for (const [name, value] of entries) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+    process.stdout.write(`\n${name}:\n${text.replace(/^/gm, '  ')}\n`);
+  }
+}
+
+function controlClient(): Orchestrator {
+  return new Orchestrator({ address: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
+}
+
+async function untilSignal(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+function buildProgram(): Command {
+  const program = new Command('orc')
+    .description('Run LLM pipelines written in YAML as durable Temporal workflows')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('validate')
+    .description('check pipeline files; print each problem as FILE:LINE:COLUMN: CODE message')
+    .argument('<files...>', 'pipeline YAML files')
+    .action((files: string[]) => {
+      let failed = false;
+      for (const file of files) {
+        const result = compilePipelineFile(file);
+        if (result.ok) process.stdout.write(`${file}: ok\n`);
+        else {
+          failed = true;
+          for (const diagnostic of result.diagnostics) process.stdout.write(`${formatDiagnostic(file, diagnostic)}\n`);
+        }
+      }
+      if (failed) throw new ExitCode(EXIT_FAILED);
+    });
+
+  program
+    .command('compile')
+    .description('show the execution plan of a pipeline')
+    .argument('<file>', 'pipeline YAML file')
+    .option('--json', 'print the plan as JSON')
+    .action((file: string, flags: { json?: boolean }) => {
+      const pipeline = compileOrReport(file);
+      const plan = {
+        name: pipeline.name,
+        inputs: pipeline.inputs,
+        steps: pipeline.steps.map((step) => ({ id: step.id, depends_on: step.dependsOn, action_kind: step.actionKind })),
+        levels: pipeline.levels,
+        auto_tags: pipeline.autoTags.map((tag) => ({ path: tag.path, description: tag.description, schema: tag.schema })),
+      };
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(plan, (key, value: unknown) => (key === 'declaredAt' ? undefined : value), 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${pipeline.name}: ${pipeline.steps.length} steps in ${pipeline.levels.length} levels\n`);
+      pipeline.levels.forEach((level, index) => process.stdout.write(`  level ${index}: ${level.join(', ')}\n`));
+      for (const step of pipeline.steps) {
+        process.stdout.write(`  ${step.id} [${step.actionKind}]${step.dependsOn.length ? ` <- ${step.dependsOn.join(', ')}` : ''}\n`);
+      }
+      for (const tag of pipeline.autoTags) process.stdout.write(`  AUTO ${tag.path}: ${JSON.stringify(tag.schema)}\n`);
+    });
+
+  program
+    .command('run')
+    .description('run a pipeline and print its outputs')
+    .argument('<file>', 'pipeline YAML file')
+    .option('-i, --input <NAME=VALUE>', 'an input value (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--input-file <file>', 'a JSON file of input values')
+    .option('--dry-run', 'run every LLM step with the echo model')
+    .option('--json', 'print only the result object as JSON')
+    .option('--id <runId>', 'the run id (Temporal workflow id)')
+    .option('--model <model>', 'the model for steps that name none (overrides config.model)')
+    .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string }) => {
+      const pipeline = compileOrReport(file);
+      const inputs = parseInputs(flags.input, flags.inputFile);
+      const orchestrator = new Orchestrator();
+      const printer = new ProgressPrinter(process.stderr, !flags.json);
+      let result: RunResult;
+      try {
+        if (!flags.json && !process.env.TEMPORAL_ADDRESS) process.stderr.write('Starting the embedded Temporal server and worker...\n');
+        const { handle } = await orchestrator.start(pipeline, inputs, {
+          coerceStrings: true,
+          ...(flags.dryRun ? { dryRun: true } : {}),
+          ...(flags.id ? { runId: flags.id } : {}),
+          ...(flags.model ? { defaultModel: flags.model } : {}),
+          onStart: ({ runId, attached }) => {
+            if (flags.json) return;
+            process.stderr.write(`${attached ? 'Attached to running' : 'Started'} run ${runId}\n`);
+            const ui = orchestrator.uiUrl;
+            if (ui) process.stderr.write(`Temporal Web UI: ${ui}/namespaces/${orchestrator.namespace}/workflows/${encodeURIComponent(runId)}\n`);
+          },
+        });
+        if (!orchestrator.hasWorker && !(await orchestrator.hasPollers())) {
+          process.stderr.write(
+            `orc: no worker is polling task queue '${orchestrator.taskQueue}' on ${orchestrator.address}; start one with \`orc worker\` (waiting for one)\n`,
+          );
+        }
+        result = await orchestrator.follow(handle, (progress: RunProgress) => printer.update(progress));
+      } catch (error) {
+        if (error instanceof PipelineValidationError) {
+          for (const diagnostic of error.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
+          throw new ExitCode(EXIT_FAILED);
+        }
+        throw error;
+      } finally {
+        await orchestrator.close();
+      }
+      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        printer.finish(result);
+        printOutputs(result);
+      }
+      if (result.status !== 'completed' && result.status !== 'partially_completed') throw new ExitCode(EXIT_FAILED);
+    });
+
+  program
+    .command('status')
+    .description("show a run's state")
+    .argument('<runId>')
+    .option('--json', 'print as JSON')
+    .action(async (runId: string, flags: { json?: boolean }) => {
+      const orchestrator = controlClient();
+      try {
+        const progress = await orchestrator.status(runId);
+        if (flags.json) process.stdout.write(`${JSON.stringify(progress, null, 2)}\n`);
+        else {
+          process.stdout.write(`${progress.run_id}: ${progress.status}${progress.paused ? ' (paused)' : ''}\n`);
+          for (const [id, step] of Object.entries(progress.steps)) {
+            process.stdout.write(`  ${id}: ${step.status}${step.attempts ? `, ${step.attempts} attempt(s)` : ''}${step.model ? `, ${step.model}` : ''}${step.error ? ` - ${step.error}` : ''}\n`);
+          }
+        }
+      } finally {
+        await orchestrator.close();
+      }
+    });
+
+  for (const [name, description] of [
+    ['pause', 'no new step starts; running steps finish'],
+    ['resume', 'resume a paused run'],
+    ['cancel', 'cancel a run; finished results are kept'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .argument('<runId>')
+      .action(async (runId: string) => {
+        const orchestrator = controlClient();
+        try {
+          await orchestrator[name](runId);
+          process.stdout.write(`${name}: sent to ${runId}\n`);
+        } finally {
+          await orchestrator.close();
+        }
+      });
+  }
+
+  program
+    .command('worker')
+    .description('run a worker for the pipeline task queue on TEMPORAL_ADDRESS')
+    .action(async () => {
+      const address = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`;
+      const worker = await createPipelineWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE });
+      process.stderr.write(`orc worker polling '${worker.worker.options.taskQueue}' on ${address} (Ctrl-C to stop)\n`);
+      const running = worker.run();
+      await Promise.race([untilSignal(), running]);
+      await worker.shutdown();
+    });
+
+  program
+    .command('server')
+    .description('embedded Temporal dev server + Web UI + worker, in the foreground')
+    .action(async () => {
+      const server = await startDevServer({ port: defaultDevServerPort(), ui: true, reuseExisting: false });
+      const worker = await createPipelineWorker({ address: server.address });
+      process.stderr.write(`Temporal server on ${server.address}\nTemporal Web UI: ${server.uiUrl}\nWorker polling '${worker.worker.options.taskQueue}' (Ctrl-C to stop)\n`);
+      const running = worker.run();
+      await Promise.race([untilSignal(), running]);
+      await worker.shutdown();
+      await server.stop();
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof ExitCode) return error.code;
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`orc: ${String(error)}\n`);
+      process.exit(EXIT_FAILED);
+    },
+  );
+}

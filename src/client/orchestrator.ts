@@ -1,0 +1,219 @@
+// The programmatic API (seeds/000 `Orchestrator`): compile YAML, start the run on Temporal, wait for its result.
+import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { compileOrThrow, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
+import { pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
+import type { PipelineRunInput, RunOptions, RunProgress, RunResult } from '../workflows/run-types';
+import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
+import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
+
+export interface OrchestratorOptions {
+  /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+  /** Run a worker in this process. Default: true with an embedded server, false with an address. */
+  worker?: boolean;
+  /** Embedded server: serve the Web UI (default true) and keep runs in the data folder's SQLite file. */
+  ui?: boolean;
+  databaseFile?: string | null;
+  /** For tests: bundle the workflow from this source path. */
+  workflowsPath?: string;
+}
+
+export interface ExecuteOptions extends RunOptions {
+  /** The run's id (its Temporal workflow id). Starting an id that is already running attaches to it. */
+  runId?: string;
+  /** Input values given as strings (the CLI) are converted to the declared types. */
+  coerceStrings?: boolean;
+  /** Called with the run's state about twice a second while it runs. */
+  onProgress?: (progress: RunProgress) => void;
+  /** Called once the run has started (or been attached to). */
+  onStart?: (info: { runId: string; attached: boolean }) => void;
+}
+
+export function newRunId(pipelineName: string): string {
+  return `${pipelineName}-${randomBytes(4).toString('hex')}`;
+}
+
+export class Orchestrator {
+  private client?: Client;
+  private connection?: Connection;
+  private devServer?: DevServer;
+  private pipelineWorker?: PipelineWorker;
+  private workerRun?: Promise<void>;
+  private connecting?: Promise<Client>;
+
+  constructor(private readonly options: OrchestratorOptions = {}) {}
+
+  get namespace(): string {
+    return this.options.namespace ?? DEFAULT_NAMESPACE;
+  }
+
+  get taskQueue(): string {
+    return this.options.taskQueue ?? TASK_QUEUE;
+  }
+
+  /** The Web UI of the embedded server, when there is one. */
+  get uiUrl(): string | null {
+    return this.devServer?.uiUrl ?? null;
+  }
+
+  get address(): string | undefined {
+    return this.options.address ?? process.env.TEMPORAL_ADDRESS ?? this.devServer?.address;
+  }
+
+  /** True when this process runs a worker (so runs make progress without `orc worker`). */
+  get hasWorker(): boolean {
+    return this.pipelineWorker !== undefined;
+  }
+
+  async connect(): Promise<Client> {
+    this.connecting ??= this.doConnect();
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<Client> {
+    let address = this.options.address ?? process.env.TEMPORAL_ADDRESS;
+    const embedded = !address;
+    if (!address) {
+      this.devServer = await startDevServer({
+        port: defaultDevServerPort(),
+        ui: this.options.ui ?? true,
+        ...(this.options.databaseFile !== undefined ? { databaseFile: this.options.databaseFile } : {}),
+      });
+      address = this.devServer.address;
+    }
+    this.connection = await Connection.connect({ address });
+    this.client = new Client({ connection: this.connection, namespace: this.namespace });
+    if (this.options.worker ?? embedded) {
+      this.pipelineWorker = await createPipelineWorker({
+        address,
+        namespace: this.namespace,
+        taskQueue: this.taskQueue,
+        ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
+      });
+      this.workerRun = this.pipelineWorker.run();
+    }
+    return this.client;
+  }
+
+  compile(yaml: string, file?: string): CompiledPipeline {
+    return compileOrThrow(yaml, file);
+  }
+
+  /** Starts a run (or attaches to a running one with the same id) and returns its handle. */
+  async start(
+    pipeline: CompiledPipeline,
+    inputs: Record<string, unknown>,
+    options: ExecuteOptions = {},
+  ): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+    const resolution = resolveRunInputs(pipeline, inputs, { coerceStrings: options.coerceStrings ?? false });
+    if (!resolution.ok) throw new PipelineValidationError(pipeline.sourceFile ?? pipeline.name, resolution.diagnostics);
+    const client = await this.connect();
+    const runId = options.runId ?? newRunId(pipeline.name);
+    const runInput: PipelineRunInput = {
+      pipeline,
+      inputs: resolution.values,
+      options: {
+        ...(options.dryRun ? { dryRun: true } : {}),
+        ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+      },
+    };
+    try {
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue,
+        workflowId: runId,
+        args: [runInput],
+        memo: { pipeline: pipeline.name, ...(pipeline.sourceFile ? { file: pipeline.sourceFile } : {}) },
+      });
+      options.onStart?.({ runId, attached: false });
+      return { handle, attached: false };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      options.onStart?.({ runId, attached: true });
+      return { handle: client.workflow.getHandle(runId), attached: true };
+    }
+  }
+
+  /** Waits for a run's result, reporting progress on the way. */
+  async follow(handle: WorkflowHandle, onProgress?: (progress: RunProgress) => void): Promise<RunResult> {
+    let done = false;
+    const result = handle.result() as Promise<RunResult>;
+    const polling = (async () => {
+      if (!onProgress) return;
+      while (!done) {
+        try {
+          onProgress(await handle.query(statusQuery));
+        } catch {
+          // The run may not have had its first workflow task yet, or has just closed.
+        }
+        await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500))]);
+      }
+    })();
+    try {
+      const final = await result;
+      onProgress?.({ ...final, paused: false, running: [] });
+      return final;
+    } finally {
+      done = true;
+      await polling;
+    }
+  }
+
+  async execute(pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
+    const { handle } = await this.start(pipeline, inputs, options);
+    return this.follow(handle, options.onProgress);
+  }
+
+  /** seeds/000 `execute_yaml`: compile and run, returning the run's result (spec section 6). */
+  async executeYaml(yaml: string, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
+    return this.execute(this.compile(yaml), inputs, options);
+  }
+
+  /** seeds/000 `execute_yaml_file`. */
+  async executeYamlFile(file: string, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
+    return this.execute(this.compile(fs.readFileSync(file, 'utf8'), file), inputs, options);
+  }
+
+  private async handle(runId: string): Promise<WorkflowHandle> {
+    return (await this.connect()).workflow.getHandle(runId);
+  }
+
+  async status(runId: string): Promise<RunProgress> {
+    return (await this.handle(runId)).query(statusQuery);
+  }
+
+  async pause(runId: string): Promise<void> {
+    await (await this.handle(runId)).signal(pauseSignal);
+  }
+
+  async resume(runId: string): Promise<void> {
+    await (await this.handle(runId)).signal(resumeSignal);
+  }
+
+  async cancel(runId: string): Promise<void> {
+    await (await this.handle(runId)).cancel();
+  }
+
+  /** Whether any worker polls the task queue (with a remote server, runs need `orc worker`). */
+  async hasPollers(): Promise<boolean> {
+    const client = await this.connect();
+    const response = await client.workflowService.describeTaskQueue({
+      namespace: this.namespace,
+      taskQueue: { name: this.taskQueue },
+      taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+    });
+    return (response.pollers ?? []).length > 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.pipelineWorker) {
+      await this.pipelineWorker.shutdown();
+      await this.workerRun?.catch(() => undefined);
+    }
+    await this.connection?.close();
+    await this.devServer?.stop();
+  }
+}

@@ -1,0 +1,44 @@
+// Prints each step's progress once per change: a line when it starts, a line when it ends.
+import type { RunProgress, RunResult, StepRecord } from '../workflows/run-types';
+
+const MARKS: Record<string, string> = { completed: '✓', failed: '✗', skipped: '-', cancelled: '⊘', running: '…', waiting: '⏸' };
+
+function seconds(step: StepRecord): string {
+  if (!step.started_at || !step.completed_at) return '';
+  return ` ${((Date.parse(step.completed_at) - Date.parse(step.started_at)) / 1000).toFixed(1)}s`;
+}
+
+export class ProgressPrinter {
+  private readonly seen = new Map<string, string>();
+  private lastRunStatus = '';
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream,
+    private readonly enabled: boolean,
+  ) {}
+
+  update(progress: RunProgress): void {
+    if (!this.enabled) return;
+    if (progress.paused && this.lastRunStatus !== 'paused') this.stream.write('  (paused: no new step starts until resumed)\n');
+    this.lastRunStatus = progress.paused ? 'paused' : progress.status;
+    for (const [id, step] of Object.entries(progress.steps)) {
+      if (this.seen.get(id) === step.status || step.status === 'pending') continue;
+      this.seen.set(id, step.status);
+      const mark = MARKS[step.status] ?? ' ';
+      const detail = step.status === 'running' ? 'running' : `${step.status}${seconds(step)}${step.model ? ` ${step.model}` : ''}`;
+      const error = step.error && step.status !== 'completed' ? `: ${step.error}` : '';
+      this.stream.write(`  ${mark} ${id} ${detail}${error}\n`);
+    }
+  }
+
+  finish(result: RunResult): void {
+    if (!this.enabled) return;
+    this.update({ ...result, paused: false, running: [] });
+    const usage = result.usage;
+    this.stream.write(
+      `Run ${result.run_id} ${result.status}` +
+        `${usage.input_tokens + usage.output_tokens > 0 ? ` (${usage.input_tokens} input + ${usage.output_tokens} output tokens)` : ''}` +
+        `${result.error ? `: ${result.error}` : ''}\n`,
+    );
+  }
+}

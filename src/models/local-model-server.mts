@@ -1,0 +1,505 @@
+// A small OpenAI-compatible HTTP server that answers chat completions from a local GGUF model.
+//
+// It runs in its own process because node-llama-cpp is ESM-only (with top-level await) while the
+// worker is CommonJS, and so a crash or a slow load in llama.cpp cannot take the worker down.
+// stdout carries exactly one line, the "listening" line the parent waits for; everything else goes
+// to stderr.
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import {
+  getLlama,
+  LlamaChatSession,
+  LlamaLogLevel,
+  type ChatHistoryItem,
+  type GbnfJsonSchema,
+  type Llama,
+  type LlamaContext,
+  type LlamaGrammar,
+  type LlamaModel,
+} from 'node-llama-cpp';
+import { z } from 'zod';
+
+// The parent reads stdout for the listening line; keep stray library output off it.
+console.log = console.error;
+console.info = console.error;
+
+const contextSize = 4096;
+const defaultMaxTokens = 256;
+const maximumBodyBytes = 10 * 1024 * 1024;
+const grammarCacheSize = 32;
+
+function log(line: string): void {
+  process.stderr.write(`[orc-local-model] ${line}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+const { values: argumentValues } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    name: { type: 'string' },
+    // Set by the parent (LocalModelServer): exit when it dies, even if it could not send SIGTERM.
+    'watch-parent': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+if (!argumentValues.model) {
+  log('usage: local-model-server.mjs --model PATH [--port N] [--host 127.0.0.1] [--name NAME]');
+  process.exit(2);
+}
+const modelPath = argumentValues.model;
+const port = Number(argumentValues.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  log(`--port must be an integer between 0 and 65535, not ${argumentValues.port}`);
+  process.exit(2);
+}
+const host = argumentValues.host ?? '127.0.0.1';
+const servedModelName = argumentValues.name ?? path.basename(modelPath).replace(/\.gguf$/i, '').toLowerCase();
+
+// ---------------------------------------------------------------------------------------------
+// Request shape (the subset of OpenAI's chat completions API we honour)
+
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const messageSchema = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant']),
+  content: z.union([z.string(), z.array(textPart), z.null()]),
+});
+const responseFormatSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('text') }),
+  z.object({ type: z.literal('json_object') }),
+  z.object({
+    type: z.literal('json_schema'),
+    json_schema: z.object({
+      name: z.string(),
+      description: z.string().nullish(),
+      schema: z.record(z.string(), z.unknown()).nullish(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+const chatRequestSchema = z.object({
+  model: z.string().nullish(),
+  messages: z.array(messageSchema).min(1, 'messages must hold at least one message'),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().gt(0).max(1).nullish(),
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  n: z.literal(1, { error: 'only n=1 is supported' }).nullish(),
+  stream: z.literal(false, { error: 'streaming is not supported' }).nullish(),
+  response_format: responseFormatSchema.nullish(),
+});
+type ChatRequest = z.infer<typeof chatRequestSchema>;
+type ChatMessage = z.infer<typeof messageSchema>;
+
+class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function sendError(response: http.ServerResponse, status: number, message: string, code: string | null = null, param: string | null = null): void {
+  const type = status >= 500 ? 'server_error' : status === 404 ? 'not_found_error' : 'invalid_request_error';
+  sendJson(response, status, { error: { message, type, param, code } });
+}
+
+async function readBody(request: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > maximumBodyBytes) throw new RequestError(`request body is larger than ${maximumBodyBytes} bytes`, 413);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseChatRequest(bodyText: string): ChatRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    throw new RequestError('the request body is not valid JSON', 400);
+  }
+  const result = chatRequestSchema.safeParse(body);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue.message}`);
+    const firstPath = result.error.issues[0]?.path.join('.') || null;
+    throw new RequestError(`invalid chat completion request: ${issues.join('; ')}`, 400, 'invalid_request', firstPath);
+  }
+  return result.data;
+}
+
+function messageText(message: ChatMessage): string {
+  if (message.content === null) return '';
+  if (typeof message.content === 'string') return message.content;
+  return message.content.map((part) => part.text).join('');
+}
+
+/** Splits OpenAI messages into the history before the question and the question itself. */
+function toChatHistory(messages: ChatMessage[]): { history: ChatHistoryItem[]; prompt: string } {
+  const last = messages[messages.length - 1];
+  if (!last || last.role !== 'user') {
+    throw new RequestError('the last message must have role "user"', 400, 'invalid_request', 'messages');
+  }
+  const history: ChatHistoryItem[] = messages.slice(0, -1).map((message): ChatHistoryItem => {
+    const text = messageText(message);
+    if (message.role === 'system' || message.role === 'developer') return { type: 'system', text };
+    if (message.role === 'user') return { type: 'user', text };
+    return { type: 'model', response: [text] };
+  });
+  return { history, prompt: messageText(last) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema -> grammar
+
+class UnsupportedSchemaError extends Error {}
+
+const structuralKeywords = ['allOf', 'not', 'if', 'then', 'else', 'patternProperties', 'dependentSchemas', 'dependencies', 'propertyNames', 'contains', 'unevaluatedProperties', 'unevaluatedItems'];
+const grammarStringFormats = new Set(['date', 'time', 'date-time']);
+
+/**
+ * Rewrites a JSON Schema into the dialect node-llama-cpp's grammar builder understands.
+ *
+ * The builder silently turns what it does not know into something wrong (`anyOf` or a schema
+ * without `type` becomes `null`, an unknown string `format` becomes the empty string), so we
+ * translate what we can and throw UnsupportedSchemaError for the rest, which makes the caller fall
+ * back to the plain JSON grammar.
+ */
+function toGrammarSchema(schema: unknown): Record<string, unknown> {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
+    throw new UnsupportedSchemaError('boolean or non-object schemas');
+  }
+  const source = schema as Record<string, unknown>;
+  for (const keyword of structuralKeywords) {
+    if (keyword in source) throw new UnsupportedSchemaError(`the "${keyword}" keyword`);
+  }
+  const result: Record<string, unknown> = {};
+  const definitions = (source.$defs ?? source.definitions) as Record<string, unknown> | undefined;
+  if (definitions !== undefined) {
+    result.$defs = Object.fromEntries(Object.entries(definitions).map(([name, definition]) => [name, toGrammarSchema(definition)]));
+  }
+  if (typeof source.$ref === 'string') {
+    const match = /^#\/(?:\$defs|definitions)\/(.+)$/.exec(source.$ref);
+    if (!match) throw new UnsupportedSchemaError(`the reference ${source.$ref}`);
+    return { ...result, $ref: `#/$defs/${match[1]}` };
+  }
+  const alternatives = source.oneOf ?? source.anyOf;
+  if (alternatives !== undefined) {
+    if (!Array.isArray(alternatives)) throw new UnsupportedSchemaError('a non-array oneOf/anyOf');
+    return { ...result, oneOf: alternatives.map((alternative) => toGrammarSchema(alternative)) };
+  }
+  if ('const' in source) return { ...result, const: source.const };
+  if (Array.isArray(source.enum)) return { ...result, enum: source.enum };
+
+  const type = source.type;
+  if (Array.isArray(type)) {
+    const types = type.filter((entry): entry is string => typeof entry === 'string');
+    const compound: string[] = types.filter((entry) => entry === 'object' || entry === 'array' || entry === 'string');
+    if (compound.length === 0) return { ...result, type: types };
+    // The builder handles type arrays only for scalars; spread the rest into alternatives.
+    const simple = types.filter((entry) => !compound.includes(entry));
+    const branches = compound.map((entry) => toGrammarSchema({ ...source, type: entry, $defs: undefined, definitions: undefined }));
+    if (simple.length > 0) branches.push({ type: simple });
+    return { ...result, oneOf: branches };
+  }
+  switch (type) {
+    case 'object': {
+      const properties = source.properties as Record<string, unknown> | undefined;
+      const additional = source.additionalProperties;
+      const converted: Record<string, unknown> = { type: 'object' };
+      if (properties !== undefined) {
+        converted.properties = Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, toGrammarSchema(property)]));
+      }
+      if (additional === true || (additional === undefined && properties === undefined)) {
+        // JSON Schema allows any extra keys by default; the builder's default is none.
+        converted.additionalProperties = true;
+      } else if (additional !== undefined && additional !== false) {
+        converted.additionalProperties = toGrammarSchema(additional);
+      }
+      if (typeof source.minProperties === 'number') converted.minProperties = source.minProperties;
+      if (typeof source.maxProperties === 'number') converted.maxProperties = source.maxProperties;
+      return { ...result, ...converted };
+    }
+    case 'array': {
+      const converted: Record<string, unknown> = { type: 'array' };
+      if (source.items !== undefined && source.items !== true) converted.items = toGrammarSchema(source.items);
+      if (Array.isArray(source.prefixItems)) converted.prefixItems = source.prefixItems.map((item) => toGrammarSchema(item));
+      if (typeof source.minItems === 'number') converted.minItems = source.minItems;
+      if (typeof source.maxItems === 'number') converted.maxItems = source.maxItems;
+      return { ...result, ...converted };
+    }
+    case 'string': {
+      const converted: Record<string, unknown> = { type: 'string' };
+      if (typeof source.format === 'string' && grammarStringFormats.has(source.format)) {
+        converted.format = source.format;
+        return { ...result, ...converted };
+      }
+      if (typeof source.minLength === 'number') converted.minLength = source.minLength;
+      if (typeof source.maxLength === 'number') converted.maxLength = source.maxLength;
+      return { ...result, ...converted };
+    }
+    case 'number':
+    case 'integer':
+    case 'boolean':
+    case 'null':
+      return { ...result, type };
+    default:
+      throw new UnsupportedSchemaError(type === undefined ? 'a schema without "type"' : `the type ${JSON.stringify(type)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The model
+
+const loadStarted = Date.now();
+let llama: Llama;
+let model: LlamaModel;
+let context: LlamaContext;
+try {
+  llama = await getLlama({
+    gpu: false,
+    build: 'never',
+    logLevel: LlamaLogLevel.warn,
+    logger: (level, message) => log(`llama.cpp ${level}: ${message.trimEnd()}`),
+  });
+  model = await llama.loadModel({ modelPath });
+  // The default thread count ignores how many cores can really do math (4 threads on a 2-core box
+  // ran ~60x slower), so pin it.
+  context = await model.createContext({ contextSize, threads: llama.cpuMathCores });
+} catch (error) {
+  // The parent shows our last stderr lines; one clear line beats a stack trace there.
+  log(`cannot load the model ${modelPath}: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+const session = new LlamaChatSession({ contextSequence: context.getSequence() });
+log(`loaded ${modelPath} in ${Date.now() - loadStarted} ms (${llama.cpuMathCores} threads, context ${context.contextSize} tokens)`);
+
+const grammarCache = new Map<string, LlamaGrammar>();
+let jsonGrammar: LlamaGrammar | undefined;
+
+async function grammarFor(request: ChatRequest): Promise<LlamaGrammar | undefined> {
+  const format = request.response_format;
+  if (!format || format.type === 'text') return undefined;
+  const schema = format.type === 'json_schema' ? format.json_schema.schema : undefined;
+  if (schema) {
+    const key = JSON.stringify(schema);
+    const cached = grammarCache.get(key);
+    if (cached) return cached;
+    try {
+      // toGrammarSchema produced exactly the dialect GbnfJsonSchema describes; TypeScript cannot see that.
+      const grammar = await llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(schema) as GbnfJsonSchema);
+      if (grammarCache.size >= grammarCacheSize) {
+        const oldest = grammarCache.keys().next().value;
+        if (oldest !== undefined) grammarCache.delete(oldest);
+      }
+      grammarCache.set(key, grammar);
+      return grammar;
+    } catch (error) {
+      log(`the grammar builder cannot express this schema (${(error as Error).message}); constraining to any JSON instead`);
+    }
+  }
+  jsonGrammar ??= await llama.getGrammarFor('json');
+  return jsonGrammar;
+}
+
+function countPromptTokens(history: ChatHistoryItem[]): number {
+  const { contextText } = session.chatWrapper.generateContextState({ chatHistory: [...history, { type: 'model', response: [] }] });
+  return contextText.tokenize(model.tokenizer).length;
+}
+
+interface Completion {
+  text: string;
+  finishReason: 'stop' | 'length';
+  promptTokens: number;
+  completionTokens: number;
+}
+
+async function complete(request: ChatRequest, signal: AbortSignal): Promise<Completion> {
+  const { history, prompt } = toChatHistory(request.messages);
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? defaultMaxTokens;
+  const promptTokens = countPromptTokens([...history, { type: 'user', text: prompt }]);
+  if (promptTokens + maxTokens > context.contextSize) {
+    throw new RequestError(
+      `this model's context holds ${context.contextSize} tokens, but the messages take ${promptTokens} and max_tokens asks for ${maxTokens} more`,
+      400,
+      'context_length_exceeded',
+      'messages',
+    );
+  }
+  const grammar = await grammarFor(request);
+  const stop = request.stop === null || request.stop === undefined ? undefined : Array.isArray(request.stop) ? request.stop : [request.stop];
+
+  // A fresh history for every request keeps one caller's conversation out of the next one's answer;
+  // the session still reuses the evaluated prefix where the new history matches the old.
+  session.setChatHistory(history);
+  let completionTokens = 0;
+  const started = Date.now();
+  const result = await session.promptWithMeta(prompt, {
+    maxTokens,
+    temperature: request.temperature ?? 0,
+    ...(request.top_p != null ? { topP: request.top_p } : {}),
+    ...(request.seed != null ? { seed: request.seed } : {}),
+    ...(grammar ? { grammar } : {}),
+    ...(stop && stop.length > 0 ? { customStopTriggers: stop } : {}),
+    signal,
+    onToken: (tokens) => {
+      completionTokens += tokens.length;
+    },
+  });
+  const elapsed = Date.now() - started;
+  if (completionTokens === 0 && result.responseText.length > 0) completionTokens = model.tokenize(result.responseText).length;
+  log(
+    `answered ${promptTokens} prompt + ${completionTokens} completion tokens in ${elapsed} ms` +
+      ` (${elapsed > 0 ? ((completionTokens * 1000) / elapsed).toFixed(1) : '-'} tokens/s, ${result.stopReason}${grammar ? ', grammar' : ''})`,
+  );
+  return {
+    text: result.responseText,
+    finishReason: result.stopReason === 'maxTokens' ? 'length' : 'stop',
+    promptTokens,
+    completionTokens,
+  };
+}
+
+// One model, one context sequence: requests take turns.
+let queueTail: Promise<unknown> = Promise.resolve();
+function enqueue<T>(task: () => Promise<T>): Promise<T> {
+  const run = queueTail.then(task, task);
+  queueTail = run.catch(() => undefined);
+  return run;
+}
+
+const inFlight = new Set<AbortController>();
+
+async function handleChatCompletion(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  const chatRequest = parseChatRequest(await readBody(request));
+  const abortController = new AbortController();
+  // A caller that gave up (timeout, cancelled activity) should not hold the queue.
+  response.on('close', () => {
+    if (!response.writableFinished) abortController.abort(new Error('the client disconnected'));
+  });
+  inFlight.add(abortController);
+  try {
+    const completion = await enqueue(async () => {
+      if (abortController.signal.aborted) return undefined;
+      return complete(chatRequest, abortController.signal);
+    });
+    if (!completion || abortController.signal.aborted) return;
+    sendJson(response, 200, {
+      id: `chatcmpl-${randomUUID()}`,
+      object: 'chat.completion',
+      created: Math.floor(Date.now() / 1000),
+      model: chatRequest.model ?? servedModelName,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: completion.text, refusal: null },
+          logprobs: null,
+          finish_reason: completion.finishReason,
+        },
+      ],
+      usage: {
+        prompt_tokens: completion.promptTokens,
+        completion_tokens: completion.completionTokens,
+        total_tokens: completion.promptTokens + completion.completionTokens,
+      },
+    });
+  } catch (error) {
+    if (abortController.signal.aborted) {
+      log(`stopped a request early: ${(abortController.signal.reason as Error | undefined)?.message ?? 'aborted'}`);
+      return;
+    }
+    throw error;
+  } finally {
+    inFlight.delete(abortController);
+  }
+}
+
+function handleModels(response: http.ServerResponse): void {
+  sendJson(response, 200, {
+    object: 'list',
+    data: [{ id: servedModelName, object: 'model', created: Math.floor(loadStarted / 1000), owned_by: 'orchestrator' }],
+  });
+}
+
+const server = http.createServer((request, response) => {
+  const pathname = new URL(request.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '');
+  const route = async (): Promise<void> => {
+    if (pathname === '/v1/models') {
+      if (request.method !== 'GET') throw new RequestError(`${request.method} is not allowed on ${pathname}; use GET`, 405);
+      handleModels(response);
+    } else if (pathname === '/v1/chat/completions') {
+      if (request.method !== 'POST') throw new RequestError(`${request.method} is not allowed on ${pathname}; use POST`, 405);
+      await handleChatCompletion(request, response);
+    } else {
+      throw new RequestError(`no route ${request.method} ${pathname}; this server offers GET /v1/models and POST /v1/chat/completions`, 404);
+    }
+  };
+  route().catch((error: unknown) => {
+    if (response.headersSent) return;
+    if (error instanceof RequestError) {
+      sendError(response, error.status, error.message, error.code, error.param);
+    } else {
+      log(`request failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      sendError(response, 500, `the local model failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+});
+
+let shuttingDown = false;
+async function shutDown(reason: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log(`stopping (${reason})`);
+  // Do not let a stuck native call keep the process alive after we were told to go.
+  setTimeout(() => process.exit(0), 3000).unref();
+  for (const controller of inFlight) controller.abort(new Error('the server is stopping'));
+  server.close();
+  server.closeAllConnections();
+  try {
+    await llama.dispose();
+  } catch (error) {
+    log(`dispose failed: ${(error as Error).message}`);
+  }
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutDown('SIGTERM'));
+process.on('SIGINT', () => void shutDown('SIGINT'));
+
+if (argumentValues['watch-parent']) {
+  const parentPid = process.ppid;
+  // When the parent is killed outright we are re-parented; polling is the portable way to notice.
+  setInterval(() => {
+    if (process.ppid !== parentPid) void shutDown('the parent process is gone');
+  }, 2000).unref();
+}
+
+server.on('error', (error) => {
+  log(`cannot listen on ${host}:${port}: ${error.message}`);
+  process.exit(1);
+});
+server.listen(port, host, () => {
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+  process.stdout.write(`orc-local-model listening on http://${host}:${actualPort}/v1\n`);
+});

@@ -1,0 +1,83 @@
+// Turns a pipeline's model spec ("echo", "local", "openai:gpt-4o-mini", ...) into a LanguageModel.
+import { createEchoModel } from './echo';
+import type { LocalModelServer } from './local-server-process';
+import { createOpenAICompatibleModel } from './openai-compatible';
+import { ModelError, type LanguageModel } from './types';
+
+export interface ModelResolver {
+  resolve(spec: string): LanguageModel;
+}
+
+export interface ModelResolverOptions {
+  localServer: LocalModelServer;
+  /** Where API keys and base URLs come from; the worker's own environment unless a test says otherwise. */
+  environment?: NodeJS.ProcessEnv;
+}
+
+/** The model name the embedded SmolLM2 answers to when a pipeline just says `local`. */
+export const defaultLocalModelName = 'smollm2-135m';
+
+const supportedSpecs = 'echo, local, local:<name>, openai:<model>';
+
+export function createModelResolver(options: ModelResolverOptions): ModelResolver {
+  const environment = options.environment ?? process.env;
+  // Adapters hold HTTP clients with connection pools; one per spec is enough.
+  const resolved = new Map<string, LanguageModel>();
+
+  function unsupported(spec: string, reason: string): ModelError {
+    const [provider = spec, ...rest] = spec.split(':');
+    return new ModelError(`Unknown model "${spec}": ${reason}. Supported: ${supportedSpecs}.`, {
+      provider,
+      model: rest.join(':'),
+      isRetryable: false,
+    });
+  }
+
+  function create(spec: string): LanguageModel {
+    if (spec === 'echo') return createEchoModel();
+
+    const separator = spec.indexOf(':');
+    const provider = separator === -1 ? spec : spec.slice(0, separator);
+    const name = separator === -1 ? undefined : spec.slice(separator + 1);
+
+    if (provider === 'local') {
+      if (name === '') throw unsupported(spec, 'the model name after "local:" is empty');
+      return createOpenAICompatibleModel({
+        provider: 'local',
+        model: name ?? defaultLocalModelName,
+        baseURL: () => options.localServer.baseUrl(),
+      });
+    }
+    if (provider === 'openai') {
+      if (!name) throw unsupported(spec, 'write the OpenAI model after "openai:", e.g. openai:gpt-4o-mini');
+      const apiKey = environment.OPENAI_API_KEY;
+      if (!apiKey) {
+        throw new ModelError(`Model ${spec} needs an API key: set OPENAI_API_KEY in the worker's environment.`, {
+          provider: 'openai',
+          model: name,
+          isRetryable: false,
+        });
+      }
+      return createOpenAICompatibleModel({
+        provider: 'openai',
+        model: name,
+        apiKey,
+        // Passed explicitly so the SDK does not read process.env behind the given environment's back.
+        baseURL: environment.OPENAI_BASE_URL || 'https://api.openai.com/v1',
+      });
+    }
+    throw unsupported(spec, 'no such provider');
+  }
+
+  return {
+    resolve(spec: string): LanguageModel {
+      const key = spec.trim();
+      let model = resolved.get(key);
+      if (!model) {
+        model = create(key);
+        resolved.set(key, model);
+      }
+      return model;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+// The embedded Temporal dev server (Temporal CLI `server start-dev`, from setup's venv), started and stopped by orc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { dataDirectory, temporalCliPath } from './paths';
+
+export const DEFAULT_NAMESPACE = 'default';
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  /** False when an already running server was reused (then stop() leaves it alone). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+export function defaultDevServerPort(): number {
+  return Number(process.env.ORC_DEV_SERVER_PORT ?? 7233);
+}
+
+async function waitUntilServing(address: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace: DEFAULT_NAMESPACE });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n') : '';
+  child.kill('SIGKILL');
+  throw new Error(
+    `The Temporal dev server did not start on ${address} (${child.exitCode !== null ? `it exited with code ${child.exitCode}` : `no answer within ${timeoutMs / 1000}s`}).` +
+      `${lastError instanceof Error ? ` Last error: ${lastError.message}.` : ''} Log ${logFile}:\n${log}`,
+  );
+}
+
+export interface DevServerOptions {
+  port?: number;
+  ui?: boolean;
+  uiPort?: number;
+  /** SQLite file that keeps runs across restarts; omit for an in-memory server. */
+  databaseFile?: string | null;
+  /** Reuse a server already listening on the port instead of failing. */
+  reuseExisting?: boolean;
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const port = options.port ?? defaultDevServerPort();
+  const uiPort = options.uiPort ?? port + 1000;
+  const address = `127.0.0.1:${port}`;
+  const ui = options.ui ?? true;
+  if (await isPortOpen(port)) {
+    if (options.reuseExisting === false) throw new Error(`Port ${port} is already in use; set ORC_DEV_SERVER_PORT to another port.`);
+    return { address, uiUrl: ui ? `http://localhost:${uiPort}` : null, owned: false, stop: async () => {} };
+  }
+  const databaseFile = options.databaseFile === undefined ? path.join(dataDirectory(), 'temporal.db') : options.databaseFile;
+  const logFile = path.join(dataDirectory(), `temporal-dev-server-${port}.log`);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--namespace', DEFAULT_NAMESPACE];
+  if (ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+  else args.push('--headless');
+  if (databaseFile) args.push('--db-filename', databaseFile);
+  const log = fs.openSync(logFile, 'w');
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  await waitUntilServing(address, child, logFile, 60_000);
+  return {
+    address,
+    uiUrl: ui ? `http://localhost:${uiPort}` : null,
+    owned: true,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// A worker for the pipeline task queue: the generic workflow plus the activities, with their model dependencies.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { LocalModelServer } from '../models/local-server-process';
+import { createModelResolver } from '../models/registry';
+import { TASK_QUEUE } from '../workflows/definitions';
+import { DEFAULT_NAMESPACE } from './dev-server';
+import { projectRoot } from './paths';
+
+export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');
+
+export interface PipelineWorkerOptions {
+  address: string;
+  namespace?: string;
+  taskQueue?: string;
+  /** Bundle the workflow from source (tests) instead of using the prebuilt bundle. */
+  workflowsPath?: string;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export interface PipelineWorker {
+  worker: Worker;
+  /** Runs until shutdown() is called. */
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+function workflowSource(options: PipelineWorkerOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (options.workflowsPath) return { workflowsPath: options.workflowsPath };
+  if (fs.existsSync(WORKFLOW_BUNDLE_PATH)) return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
+  return { workflowsPath: require.resolve('../workflows') };
+}
+
+let runtimeInstalled = false;
+
+/** The SDK logs every worker state change at INFO; orc shows warnings unless ORC_LOG_LEVEL says otherwise. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.ORC_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel) });
+  } catch {
+    // Already installed by the host process (tests, an embedding application): keep theirs.
+  }
+}
+
+export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
+  installRuntime();
+  const connection = await NativeConnection.connect({ address: options.address });
+  const localServer = new LocalModelServer();
+  const models = createModelResolver({ localServer });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace ?? DEFAULT_NAMESPACE,
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    ...workflowSource(options),
+    activities: createActivities({ models }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+  });
+  let running: Promise<void> | undefined;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await localServer.stop();
+    await connection.close();
+  };
+  return {
+    worker,
+    run: () => {
+      running ??= worker.run().finally(close);
+      return running;
+    },
+    shutdown: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      if (running) await running;
+      else await close();
+    },
+  };
+}

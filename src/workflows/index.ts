@@ -1,0 +1,2 @@
+// Entry point of the workflow bundle: the workflows a worker registers.
+export { pipelineWorkflow } from './pipeline';

@@ -1,0 +1,60 @@
+// What a run takes and gives back (spec section 6); shared by the workflow, the client and the API.
+import type { CompiledPipeline } from '../compiler/types';
+
+export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'waiting';
+
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+}
+
+export interface StepRecord {
+  status: StepStatus;
+  result: unknown;
+  error: string | null;
+  attempts: number;
+  model: string | null;
+  usage: Usage;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+export interface AutoResolution {
+  path: string;
+  description: string;
+  value: unknown;
+  model: string;
+  placeholder?: boolean;
+}
+
+export interface RunResult {
+  run_id: string;
+  pipeline: string;
+  status: RunStatus;
+  outputs: Record<string, unknown>;
+  steps: Record<string, StepRecord>;
+  usage: Usage;
+  auto_resolutions: AutoResolution[];
+  error: string | null;
+}
+
+export interface RunOptions {
+  /** Run every LLM step with the `echo` model. */
+  dryRun?: boolean;
+  /** Use this model for every LLM step that names none (and for the pipeline default). */
+  defaultModel?: string;
+}
+
+export interface PipelineRunInput {
+  pipeline: CompiledPipeline;
+  inputs: Record<string, unknown>;
+  options?: RunOptions;
+}
+
+/** What the `status` query answers while a run goes on. */
+export interface RunProgress extends RunResult {
+  paused: boolean;
+  running: string[];
+}

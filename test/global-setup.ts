@@ -1,0 +1,2 @@
+// Placeholder replaced below.
+export default async function globalSetup(): Promise<void> {}
