@@ -137,7 +137,8 @@ function buildProgram(): Command {
     .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string }) => {
       const pipeline = compileOrReport(file);
       const inputs = parseInputs(flags.input, flags.inputFile);
-      const orchestrator = new Orchestrator();
+      // Step failures are reported in the result; the in-process worker need not also log them.
+      const orchestrator = new Orchestrator({ logLevel: 'ERROR' });
       const printer = new ProgressPrinter(process.stderr, !flags.json);
       let result: RunResult;
       try {

@@ -20,6 +20,8 @@ export interface OrchestratorOptions {
   databaseFile?: string | null;
   /** For tests: bundle the workflow from this source path. */
   workflowsPath?: string;
+  /** Log level of the in-process worker (default WARN). */
+  logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 export interface ExecuteOptions extends RunOptions {
@@ -93,6 +95,7 @@ export class Orchestrator {
         namespace: this.namespace,
         taskQueue: this.taskQueue,
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
+        ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
       });
       this.workerRun = this.pipelineWorker.run();
     }

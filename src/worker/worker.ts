@@ -18,6 +18,8 @@ export interface PipelineWorkerOptions {
   /** Bundle the workflow from source (tests) instead of using the prebuilt bundle. */
   workflowsPath?: string;
   maxConcurrentActivityTaskExecutions?: number;
+  /** SDK log level; the step failures it logs at WARN are already in the run's result. */
+  logLevel?: LogLevel;
 }
 
 export interface PipelineWorker {
@@ -35,19 +37,19 @@ function workflowSource(options: PipelineWorkerOptions): Pick<WorkerOptions, 'wo
 
 let runtimeInstalled = false;
 
-/** The SDK logs every worker state change at INFO; orc shows warnings unless ORC_LOG_LEVEL says otherwise. */
-function installRuntime(): void {
+/** The SDK logs every worker state change at INFO; ORC_LOG_LEVEL overrides the level orc picks. */
+function installRuntime(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.ORC_LOG_LEVEL ?? 'WARN').toUpperCase() as LogLevel) });
+    Runtime.install({ logger: new DefaultLogger((process.env.ORC_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level) });
   } catch {
     // Already installed by the host process (tests, an embedding application): keep theirs.
   }
 }
 
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
-  installRuntime();
+  installRuntime(options.logLevel ?? 'WARN');
   const connection = await NativeConnection.connect({ address: options.address });
   const localServer = new LocalModelServer();
   const models = createModelResolver({ localServer });

@@ -1,0 +1,277 @@
+// The generic pipeline workflow on Temporal's time-skipping test server, with a scripted model.
+import { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import type { CompiledPipeline } from '../../src/compiler';
+import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
+import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
+import { temporalTestServerPath } from '../../src/worker/paths';
+import { compileYaml } from '../helpers/compile';
+import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
+
+const TASK_QUEUE = 'pipeline-workflow-test';
+let environment: TestWorkflowEnvironment;
+let worker: Worker;
+let workerRun: Promise<void>;
+const model = new ScriptedModel();
+let runCounter = 0;
+
+beforeAll(async () => {
+  environment = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  });
+  worker = await Worker.create({
+    connection: environment.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowsPath: require.resolve('../../src/workflows'),
+    activities: createActivities({ models: resolverFor(model) }),
+    shutdownGraceTime: '1s',
+  });
+  workerRun = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await environment?.teardown();
+});
+
+/** Real time: the test server's clock only skips while `environment.client` awaits a result. */
+function realTimeClient(): Client {
+  return new Client({ connection: environment.client.connection });
+}
+
+function start(client: Client, pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}) {
+  const input: PipelineRunInput = { pipeline, inputs, options: { defaultModel: 'fake' } };
+  return client.workflow.start('pipelineWorkflow', { taskQueue: TASK_QUEUE, workflowId: `run-${++runCounter}`, args: [input] });
+}
+
+async function run(pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}, client: Client = realTimeClient()): Promise<RunResult> {
+  return (await start(client, pipeline, inputs)).result() as Promise<RunResult>;
+}
+
+test('a slow branch does not hold back an independent one, and a join waits for both', async () => {
+  model.reset((prompt) => ({ delayMs: prompt.includes('SLOW') ? 2000 : 50 }));
+  const result = await run(
+    compileYaml(`
+name: branches
+steps:
+  - id: slow
+    action: SLOW work
+  - id: fast
+    action: FAST work
+  - id: after_fast
+    action: "AFTER_FAST {{ fast.result }}"
+  - id: join
+    action: "JOIN {{ slow.result }} {{ after_fast.result }}"
+`),
+  );
+  expect(result.status).toBe('completed');
+  const slow = model.callFor('SLOW');
+  const afterFast = model.callFor('AFTER_FAST');
+  const join = model.callFor('JOIN');
+  // after_fast is on level 1 with nothing slow in its way: it must not wait for `slow` (level 0) to end.
+  expect(afterFast.endedAt!).toBeLessThan(slow.endedAt!);
+  expect(join.startedAt).toBeGreaterThanOrEqual(slow.endedAt!);
+  expect(join.startedAt).toBeGreaterThanOrEqual(afterFast.endedAt!);
+  expect(result.steps.join!.status).toBe('completed');
+});
+
+test('max_parallel caps the steps running at once', async () => {
+  model.reset(() => ({ delayMs: 300 }));
+  const steps = Array.from({ length: 6 }, (_, index) => `  - id: s${index}\n    action: independent step ${index}\n`).join('');
+  const result = await run(compileYaml(`name: capped\nconfig:\n  max_parallel: 2\nsteps:\n${steps}`));
+  expect(result.status).toBe('completed');
+  expect(model.calls).toHaveLength(6);
+  expect(model.maxActive).toBe(2);
+});
+
+test('a step timeout fails the step, and on_failure continue lets its dependents run', async () => {
+  model.reset((prompt) => (prompt.includes('HANG') ? { hang: true } : {}));
+  const result = await run(
+    compileYaml(`
+name: timeouts
+steps:
+  - id: stuck
+    action: HANG forever
+    timeout: 2s
+    max_retries: 0
+    on_failure: continue
+  - id: after
+    action: "status of stuck: {{ stuck.status }}"
+`),
+  );
+  expect(result.steps.stuck!.status).toBe('failed');
+  expect(result.steps.stuck!.error).toMatch(/timed out after 2s/);
+  expect(result.steps.stuck!.result).toBeNull();
+  expect(result.steps.after!.status).toBe('completed');
+  expect(model.callFor('status of stuck').prompt).toContain('status of stuck: failed');
+  expect(result.status).toBe('partially_completed');
+});
+
+test('on_failure fail (the default) fails the run, cancels running steps and keeps finished results', async () => {
+  model.reset((prompt) => {
+    if (prompt.includes('BROKEN')) return { delayMs: 200, fail: { message: 'bad request', retryable: false } };
+    if (prompt.includes('LONG')) return { delayMs: 10_000 };
+    return {};
+  });
+  const result = await run(
+    compileYaml(`
+name: failing
+steps:
+  - id: quick
+    action: QUICK one
+  - id: broken
+    action: BROKEN step
+  - id: long
+    action: LONG step
+  - id: downstream
+    action: "uses {{ broken.result }}"
+outputs:
+  quick: "{{ quick.result }}"
+`),
+  );
+  expect(result.status).toBe('failed');
+  expect(result.error).toMatch(/broken.*bad request/);
+  expect(result.steps.broken!.status).toBe('failed');
+  expect(result.steps.broken!.attempts).toBe(1);
+  expect(result.steps.long!.status).toBe('cancelled');
+  expect(result.steps.downstream!.status).toBe('skipped');
+  expect(result.steps.quick!.status).toBe('completed');
+  expect(result.outputs.quick).toBe('answer to: QUICK one');
+});
+
+test('on_failure skip skips the step and its dependents; the rest goes on', async () => {
+  model.reset((prompt) => (prompt.includes('BROKEN') ? { fail: { message: 'nope', retryable: false } } : {}));
+  const result = await run(
+    compileYaml(`
+name: skipping
+steps:
+  - id: broken
+    action: BROKEN step
+    on_failure: skip
+  - id: child
+    action: "child of {{ broken.result }}"
+  - id: grandchild
+    action: "grandchild of {{ child.result }}"
+  - id: other
+    action: independent work
+`),
+  );
+  expect(result.status).toBe('partially_completed');
+  expect(result.steps.broken!.status).toBe('skipped');
+  expect(result.steps.child!.status).toBe('skipped');
+  expect(result.steps.grandchild!.status).toBe('skipped');
+  expect(result.steps.other!.status).toBe('completed');
+  expect(model.calls.map((call) => call.prompt)).not.toContainEqual(expect.stringContaining('child of'));
+});
+
+test('a handler named by on_failure runs in place of the failed step, reading failed.error', async () => {
+  model.reset((prompt) => (prompt.includes('BROKEN') ? { fail: { message: 'provider exploded', retryable: false } } : {}));
+  const result = await run(
+    compileYaml(`
+name: handled
+steps:
+  - id: risky
+    action: BROKEN step
+    on_failure: recover
+  - id: next
+    action: "next after {{ risky.result }}"
+  - id: recover
+    action: "RECOVER from {{ failed.error }}"
+`),
+  );
+  expect(result.steps.risky!.status).toBe('failed');
+  expect(result.steps.recover!.status).toBe('completed');
+  expect(model.callFor('RECOVER').prompt).toContain('provider exploded');
+  expect(result.steps.next!.status).toBe('skipped');
+  expect(result.status).toBe('partially_completed');
+});
+
+test('retryable model errors are retried and the attempts are counted', async () => {
+  model.reset((prompt, callNumber) => (callNumber < 3 ? { fail: { message: 'overloaded', retryable: true } } : {}));
+  const result = await run(compileYaml(`name: retrying\nsteps:\n  - id: flaky\n    action: flaky step\n    max_retries: 3\n`), {}, environment.client);
+  expect(result.status).toBe('completed');
+  expect(result.steps.flaky!.attempts).toBe(3);
+  expect(model.calls).toHaveLength(3);
+});
+
+test('text containing {{ }} from an input or a model comes out literally, never rendered', async () => {
+  model.reset((prompt) => (prompt.includes('FIRST') ? { text: 'model says {{ secret }} and {% raw %}' } : {}));
+  const result = await run(
+    compileYaml(`
+name: literal
+inputs:
+  note: { type: string, required: true }
+steps:
+  - id: first
+    action: "FIRST {{ note }}"
+  - id: second
+    action: "SECOND {{ first.result }}"
+outputs:
+  first: "{{ first.result }}"
+  combined: "note={{ note }} first={{ first.result }}"
+`),
+    { note: 'user wrote {{ inputs.note }}' },
+  );
+  expect(result.status).toBe('completed');
+  expect(model.callFor('FIRST').prompt).toBe('FIRST user wrote {{ inputs.note }}');
+  expect(model.callFor('SECOND').prompt).toBe('SECOND model says {{ secret }} and {% raw %}');
+  expect(result.outputs.first).toBe('model says {{ secret }} and {% raw %}');
+  expect(result.outputs.combined).toBe('note=user wrote {{ inputs.note }} first=model says {{ secret }} and {% raw %}');
+});
+
+test('a structured step answers with the fields downstream templates read', async () => {
+  model.reset((prompt) => (prompt.includes('PLAN') ? { json: { queries: ['a', 'b'] } } : {}));
+  const result = await run(
+    compileYaml(`
+name: structured
+steps:
+  - id: plan
+    action: PLAN the search
+  - id: search
+    action: "SEARCH {% for q in plan.result.queries %}[{{ q }}]{% endfor %}"
+outputs:
+  queries: "{{ plan.result.queries }}"
+`),
+  );
+  expect(result.status).toBe('completed');
+  expect(result.steps.plan!.result).toEqual({ queries: ['a', 'b'] });
+  expect(model.callFor('SEARCH').prompt).toBe('SEARCH [a][b]');
+  expect(result.outputs.queries).toEqual(['a', 'b']);
+});
+
+test('reading an undefined field fails the step with a message naming it, never an empty string', async () => {
+  model.reset((prompt) => (prompt.includes('plan something') ? { json: { other: 1 } } : {}));
+  const result = await run(
+    compileYaml(`
+name: undefined_field
+steps:
+  - id: plan
+    action: plan something
+    output_schema: { type: object }
+  - id: use
+    action: "use {{ plan.result.missing }}"
+`),
+  );
+  expect(result.status).toBe('failed');
+  expect(result.steps.use!.error).toMatch(/plan\.result\.missing.*undefined/);
+});
+
+test('pause stops new steps from starting until resume', async () => {
+  model.reset(() => ({ delayMs: 500 }));
+  const client = realTimeClient();
+  const handle = await start(client, compileYaml(`name: pausing\nsteps:\n  - id: one\n    action: step one\n  - id: two\n    action: "step two {{ one.result }}"\n`));
+  await handle.signal(pauseSignal);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const paused = await handle.query(statusQuery);
+  expect(paused.paused).toBe(true);
+  expect(paused.steps.one!.status).toBe('completed');
+  expect(paused.steps.two!.status).toBe('pending');
+  expect(model.calls).toHaveLength(1);
+  await handle.signal(resumeSignal);
+  const result = (await handle.result()) as RunResult;
+  expect(result.status).toBe('completed');
+  expect(result.steps.two!.status).toBe('completed');
+});
