@@ -360,7 +360,9 @@ async function complete(request: ChatRequest, signal: AbortSignal): Promise<Comp
     temperature: request.temperature ?? 0,
     ...(request.top_p != null ? { topP: request.top_p } : {}),
     ...(request.seed != null ? { seed: request.seed } : {}),
-    ...(grammar ? { grammar } : {}),
+    // A 135M model falls into loops ("[Your Name]" x 20); a light repeat penalty keeps free text moving.
+    // Not under a grammar, where JSON punctuation must repeat.
+    ...(grammar ? { grammar } : { repeatPenalty: { penalty: 1.15, lastTokens: 64, penalizeNewLine: false } }),
     ...(stop && stop.length > 0 ? { customStopTriggers: stop } : {}),
     signal,
     onToken: (tokens) => {
