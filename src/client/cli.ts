@@ -1,7 +1,7 @@
 // The `orc` command line (spec section 8).
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { compilePipelineFile, formatDiagnostic, PipelineValidationError, type CompiledPipeline } from '../compiler';
+import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import type { RunProgress, RunResult } from '../workflows/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer } from '../worker/dev-server';
 import { createPipelineWorker } from '../worker/worker';
@@ -137,6 +137,11 @@ function buildProgram(): Command {
     .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string }) => {
       const pipeline = compileOrReport(file);
       const inputs = parseInputs(flags.input, flags.inputFile);
+      const resolution = resolveRunInputs(pipeline, inputs, { coerceStrings: true });
+      if (!resolution.ok) {
+        for (const diagnostic of resolution.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
+        throw new ExitCode(EXIT_FAILED);
+      }
       // Step failures are reported in the result; the in-process worker need not also log them.
       const orchestrator = new Orchestrator({ logLevel: 'ERROR' });
       const printer = new ProgressPrinter(process.stderr, !flags.json);

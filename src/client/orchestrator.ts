@@ -54,7 +54,7 @@ export class Orchestrator {
   }
 
   get taskQueue(): string {
-    return this.options.taskQueue ?? TASK_QUEUE;
+    return this.options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE;
   }
 
   /** The Web UI of the embedded server, when there is one. */

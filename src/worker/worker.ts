@@ -56,7 +56,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
-    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    taskQueue: options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(options),
     activities: createActivities({ models }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,

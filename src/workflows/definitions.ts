@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { RunProgress } from './run-types';
 
+/** The default task queue; ORC_TASK_QUEUE (read by clients and workers, never by the workflow) overrides it. */
 export const TASK_QUEUE = 'orc-pipelines';
 export const WORKFLOW_TYPE = 'pipelineWorkflow';
 

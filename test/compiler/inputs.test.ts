@@ -50,18 +50,27 @@ describe('declared inputs', () => {
     expect(pipeline.inputs.options!.declaredAt).toMatchObject({ line: 9, column: 3 });
   });
 
-  it('reports an unknown input type at the input', () => {
-    const result = compilePipeline(yaml`
-      name: p
-      inputs:
-        count: int
-      steps:
-        - id: a
-          action: Count {{ count }}
-    `);
+  const badType = yaml`
+    name: p
+    inputs:
+      count: int
+    steps:
+      - id: a
+        action: Count {{ count }}
+  `;
+
+  it('reports an unknown input type once, at the value, listing the types', () => {
+    const result = compilePipeline(badType);
     expect(result.ok).toBe(false);
-    expect(result.diagnostics[0]).toMatchObject({ code: 'INVALID_VALUE', line: 3, column: 10, path: 'inputs.count' });
-    expect(result.diagnostics[0]!.message).toMatch(/integer/);
+    const atCount = result.diagnostics.filter((diagnostic) => diagnostic.path === 'inputs.count');
+    expect(atCount).toHaveLength(1);
+    expect(atCount[0]).toMatchObject({ code: 'INVALID_VALUE', line: 3, column: 10 });
+    expect(atCount[0]!.message).toContain('integer');
+  });
+
+  it('does not also call an input with a bad type an unknown reference', () => {
+    const result = compilePipeline(badType);
+    expect(result.diagnostics.map((diagnostic) => diagnostic.code)).not.toContain('UNKNOWN_REFERENCE');
   });
 });
 
