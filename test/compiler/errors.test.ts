@@ -743,3 +743,41 @@ describe('numeric step settings', () => {
     expect(diagnostics).toEqual([expect.objectContaining({ code: 'INVALID_VALUE', line: 5, column: 18, path: 'steps[0].max_retries' })]);
   });
 });
+
+describe('template syntax', () => {
+  it('reports a broken template as TEMPLATE_SYNTAX where the parser stops', () => {
+    const diagnostic = onlyDiagnostic(
+      yaml`
+        name: p
+        inputs:
+          topic: string
+        steps:
+          - id: a
+            action: Write {{ topic }
+      `,
+      'TEMPLATE_SYNTAX',
+    );
+    // "    action: Write {{ topic " is 27 characters; the lone '}' is at column 28.
+    expect(diagnostic).toMatchObject({ line: 6, column: 28, path: 'steps[0].action' });
+    expect(diagnostic.message).toMatch(/template syntax error/);
+  });
+});
+
+describe('failure handlers in the normal graph', () => {
+  it('reports a step that depends on a failure handler (a handler must not otherwise be reachable)', () => {
+    const diagnostics = compileErrors(yaml`
+      name: p
+      steps:
+        - id: fetch
+          action: fetch it
+          on_failure: notify
+        - id: notify
+          action: tell someone
+        - id: after
+          action: do it
+          depends_on: [notify]
+    `);
+    expect(diagnostics).toEqual([expect.objectContaining({ line: 10, column: 18, path: 'steps[2].depends_on[0]' })]);
+    expect(diagnostics[0]!.message).toContain("'notify'");
+  });
+});
