@@ -1,7 +1,7 @@
 // Renders templates with Nunjucks, strictly: reading anything undefined is an error, never an empty string.
 // Values are data: text that came out of a model or an input is inserted as-is and never rendered again.
 import * as nunjucks from 'nunjucks';
-import { parseTemplate, singleExpressionPath, containsTemplate } from '../compiler/templates';
+import { parseTemplate, singleExpressionPath, containsTemplate, TEMPLATE_GLOBALS } from '../compiler/templates';
 import type { StepView, TemplateContext } from './types';
 
 export class TemplateRenderError extends Error {
@@ -65,6 +65,7 @@ function checkReferences(text: string, scope: Record<string, unknown>): void {
   const parsed = parseTemplate(text);
   if (!parsed.ok) throw new TemplateRenderError(`template syntax error: ${parsed.message}`);
   for (const reference of parsed.references) {
+    if (TEMPLATE_GLOBALS.has(reference.path[0]!) && !(reference.path[0]! in scope)) continue;
     let current: unknown = scope;
     for (let depth = 0; depth < reference.path.length; depth++) {
       const key = reference.path[depth]!;

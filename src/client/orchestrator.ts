@@ -50,7 +50,7 @@ export class Orchestrator {
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
   get namespace(): string {
-    return this.options.namespace ?? DEFAULT_NAMESPACE;
+    return this.options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
   }
 
   get taskQueue(): string {

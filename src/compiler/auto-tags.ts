@@ -70,7 +70,9 @@ function withBounds(schema: JsonSchema, attributes: Record<string, string>): Jso
 /** "Choose appropriate format: bullet_points, narrative, or structured" -> the three choices. */
 export function choicesInText(text: string): string[] | undefined {
   const match = /\b(?:choose|select|pick|one of|either)\b[^:]*:\s*([^:]+?)\.?\s*$/i.exec(text)
-    ?? /\b(?:choose|select|pick)\s+(?:between|from|among)\s+([^:]+?)\.?\s*$/i.exec(text);
+    ?? /\b(?:choose|select|pick)\s+(?:between|from|among)\s+([^:]+?)\.?\s*$/i.exec(text)
+    // The whole description is the list: "Professional, constructive, or educational".
+    ?? /^(\s*[\w-]+(?:\s*,\s*[\w-]+)+\s*,?\s+or\s+[\w-]+)\s*\.?\s*$/i.exec(text);
   if (!match) return undefined;
   const items = match[1]!
     .split(/\s*,\s*(?:or\s+|and\s+)?|\s+or\s+/i)
@@ -80,7 +82,7 @@ export function choicesInText(text: string): string[] | undefined {
   return items;
 }
 
-const PLURAL_EXCEPTIONS = /(ss|us|is|ics|news|status|analysis|series)$/i;
+const PLURAL_EXCEPTIONS = /(ss|us|is|news|status|analysis|series|physics|economics)$/i;
 
 /** The schema a tag's value must satisfy: declared attributes first, else inferred from the text and key. */
 export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field: AutoField | undefined): JsonSchema {
@@ -119,8 +121,13 @@ export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field
       break;
   }
   const choices = choicesInText(description);
-  if (choices) return { type: 'string', enum: choices };
+  if (choices) return { type: 'string', enum: choices.map((choice) => choice.toLowerCase()) };
   const name = (key ?? '').toLowerCase();
+  const range = /\((\d+)\s*[-–]\s*(\d+)\b/.exec(description);
+  if (/^(num|number|max|min)_|_(count|size|limit|num)$/.test(name) && range) {
+    return withBounds({ type: 'integer', minimum: Number(range[1]), maximum: Number(range[2]) }, attributes);
+  }
+  if (/^(enable|disable|whether|should)\b/i.test(description)) return { type: 'boolean' };
   if (/^(num|number|max|min)_|_(count|size|limit|num)$|^(count|limit|size|top_k|k)$/.test(name) || /\bnumber of\b|\bhow many\b/i.test(description) && !/s$/.test(name)) {
     return withBounds({ type: 'integer', minimum: 0 }, attributes);
   }

@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
 import { autoTagSchema, AUTO_FIELDS, parseAutoTag, type AutoField } from './auto-tags';
-import { didYouMean, PipelineValidationError, type Diagnostic } from './diagnostics';
+import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from './diagnostics';
 import { parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
-import { containsTemplate, parseTemplate } from './templates';
+import { containsTemplate, parseTemplate, TEMPLATE_GLOBALS } from './templates';
 import {
   DEFAULT_MAX_PARALLEL,
   DEFAULT_MAX_RETRIES,
@@ -76,7 +76,12 @@ function describeLocation(segments: YamlPath, document: PlainObject): string {
 function structureDiagnostics(source: PipelineSource, document: PlainObject): Diagnostic[] {
   const validate = structureValidator();
   if (validate(document)) return [];
-  const errors = (validate.errors ?? []).filter((error) => !error.schemaPath.includes('/anyOf/'));
+  const all = validate.errors ?? [];
+  // An anyOf says it best ("must be a type or a spec"); drop what its branches said about the same value.
+  const anyOfPaths = all.filter((error) => error.keyword === 'anyOf').map((error) => error.instancePath);
+  const errors = all.filter(
+    (error) => error.keyword === 'anyOf' || !anyOfPaths.some((path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`)),
+  );
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const error of errors as ErrorObject[]) {
@@ -131,7 +136,8 @@ function normalizeInputs(source: PipelineSource, raw: unknown): Record<string, I
         ...(typeof spec.description === 'string' ? { description: spec.description } : {}),
         declaredAt,
       };
-    } else if (spec === null) {
+    } else {
+      // A bad declaration is reported by the schema check; keep the name so templates using it are not also wrong.
       inputs[name] = { type: 'string', required: false, declaredAt };
     }
   }
@@ -262,16 +268,21 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     for (const reference of parsedTemplate.references) {
       const position = source.positionInString(at, reference.index);
       const [root, ...rest] = reference.path as [string, ...string[]];
+      if (TEMPLATE_GLOBALS.has(root) && !stepIndex.has(root) && !inputs[root]) continue;
       const readStep = (stepId: string, fieldPath: string[]): void => {
         if (stepId === scope.step) {
           report('CYCLE', `step '${stepId}' refers to its own result`, at, position);
+          return;
+        }
+        if (scope.step !== undefined && handlers.has(stepId)) {
+          report('INVALID_VALUE', `step '${scope.step}' reads '${stepId}', which only runs as another step's on_failure handler`, at, position);
           return;
         }
         reader.references.set(`step:${stepId}`, { kind: 'step', step: stepId });
         reader.stepsRead.add(stepId);
         const [first, second] = fieldPath;
         const field = first !== undefined && STEP_RESULT_KEYS.has(first) ? second : first !== undefined && !STEP_META_KEYS.has(first) ? first : undefined;
-        if (field !== undefined) {
+        if (field !== undefined && !/^\d+$/.test(field)) {
           const fields = fieldsRead.get(stepId) ?? new Set<string>();
           fields.add(field);
           fieldsRead.set(stepId, fields);
@@ -279,7 +290,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       };
       const readInput = (name: string): void => {
         if (!inputsDeclared && !inputs[name] && !implicitInputs.has(name)) {
-          implicitInputs.set(name, { ...position, path: `${at.map(String).join('.')}` });
+          implicitInputs.set(name, { ...position, path: formatPath(at) });
         }
         reader.references.set(`input:${name}`, { kind: 'input', name });
       };
@@ -348,16 +359,19 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     if (typeof step.model === 'string' && parseAutoTag(step.model).kind === 'none') readTemplate(step.model, at('model'), scope, reader);
 
     const explicit: string[] = [];
-    const dependencyKey = step.depends_on !== undefined ? 'depends_on' : 'dependencies';
-    const declared = Array.isArray(step[dependencyKey]) ? (step[dependencyKey] as unknown[]) : [];
-    declared.forEach((dependency, position) => {
-      if (typeof dependency !== 'string') return;
-      if (!stepIndex.has(dependency)) {
-        report('UNKNOWN_DEPENDENCY', `step '${id}' depends on unknown step '${dependency}'${didYouMean(dependency, stepIds)}`, at(dependencyKey, position));
-      } else {
-        explicit.push(dependency);
-      }
-    });
+    for (const dependencyKey of ['depends_on', 'dependencies'] as const) {
+      const declared = Array.isArray(step[dependencyKey]) ? (step[dependencyKey] as unknown[]) : [];
+      declared.forEach((dependency, position) => {
+        if (typeof dependency !== 'string') return;
+        if (!stepIndex.has(dependency)) {
+          report('UNKNOWN_DEPENDENCY', `step '${id}' depends on unknown step '${dependency}'${didYouMean(dependency, stepIds)}`, at(dependencyKey, position));
+        } else if (handlers.has(dependency) && dependency !== id) {
+          report('INVALID_VALUE', `step '${id}' depends on '${dependency}', which only runs as another step's on_failure handler`, at(dependencyKey, position));
+        } else {
+          explicit.push(dependency);
+        }
+      });
+    }
     const dependsOn = [...new Set([...explicit, ...reader.stepsRead])];
     if (stepIndex.get(id) === index) dependencies.set(id, dependsOn);
 

@@ -11,18 +11,25 @@ export interface Position {
 }
 
 export class PipelineSource {
+  private readonly originalLineStarts: number[];
+
   private constructor(
+    /** The text the YAML parser saw (bare AUTO tags quoted). */
     readonly text: string,
     private readonly document: Document,
-    private readonly lineCounter: LineCounter,
-  ) {}
+    /** Offsets (in `text`) where quoting inserted a character, in order. */
+    private readonly insertions: number[],
+    originalText: string,
+  ) {
+    this.originalLineStarts = [0];
+    for (let index = 0; index < originalText.length; index++) if (originalText[index] === '\n') this.originalLineStarts.push(index + 1);
+  }
 
   /** Parses YAML; syntax errors come back as diagnostics rather than exceptions. */
   static parse(originalText: string): { source: PipelineSource; value: unknown; errors: Diagnostic[] } {
-    const text = quoteBareAutoTags(originalText);
-    const lineCounter = new LineCounter();
-    const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-    const source = new PipelineSource(text, document, lineCounter);
+    const { text, insertions } = quoteBareAutoTags(originalText);
+    const document = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true });
+    const source = new PipelineSource(text, document, insertions, originalText);
     const errors: Diagnostic[] = document.errors.map((error) => {
       const position = source.positionOfOffset(error.pos[0]);
       return { code: 'YAML_SYNTAX', message: `malformed YAML: ${error.message.split('\n')[0]}`, path: '(root)', ...position };
@@ -31,9 +38,18 @@ export class PipelineSource {
     return { source, value, errors };
   }
 
+  /** line:column in the author's file of an offset in the parsed text. */
   positionOfOffset(offset: number): Position {
-    const { line, col } = this.lineCounter.linePos(offset);
-    return { line, column: col };
+    let original = offset;
+    for (const inserted of this.insertions) if (inserted < offset) original--;
+    let low = 0;
+    let high = this.originalLineStarts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.originalLineStarts[middle]! <= original) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: original - this.originalLineStarts[low]! + 1 };
   }
 
   private nodeAt(path: YamlPath): Node | undefined {
@@ -74,8 +90,9 @@ export class PipelineSource {
   }
 
   /**
-   * Position of character `index` of the string scalar at `path`. Exact for plain, quoted (without
-   * escapes before `index`) and block scalars; otherwise the scalar's start.
+   * Position of character `index` of the string scalar at `path`. Exact for plain scalars; for quoted and block
+   * scalars the text from `index` to the next whitespace is found in the source (the same occurrence); otherwise
+   * the scalar's start.
    */
   positionInString(path: YamlPath, index: number): Position {
     const node = this.nodeAt(path);
@@ -84,21 +101,16 @@ export class PipelineSource {
     const start = node.range[0];
     const raw = this.text.slice(start, node.range[1]);
     if (node.type === 'PLAIN' && raw.startsWith(value.slice(0, index))) return this.positionOfOffset(start + index);
-    if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && raw.slice(1).startsWith(value.slice(0, index))) {
-      return this.positionOfOffset(start + 1 + index);
-    }
-    if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
-      const before = value.slice(0, index);
-      const lineInValue = before.split('\n').length - 1;
-      const columnInLine = index - (before.lastIndexOf('\n') + 1);
-      const headerLine = this.positionOfOffset(start).line;
-      const contentLine = headerLine + 1 + lineInValue;
-      const lineStart = this.lineCounter.lineStarts[contentLine - 1];
-      if (lineStart !== undefined) {
-        const lineText = this.text.slice(lineStart, this.text.indexOf('\n', lineStart) >>> 0);
-        const indent = lineText.length - lineText.trimStart().length;
-        return { line: contentLine, column: indent + columnInLine + 1 };
+    const needle = /^\S{1,40}/.exec(value.slice(index))?.[0];
+    if (needle) {
+      let occurrence = 0;
+      for (let at = value.indexOf(needle); at !== -1 && at < index; at = value.indexOf(needle, at + 1)) occurrence++;
+      let found = -1;
+      for (let seen = 0; seen <= occurrence; seen++) {
+        found = raw.indexOf(needle, found + 1);
+        if (found === -1) break;
       }
+      if (found !== -1) return this.positionOfOffset(start + found);
     }
     return this.positionOfOffset(start);
   }
@@ -106,12 +118,32 @@ export class PipelineSource {
 
 /**
  * The design documents write `key: <AUTO>Choose format: a, b, or c</AUTO>` unquoted, which YAML rejects
- * (a `: ` inside a plain scalar). Such a tag is quoted before parsing; lines stay where they were.
+ * (a `: ` inside a plain scalar). Such a tag is quoted before parsing; lines stay where they were, and the
+ * inserted characters are recorded so positions still point into the author's text.
  */
-export function quoteBareAutoTags(text: string): string {
-  return text.replace(/^(\s*(?:-\s+)?(?:[^\s#'"][^#\n]*?:\s+)?)(<AUTO\b[^\n]*?<\/AUTO>)([ \t]*(?:#[^\n]*)?)$/gm, (_whole, prefix: string, tag: string, rest: string) => {
-    return `${prefix}"${tag.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"${rest}`;
-  });
+export function quoteBareAutoTags(text: string): { text: string; insertions: number[] } {
+  const insertions: number[] = [];
+  let shift = 0;
+  const quoted = text.replace(
+    /^(\s*(?:-\s+)?(?:[^\s#'"][^#\n]*?:\s+)?)(<AUTO\b[^\n]*?<\/AUTO>)([ \t]*(?:#[^\n]*)?)$/gm,
+    (_whole, prefix: string, tag: string, rest: string, offset: number) => {
+      let position = offset + shift + prefix.length;
+      insertions.push(position++);
+      let body = '';
+      for (const character of tag) {
+        if (character === '\\' || character === '"') {
+          insertions.push(position++);
+          body += '\\';
+        }
+        body += character;
+        position++;
+      }
+      insertions.push(position);
+      shift = insertions.length;
+      return `${prefix}"${body}"${rest}`;
+    },
+  );
+  return { text: quoted, insertions };
 }
 
 export function diagnosticAt(

@@ -11,8 +11,8 @@ export interface TemplateReference {
 
 export type TemplateParse = { ok: true; references: TemplateReference[] } | { ok: false; message: string; index: number };
 
-/** Functions Nunjucks provides to every template. */
-const TEMPLATE_GLOBALS = new Set(['range', 'cycler', 'joiner', 'loop', 'caller', 'super']);
+/** Functions Nunjucks provides to every template (a step or input of the same name takes precedence). */
+export const TEMPLATE_GLOBALS: ReadonlySet<string> = new Set(['range', 'cycler', 'joiner', 'caller', 'super']);
 
 export function containsTemplate(text: string): boolean {
   return text.includes('{{') || text.includes('{%');
@@ -63,7 +63,7 @@ export function parseTemplate(text: string): TemplateParse {
     switch (node.typename) {
       case 'Symbol': {
         const name = String(node.value);
-        if (!locals.has(name) && !TEMPLATE_GLOBALS.has(name)) {
+        if (!locals.has(name)) {
           references.push({ path: [name], index: offsetOf(text, node.lineno, node.colno) });
         }
         return;
@@ -83,7 +83,7 @@ export function parseTemplate(text: string): TemplateParse {
         }
         if (isNode(current) && current.typename === 'Symbol') {
           const name = String(current.value);
-          if (!locals.has(name) && !TEMPLATE_GLOBALS.has(name)) {
+          if (!locals.has(name)) {
             references.push({ path: [name, ...segments], index: offsetOf(text, current.lineno, current.colno) });
           }
         } else {
