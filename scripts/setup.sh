@@ -15,7 +15,10 @@ command -v python3 >/dev/null || { echo "setup: Python 3 is required (for the ve
 # npm packages: reinstall only when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: the registry here serves only this platform's optional packages, so
+  # the lockfile lacks the other platforms' entries and `npm ci` refuses it. With the lockfile present,
+  # `npm install` installs exactly its versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # Python venv with the Temporal CLI (dev server + Web UI), the time-skipping test server and the model.

@@ -1,0 +1,74 @@
+// Benchmark (prints figures, asserts nothing): orchestration overhead per step with the echo model on an
+// embedded dev server, and the local model's throughput. Run after setup: `npm run bench`.
+const net = require('node:net');
+const { Orchestrator } = require('../dist/client');
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function chainYaml(length) {
+  const steps = Array.from({ length }, (_, index) =>
+    index === 0 ? `  - id: s0\n    action: "start {{ seed }}"\n` : `  - id: s${index}\n    action: "next {{ s${index - 1}.result }}"\n`,
+  );
+  return `name: chain\nconfig: { model: echo, max_parallel: 50 }\nsteps:\n${steps.join('')}`;
+}
+
+function fanOutYaml(width) {
+  const steps = Array.from({ length: width }, (_, index) => `  - id: s${index}\n    action: "independent step ${index}"\n`);
+  return `name: fanout\nconfig: { model: echo, max_parallel: ${width} }\nsteps:\n${steps.join('')}`;
+}
+
+async function timed(label, run) {
+  const started = process.hrtime.bigint();
+  const result = await run();
+  const milliseconds = Number(process.hrtime.bigint() - started) / 1e6;
+  return { label, milliseconds, result };
+}
+
+async function main() {
+  process.env.ORC_DEV_SERVER_PORT = String(await freePort());
+  const orchestrator = new Orchestrator({ ui: false, databaseFile: null });
+  const setup = await timed('start dev server + worker', () => orchestrator.connect());
+  console.log(`${setup.label}: ${setup.milliseconds.toFixed(0)} ms`);
+  await orchestrator.executeYaml(chainYaml(3), { seed: 'warm-up' });
+
+  for (const length of [10, 50]) {
+    const runs = [];
+    for (let repeat = 0; repeat < 3; repeat++) runs.push((await timed('chain', () => orchestrator.executeYaml(chainYaml(length), { seed: 'x' }))).milliseconds);
+    const best = Math.min(...runs);
+    console.log(`chain of ${length} echo steps: best ${best.toFixed(0)} ms of 3 = ${(best / length).toFixed(1)} ms per step (start to result)`);
+  }
+  for (const width of [20, 100]) {
+    const run = await timed('fan-out', () => orchestrator.executeYaml(fanOutYaml(width)));
+    console.log(`fan-out of ${width} independent echo steps: ${run.milliseconds.toFixed(0)} ms total`);
+  }
+  const local = await timed('local', () =>
+    orchestrator.executeYaml(
+      'name: local_speed\nconfig: { model: local, max_tokens: 128 }\nsteps:\n  - id: write\n    action: Write a paragraph about rivers.\n',
+    ),
+  );
+  const step = local.result.steps.write;
+  const generation = (Date.parse(step.completed_at) - Date.parse(step.started_at)) / 1000;
+  console.log(
+    `local model (SmolLM2-135M, first call includes loading it): ${step.usage.output_tokens} tokens in ${generation.toFixed(1)} s step time` +
+      ` (${local.milliseconds.toFixed(0)} ms end to end)`,
+  );
+  const again = await timed('local', () =>
+    orchestrator.executeYaml('name: local_speed\nconfig: { model: local, max_tokens: 128 }\nsteps:\n  - id: write\n    action: Write a paragraph about mountains.\n'),
+  );
+  const warm = again.result.steps.write;
+  const warmSeconds = (Date.parse(warm.completed_at) - Date.parse(warm.started_at)) / 1000;
+  console.log(`local model, warm: ${warm.usage.output_tokens} tokens in ${warmSeconds.toFixed(1)} s = ${(warm.usage.output_tokens / warmSeconds).toFixed(1)} tokens/s`);
+  await orchestrator.close();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
