@@ -52,6 +52,8 @@ export interface ResolvedAutoTag {
   value: unknown;
   model: string;
   usage: Usage;
+  /** Taken from the (model, prompt, schema) cache rather than asked. */
+  cached?: boolean;
 }
 
 export interface RenderValuesInput {

@@ -4,7 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import type { RunProgress, RunResult } from '../workflows/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer } from '../worker/dev-server';
-import { createPipelineWorker } from '../worker/worker';
+import { resolveAutoTagValues } from '../activities/auto-resolve';
+import { LocalModelServer } from '../models/local-server-process';
+import { createModelResolver } from '../models/registry';
+import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
 import { Orchestrator } from './orchestrator';
 import { ProgressPrinter } from './progress';
 
@@ -64,6 +67,49 @@ function printOutputs(result: RunResult): void {
   }
 }
 
+/** `orc compile --resolve`: decides the tags a run would decide before its first step, outside any run. */
+async function resolveEarlyAutoTags(
+  file: string,
+  pipeline: CompiledPipeline,
+  rawInputs: Record<string, unknown>,
+  modelOverride: string | undefined,
+): Promise<Map<string, unknown>> {
+  const resolution = resolveRunInputs(pipeline, rawInputs, { coerceStrings: true });
+  if (!resolution.ok) {
+    for (const diagnostic of resolution.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
+    throw new ExitCode(EXIT_FAILED);
+  }
+  const localServer = new LocalModelServer();
+  const models = createModelResolver({ localServer });
+  const values = new Map<string, unknown>();
+  try {
+    for (const step of pipeline.steps) {
+      if (step.autoTags.length === 0 || step.dependsOn.length > 0) continue;
+      const inputs: Record<string, unknown> = {};
+      for (const reference of step.references) {
+        if (reference.kind === 'input' && resolution.values[reference.name] !== undefined) inputs[reference.name] = resolution.values[reference.name];
+      }
+      const stepModel = typeof step.model === 'string' && !step.model.includes('<AUTO') ? step.model : undefined;
+      const configModel = typeof pipeline.config.model === 'string' ? pipeline.config.model : 'local';
+      const resolved = await resolveAutoTagValues(
+        {
+          pipelineDescription: pipeline.description,
+          step,
+          tags: step.autoTags,
+          model: modelOverride ?? pipeline.config.autoModel ?? stepModel ?? configModel,
+          placeholder: false,
+          context: { inputs, steps: {} },
+        },
+        { models, autoCache: defaultAutoCache() },
+      );
+      for (const tag of resolved) values.set(tag.path, tag.value);
+    }
+  } finally {
+    await localServer.stop();
+  }
+  return values;
+}
+
 function controlClient(): Orchestrator {
   return new Orchestrator({ address: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
 }
@@ -103,14 +149,24 @@ function buildProgram(): Command {
     .description('show the execution plan of a pipeline')
     .argument('<file>', 'pipeline YAML file')
     .option('--json', 'print the plan as JSON')
-    .action((file: string, flags: { json?: boolean }) => {
+    .option('--resolve', 'also decide the AUTO tags that need no step result, with the model, and show their values')
+    .option('-i, --input <NAME=VALUE>', 'an input value, for --resolve (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--input-file <file>', 'a JSON file of input values, for --resolve')
+    .option('--model <model>', 'the model that decides the AUTO tags (default: config.auto_model, else the step\'s model)')
+    .action(async (file: string, flags: { json?: boolean; resolve?: boolean; input: string[]; inputFile?: string; model?: string }) => {
       const pipeline = compileOrReport(file);
+      const resolved = flags.resolve ? await resolveEarlyAutoTags(file, pipeline, parseInputs(flags.input, flags.inputFile), flags.model) : new Map<string, unknown>();
       const plan = {
         name: pipeline.name,
         inputs: pipeline.inputs,
         steps: pipeline.steps.map((step) => ({ id: step.id, depends_on: step.dependsOn, action_kind: step.actionKind })),
         levels: pipeline.levels,
-        auto_tags: pipeline.autoTags.map((tag) => ({ path: tag.path, description: tag.description, schema: tag.schema })),
+        auto_tags: pipeline.autoTags.map((tag) => ({
+          path: tag.path,
+          description: tag.description,
+          schema: tag.schema,
+          ...(resolved.has(tag.path) ? { value: resolved.get(tag.path) } : {}),
+        })),
       };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(plan, (key, value: unknown) => (key === 'declaredAt' ? undefined : value), 2)}\n`);
@@ -121,7 +177,15 @@ function buildProgram(): Command {
       for (const step of pipeline.steps) {
         process.stdout.write(`  ${step.id} [${step.actionKind}]${step.dependsOn.length ? ` <- ${step.dependsOn.join(', ')}` : ''}\n`);
       }
-      for (const tag of pipeline.autoTags) process.stdout.write(`  AUTO ${tag.path}: ${JSON.stringify(tag.schema)}\n`);
+      if (pipeline.autoTags.length > 0) process.stdout.write('AUTO tags:\n');
+      for (const tag of pipeline.autoTags) {
+        const decided = resolved.has(tag.path)
+          ? ` = ${JSON.stringify(resolved.get(tag.path))}`
+          : flags.resolve
+            ? ' (decided at run time: it needs step results)'
+            : '';
+        process.stdout.write(`  ${tag.path}${decided}\n    ${tag.description}\n    schema: ${JSON.stringify(tag.schema)}\n`);
+      }
     });
 
   program

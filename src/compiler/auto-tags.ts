@@ -129,10 +129,15 @@ export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field
   }
   if (/^(enable|disable|whether|should)\b/i.test(description)) return { type: 'boolean' };
   if (/^(num|number|max|min)_|_(count|size|limit|num)$|^(count|limit|size|top_k|k)$/.test(name) || /\bnumber of\b|\bhow many\b/i.test(description) && !/s$/.test(name)) {
-    return withBounds({ type: 'integer', minimum: 0 }, attributes);
+    // Counts of results, sources, items: a sensible range keeps a small model from answering 10^15.
+    return withBounds({ type: 'integer', minimum: 1, maximum: 100 }, attributes);
   }
   if (/(threshold|level|ratio|rate|score|weight|confidence|temperature)$/.test(name)) return withBounds({ type: 'number' }, attributes);
   if (/^(enable|is|use|should|has|allow|include)_/.test(name) || /^(enabled|verbose)$/.test(name)) return { type: 'boolean' };
   if (/[a-z]s$/.test(name) && !PLURAL_EXCEPTIONS.test(name)) return { type: 'array', items: { type: 'string' } };
+  // "Determine required preprocessing steps", "Identify useful feature transformations": a list.
+  if (/\b(?:required|relevant|useful|appropriate|needed|key|possible)\s+(?:[a-z]+\s+)?[a-z]+(?:steps|ions|ies|ics|types|tests|sections|queries|items|sources)\b/i.test(description)) {
+    return { type: 'array', items: { type: 'string' } };
+  }
   return { type: 'string' };
 }

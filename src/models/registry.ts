@@ -1,5 +1,7 @@
 // Turns a pipeline's model spec ("echo", "local", "openai:gpt-4o-mini", ...) into a LanguageModel.
+import { createAnthropicModel } from './anthropic';
 import { createEchoModel } from './echo';
+import { createGoogleModel } from './google';
 import type { LocalModelServer } from './local-server-process';
 import { createOpenAICompatibleModel } from './openai-compatible';
 import { ModelError, type LanguageModel } from './types';
@@ -17,7 +19,7 @@ export interface ModelResolverOptions {
 /** The model name the embedded SmolLM2 answers to when a pipeline just says `local`. */
 export const defaultLocalModelName = 'smollm2-135m';
 
-const supportedSpecs = 'echo, local, local:<name>, openai:<model>';
+const supportedSpecs = 'echo, local, local:<name>, openai:<model>, anthropic:<model>, google:<model>';
 
 export function createModelResolver(options: ModelResolverOptions): ModelResolver {
   const environment = options.environment ?? process.env;
@@ -65,6 +67,31 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
         // Passed explicitly so the SDK does not read process.env behind the given environment's back.
         baseURL: environment.OPENAI_BASE_URL || 'https://api.openai.com/v1',
       });
+    }
+    if (provider === 'anthropic') {
+      if (!name) throw unsupported(spec, 'write the Anthropic model after "anthropic:", e.g. anthropic:claude-sonnet-4-20250514');
+      const apiKey = environment.ANTHROPIC_API_KEY;
+      if (!apiKey) {
+        throw new ModelError(`Model ${spec} needs an API key: set ANTHROPIC_API_KEY in the worker's environment.`, {
+          provider: 'anthropic',
+          model: name,
+          isRetryable: false,
+        });
+      }
+      // Passed explicitly so the adapter does not read process.env behind the given environment's back.
+      return createAnthropicModel({ model: name, apiKey, baseURL: environment.ANTHROPIC_BASE_URL || 'https://api.anthropic.com' });
+    }
+    if (provider === 'google') {
+      if (!name) throw unsupported(spec, 'write the Gemini model after "google:", e.g. google:gemini-1.5-flash');
+      const apiKey = environment.GOOGLE_API_KEY;
+      if (!apiKey) {
+        throw new ModelError(`Model ${spec} needs an API key: set GOOGLE_API_KEY in the worker's environment.`, {
+          provider: 'google',
+          model: name,
+          isRetryable: false,
+        });
+      }
+      return createGoogleModel({ model: name, apiKey, baseURL: environment.GOOGLE_BASE_URL || 'https://generativelanguage.googleapis.com' });
     }
     throw unsupported(spec, 'no such provider');
   }

@@ -3,11 +3,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { FileAutoValueCache } from '../activities/auto-cache';
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { DEFAULT_NAMESPACE } from './dev-server';
-import { projectRoot } from './paths';
+import { dataDirectory, projectRoot } from './paths';
+
+/** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
+export function defaultAutoCache(): FileAutoValueCache {
+  return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), Number(process.env.ORC_AUTO_CACHE_TTL ?? 86400));
+}
 
 export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');
 
@@ -58,7 +64,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(options),
-    activities: createActivities({ models }),
+    activities: createActivities({ models, autoCache: defaultAutoCache() }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
   });
   let running: Promise<void> | undefined;

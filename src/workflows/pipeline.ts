@@ -182,7 +182,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
 
   const resolveAutoTags = async (step: CompiledStep, context: TemplateContext): Promise<CompiledStep> => {
     if (step.autoTags.length === 0) return step;
-    const resolved = await stepActivities(60, 2).resolveAutoTags({
+    const resolved = await stepActivities(120, 2).resolveAutoTags({
       pipelineDescription: pipeline.description,
       step,
       tags: step.autoTags,
@@ -198,11 +198,22 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
         value: resolution.value,
         model: resolution.model,
         ...(options.dryRun ? { placeholder: true } : {}),
+        ...(resolution.cached ? { cached: true } : {}),
       });
       addUsage(autoUsage, resolution.usage);
     }
     return applyResolutions(step, resolved);
   };
+
+  // Tags of steps that depend on nothing are decided up front, all at once, before any step starts;
+  // the others just before their step, with the results it depends on.
+  const earlyResolutions = new Map<string, Promise<CompiledStep>>();
+  for (const step of pipeline.steps) {
+    if (step.autoTags.length === 0 || step.dependsOn.length > 0) continue;
+    const resolution = resolveAutoTags(step, contextFor(step.references));
+    resolution.catch(() => undefined); // a failure belongs to the step, reported when it runs
+    earlyResolutions.set(step.id, resolution);
+  }
 
   const applyOnFailure = (step: CompiledStep): void => {
     const onFailure = step.onFailure;
@@ -242,7 +253,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
           `step '${step.id}': ${step.forEach !== null ? 'for_each' : `action '${step.actionKind}'`} is not supported by this version of orc yet`,
         );
       }
-      const effective = await resolveAutoTags(step, context);
+      // A late tag sees the results of every step this one depends on, not only those its templates read.
+      const autoContext = (): TemplateContext =>
+        contextFor([...step.references, ...step.dependsOn.map((id): Reference => ({ kind: 'step', step: id }))], failedStep);
+      const effective = await (earlyResolutions.get(step.id) ?? resolveAutoTags(step, autoContext()));
       const model = modelFor(effective);
       state.model = model;
       const output: ExecuteStepOutput = await stepActivities(effective.timeoutSeconds, effective.maxRetries).executeLlmStep({

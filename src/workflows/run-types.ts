@@ -26,7 +26,10 @@ export interface AutoResolution {
   description: string;
   value: unknown;
   model: string;
+  /** A dry run's placeholder, not a model's decision. */
   placeholder?: boolean;
+  /** Reused from an earlier run with the same model, prompt and schema. */
+  cached?: boolean;
 }
 
 export interface RunResult {

@@ -1,0 +1,447 @@
+// A LanguageModel for Google's Gemini API (generateContent), through the official @google/generative-ai SDK.
+import {
+  GoogleGenerativeAI,
+  GoogleGenerativeAIAbortError,
+  GoogleGenerativeAIError,
+  GoogleGenerativeAIFetchError,
+  GoogleGenerativeAIRequestInputError,
+  GoogleGenerativeAIResponseError,
+  SchemaType,
+  type Content,
+  type ErrorDetails,
+  type GenerateContentRequest,
+  type GenerateContentResponse,
+  type GenerativeModel,
+  type ResponseSchema,
+} from '@google/generative-ai';
+import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+
+export interface GoogleSettings {
+  model: string;
+  /** Defaults to GOOGLE_API_KEY from the worker's environment. */
+  apiKey?: string;
+  /** The API root without the version, e.g. `https://generativelanguage.googleapis.com`; defaults to GOOGLE_BASE_URL, then that. */
+  baseURL?: string;
+  /** Per request, including reading the answer; 10 minutes when not given, like the other adapters. */
+  timeoutMs?: number;
+  // No `fetch`: the SDK always calls the global fetch and has no option to replace it.
+}
+
+const provider = 'google';
+const defaultBaseURL = 'https://generativelanguage.googleapis.com';
+const defaultTimeoutMs = 10 * 60 * 1000;
+
+export function createGoogleModel(settings: GoogleSettings): LanguageModel {
+  const { model } = settings;
+  const id = `${provider}:${model}`;
+  const baseURL = (settings.baseURL ?? (process.env.GOOGLE_BASE_URL || defaultBaseURL)).replace(/\/+$/, '');
+  const timeoutMs = settings.timeoutMs ?? defaultTimeoutMs;
+  let generativeModel: GenerativeModel | undefined;
+
+  function modelClient(): GenerativeModel {
+    if (generativeModel) return generativeModel;
+    const apiKey = settings.apiKey ?? process.env.GOOGLE_API_KEY;
+    if (!apiKey) {
+      throw new ModelError(`Model ${id} needs an API key: set GOOGLE_API_KEY in the worker's environment.`, {
+        provider,
+        model,
+        isRetryable: false,
+      });
+    }
+    // No `timeout` here: the SDK arms a timer for it that it never clears, which would keep every finished request's
+    // timer alive for the whole timeout; generate() runs its own and passes an AbortSignal instead.
+    generativeModel = new GoogleGenerativeAI(apiKey).getGenerativeModel({ model }, { baseUrl: baseURL });
+    return generativeModel;
+  }
+
+  async function generate(request: GenerateRequest): Promise<GenerateResponse> {
+    const client = modelClient();
+    const systemInstruction = request.messages
+      .filter((message) => message.role === 'system')
+      .map((message) => message.content)
+      .join('\n\n');
+    const contents: Content[] = request.messages
+      .filter((message) => message.role !== 'system')
+      .map((message) => ({ role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text: message.content }] }));
+    let responseSchema: ResponseSchema | undefined;
+    if (request.jsonSchema) {
+      try {
+        responseSchema = toGeminiSchema(request.jsonSchema);
+      } catch (error) {
+        if (!(error instanceof UnsupportedSchemaError)) throw error;
+        throw new ModelError(`${id} cannot take the step's output schema: ${error.message}. Gemini's responseSchema is a subset of JSON Schema; simplify the schema or use another model.`, {
+          provider,
+          model,
+          isRetryable: false,
+        });
+      }
+    }
+    const body: GenerateContentRequest = {
+      contents,
+      ...(systemInstruction ? { systemInstruction } : {}),
+      generationConfig: {
+        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
+        ...(responseSchema ? { responseMimeType: 'application/json', responseSchema } : {}),
+      },
+    };
+
+    // One signal for the caller's cancellation and our timeout; the timer covers reading the body as well.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const forwardAbort = (): void => controller.abort();
+    request.signal?.addEventListener('abort', forwardAbort, { once: true });
+    if (request.signal?.aborted) controller.abort();
+
+    let response: GenerateContentResponse;
+    try {
+      response = (await client.generateContent(body, { signal: controller.signal })).response;
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason ?? error;
+      if (timedOut) {
+        throw new ModelError(`${id} did not answer within ${timeoutMs} ms (${baseURL})`, { provider, model, isRetryable: true });
+      }
+      throw toModelError(error, { model, baseURL });
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', forwardAbort);
+    }
+    // The SDK returns whatever JSON a 200 carried; make sure it is a generateContent answer before reading it.
+    if (!response || typeof response !== 'object') {
+      throw new ModelError(`${id} returned a response that is not a generateContent answer (${baseURL})`, { provider, model, isRetryable: true });
+    }
+
+    const usage = {
+      input_tokens: response.usageMetadata?.promptTokenCount ?? 0,
+      output_tokens: response.usageMetadata?.candidatesTokenCount ?? 0,
+      cost_usd: 0,
+    };
+    const candidate = response.candidates?.[0];
+    if (!candidate) {
+      const feedback = response.promptFeedback;
+      if (feedback?.blockReason) {
+        const reason = `${feedback.blockReason}${feedback.blockReasonMessage ? `: ${feedback.blockReasonMessage}` : ''}`;
+        throw new ModelError(`${id} blocked the prompt (${reason}); change the prompt of this step`, { provider, model, isRetryable: false });
+      }
+      throw new ModelError(`${id} returned no candidates`, { provider, model, isRetryable: true });
+    }
+    if (candidate.finishReason && blockingFinishReasons.has(candidate.finishReason)) {
+      const reason = `${candidate.finishReason}${candidate.finishMessage ? `: ${candidate.finishMessage}` : ''}`;
+      throw new ModelError(`${id} refused to answer (${reason})`, { provider, model, isRetryable: false });
+    }
+    // Thought summaries (parts marked `thought`) are the model's notes, not its answer.
+    const text = (candidate.content?.parts ?? [])
+      .filter((part) => typeof part.text === 'string' && !(part as { thought?: boolean }).thought)
+      .map((part) => part.text)
+      .join('');
+    if (!request.jsonSchema) return { text, usage };
+
+    const json = parseJsonAnswer(text);
+    if (json === undefined) {
+      const cutOff = candidate.finishReason === 'MAX_TOKENS' ? ' It stopped at the token limit, so the answer was cut off; raise max tokens.' : '';
+      throw new ModelError(`${id} returned invalid JSON where the schema asked for JSON.${cutOff} Answer began: ${JSON.stringify(text.slice(0, 200))}`, {
+        provider,
+        model,
+        isRetryable: true,
+      });
+    }
+    return { text, json, usage };
+  }
+
+  return { id, provider, generate };
+}
+
+/** Finish reasons that mean the answer was withheld, so asking again the same way will not help. */
+const blockingFinishReasons = new Set<string>(['SAFETY', 'RECITATION', 'LANGUAGE', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII']);
+
+/** The parsed answer, or undefined when it is not JSON (models sometimes wrap it in a Markdown fence). */
+function parseJsonAnswer(text: string): unknown {
+  const fenced = /^\s*```[a-zA-Z]*\s*\n([\s\S]*?)\n?\s*```\s*$/.exec(text);
+  const candidate = (fenced?.[1] ?? text).trim();
+  try {
+    return JSON.parse(candidate) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- JSON Schema -> Gemini responseSchema ----
+
+/** A JSON Schema construct Gemini's schema dialect cannot express at all. */
+export class UnsupportedSchemaError extends Error {}
+
+type JsonSchema = Record<string, unknown>;
+
+/** Gemini's Schema as sent on the wire; built loosely and checked against the SDK's ResponseSchema type at the end. */
+interface GeminiSchema {
+  type: SchemaType;
+  format?: string;
+  description?: string;
+  nullable?: boolean;
+  enum?: string[];
+  items?: GeminiSchema;
+  minItems?: number;
+  maxItems?: number;
+  properties?: Record<string, GeminiSchema>;
+  required?: string[];
+  propertyOrdering?: string[];
+}
+
+const schemaTypes: Record<string, SchemaType> = {
+  string: SchemaType.STRING,
+  number: SchemaType.NUMBER,
+  integer: SchemaType.INTEGER,
+  boolean: SchemaType.BOOLEAN,
+  array: SchemaType.ARRAY,
+  object: SchemaType.OBJECT,
+};
+/** The `format` values Gemini accepts for each type; others (email, uri, ...) are dropped. */
+const supportedFormats: Partial<Record<SchemaType, string[]>> = {
+  [SchemaType.STRING]: ['date-time'],
+  [SchemaType.NUMBER]: ['float', 'double'],
+  [SchemaType.INTEGER]: ['int32', 'int64'],
+};
+
+/**
+ * Converts a JSON Schema to the OpenAPI subset Gemini's responseSchema accepts: local $refs are inlined, allOf merged,
+ * `anyOf: [X, {type: null}]` and `type: [X, "null"]` become `nullable`, string enums and consts become enums; keywords
+ * Gemini lacks (additionalProperties, $schema, minimum, pattern, ...) are dropped. Dropping is safe because the step
+ * checks the answer against the full schema afterwards and asks for a repair when it does not match.
+ */
+export function toGeminiSchema(schema: JsonSchema): ResponseSchema {
+  // GeminiSchema is structurally what the SDK's ResponseSchema union describes, with the looser field types of the wire.
+  return convert(schema, schema, '#', []) as unknown as ResponseSchema;
+}
+
+function isSchema(value: unknown): value is JsonSchema {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function resolveReference(reference: string, root: JsonSchema, path: string): JsonSchema {
+  if (!reference.startsWith('#')) throw new UnsupportedSchemaError(`${path}: only local $refs can be inlined, not ${reference}`);
+  let target: unknown = root;
+  for (const token of reference.slice(1).split('/').filter(Boolean)) {
+    const key = decodeURIComponent(token).replace(/~1/g, '/').replace(/~0/g, '~');
+    target = isSchema(target) ? target[key] : undefined;
+  }
+  if (!isSchema(target)) throw new UnsupportedSchemaError(`${path}: $ref ${reference} points at nothing`);
+  return target;
+}
+
+/** Follows $ref and merges allOf, so what is left is one schema with its own keywords. */
+function flatten(schema: JsonSchema, root: JsonSchema, path: string, references: string[]): { schema: JsonSchema; references: string[] } {
+  let current = schema;
+  let seen = references;
+  while (typeof current.$ref === 'string') {
+    const reference = current.$ref;
+    if (seen.includes(reference)) throw new UnsupportedSchemaError(`${path}: the recursive $ref ${reference} cannot be inlined`);
+    seen = [...seen, reference];
+    const { $ref: _reference, ...siblings } = current;
+    current = { ...resolveReference(reference, root, path), ...siblings };
+  }
+  if (Array.isArray(current.allOf)) {
+    const { allOf, ...rest } = current;
+    let merged: JsonSchema = rest;
+    for (const [index, part] of (allOf as unknown[]).entries()) {
+      if (!isSchema(part)) continue;
+      const flattened = flatten(part, root, `${path}/allOf/${index}`, seen).schema;
+      merged = {
+        ...flattened,
+        ...merged,
+        properties: { ...(isSchema(flattened.properties) ? flattened.properties : {}), ...(isSchema(merged.properties) ? merged.properties : {}) },
+        required: [...(Array.isArray(flattened.required) ? flattened.required : []), ...(Array.isArray(merged.required) ? merged.required : [])],
+      };
+    }
+    if (isSchema(merged.properties) && Object.keys(merged.properties).length === 0) delete merged.properties;
+    if (Array.isArray(merged.required) && merged.required.length === 0) delete merged.required;
+    current = merged;
+  }
+  return { schema: current, references: seen };
+}
+
+function convert(input: JsonSchema, root: JsonSchema, path: string, references: string[]): GeminiSchema {
+  const flattened = flatten(input, root, path, references);
+  const schema = flattened.schema;
+  let nullable = schema.nullable === true;
+
+  // anyOf / oneOf: only "X or null" (or a choice between string constants) has a Gemini form.
+  const alternatives = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
+  if (alternatives) {
+    const keyword = Array.isArray(schema.anyOf) ? 'anyOf' : 'oneOf';
+    const options = alternatives.filter(isSchema).map((option) => flatten(option, root, `${path}/${keyword}`, flattened.references).schema);
+    const nonNull = options.filter((option) => option.type !== 'null');
+    nullable ||= nonNull.length < options.length;
+    const { anyOf: _anyOf, oneOf: _oneOf, ...siblings } = schema;
+    if (nonNull.length === 1) {
+      const converted = convert({ ...siblings, ...nonNull[0] }, root, path, flattened.references);
+      return nullable ? { ...converted, nullable: true } : converted;
+    }
+    const constants = nonNull.flatMap((option) => (typeof option.const === 'string' ? [option.const] : Array.isArray(option.enum) ? option.enum : [undefined]));
+    if (nonNull.length > 1 && constants.every((value) => typeof value === 'string')) {
+      return withCommon({ type: SchemaType.STRING, format: 'enum', enum: constants as string[] }, schema, nullable);
+    }
+    throw new UnsupportedSchemaError(`${path}: ${keyword} with ${nonNull.length} different alternatives`);
+  }
+
+  let typeName: unknown = schema.type;
+  if (Array.isArray(typeName)) {
+    const nonNull = typeName.filter((name) => name !== 'null');
+    nullable ||= nonNull.length < typeName.length;
+    if (nonNull.length > 1) throw new UnsupportedSchemaError(`${path}: a value of several types (${nonNull.join(', ')})`);
+    typeName = nonNull[0];
+  }
+  const enumValues = Array.isArray(schema.enum) ? schema.enum : schema.const !== undefined ? [schema.const] : undefined;
+  if (enumValues?.includes(null)) nullable = true;
+  const presentValues = enumValues?.filter((value) => value !== null);
+  if (typeName === undefined) typeName = inferType(schema, presentValues);
+  if (typeName === 'null') throw new UnsupportedSchemaError(`${path}: a value that can only be null`);
+  const type = typeof typeName === 'string' ? schemaTypes[typeName] : undefined;
+  if (!type) throw new UnsupportedSchemaError(`${path}: the type ${JSON.stringify(typeName)}`);
+
+  if (type === SchemaType.STRING && presentValues && presentValues.length > 0 && presentValues.every((value) => typeof value === 'string')) {
+    return withCommon({ type, format: 'enum', enum: presentValues as string[] }, schema, nullable);
+  }
+  // Gemini enums are strings only; a numeric enum is left to the schema check after the answer.
+  const result: GeminiSchema = { type };
+  if (typeof schema.format === 'string' && supportedFormats[type]?.includes(schema.format)) result.format = schema.format;
+
+  if (type === SchemaType.ARRAY) {
+    // Items without constraints accept anything, so strings satisfy the original schema.
+    result.items = isSchema(schema.items) ? convert(schema.items, root, `${path}/items`, flattened.references) : { type: SchemaType.STRING };
+    if (typeof schema.minItems === 'number') result.minItems = schema.minItems;
+    if (typeof schema.maxItems === 'number') result.maxItems = schema.maxItems;
+  }
+  if (type === SchemaType.OBJECT) {
+    const properties = isSchema(schema.properties) ? schema.properties : {};
+    const names = Object.keys(properties);
+    // Gemini rejects an OBJECT without properties, and has no way to say "any keys" (additionalProperties).
+    if (names.length === 0) throw new UnsupportedSchemaError(`${path}: an object without listed properties`);
+    result.properties = {};
+    for (const name of names) {
+      const property = properties[name];
+      result.properties[name] = isSchema(property) ? convert(property, root, `${path}/properties/${name}`, flattened.references) : { type: SchemaType.STRING };
+    }
+    const required = Array.isArray(schema.required) ? schema.required.filter((name): name is string => typeof name === 'string' && names.includes(name)) : [];
+    if (required.length > 0) result.required = [...new Set(required)];
+    // Gemini otherwise orders keys alphabetically; schema authors often order them on purpose (reasoning before verdict).
+    result.propertyOrdering = names;
+  }
+  return withCommon(result, schema, nullable);
+}
+
+/** The JSON Schema type a schema without `type` implies; an unconstrained `{}` becomes a string, which it accepts. */
+function inferType(schema: JsonSchema, enumValues: unknown[] | undefined): string {
+  if (isSchema(schema.properties) || Array.isArray(schema.required)) return 'object';
+  if (schema.items !== undefined) return 'array';
+  if (enumValues && enumValues.length > 0) {
+    const kinds = new Set(enumValues.map((value) => (typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value)));
+    if (kinds.size === 1) return [...kinds][0] as string;
+    if ([...kinds].every((kind) => kind === 'integer' || kind === 'number')) return 'number';
+    throw new UnsupportedSchemaError(`an enum mixing ${[...kinds].join(' and ')} values`);
+  }
+  return 'string';
+}
+
+function withCommon(result: GeminiSchema, schema: JsonSchema, nullable: boolean): GeminiSchema {
+  const description = typeof schema.description === 'string' ? schema.description : typeof schema.title === 'string' ? schema.title : undefined;
+  return { ...result, ...(description ? { description } : {}), ...(nullable ? { nullable: true } : {}) };
+}
+
+// ---- errors ----
+
+/** Seconds from Google's RetryInfo detail, whose `retryDelay` is a protobuf Duration in JSON ("2s", "0.5s"). */
+export function retryDelaySeconds(details: ErrorDetails[] | undefined): number | undefined {
+  const retryInfo = details?.find((detail) => typeof detail['@type'] === 'string' && detail['@type'].endsWith('google.rpc.RetryInfo'));
+  const delay = retryInfo?.retryDelay;
+  if (typeof delay === 'string') {
+    const match = /^(\d+(?:\.\d+)?)s$/.exec(delay.trim());
+    return match ? Number(match[1]) : undefined;
+  }
+  // Some clients render Duration as { seconds, nanos }.
+  if (isSchema(delay)) {
+    const seconds = Number(delay.seconds ?? 0) + Number(delay.nanos ?? 0) / 1e9;
+    return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+  }
+  return undefined;
+}
+
+/** Google names the cause of a 400 in an ErrorInfo detail; a bad key is a 400 with reason API_KEY_INVALID. */
+function errorReason(details: ErrorDetails[] | undefined): string | undefined {
+  const errorInfo = details?.find((detail) => typeof detail['@type'] === 'string' && detail['@type'].endsWith('google.rpc.ErrorInfo'));
+  return typeof errorInfo?.reason === 'string' ? errorInfo.reason : undefined;
+}
+
+/** What the server said, without the SDK's "[GoogleGenerativeAI Error]: Error fetching from URL: [status]" prefix or the details it appends. */
+function serverMessage(error: GoogleGenerativeAIFetchError): string {
+  const match = /\] (.*)$/s.exec(error.message);
+  let message = match?.[1] ?? '';
+  if (error.errorDetails) message = message.replace(` ${JSON.stringify(error.errorDetails)}`, '');
+  return message.trim();
+}
+
+/** Google says "The input token count (N) exceeds the maximum number of tokens allowed (M)" for a too-long input. */
+function isContextTooLong(detail: string): boolean {
+  return /exceeds the maximum number of tokens|input token count|context (window|length)|too long/i.test(detail);
+}
+
+function toModelError(error: unknown, context: { model: string; baseURL: string }): ModelError {
+  const { model, baseURL } = context;
+  const id = `${provider}:${model}`;
+  const base = { provider, model };
+
+  if (error instanceof GoogleGenerativeAIFetchError && typeof error.status === 'number') {
+    const status = error.status;
+    const detail = serverMessage(error);
+    const describe = (what: string, hint: string): string => `${id} ${what} (HTTP ${status}${detail ? `: ${detail}` : ''}); ${hint}`;
+
+    if (status === 429) {
+      // The SDK does not expose response headers, so a Retry-After header is out of reach; Google puts the delay in RetryInfo.
+      const after = retryDelaySeconds(error.errorDetails);
+      return new ModelError(describe('is rate limited', 'the request will be retried' + (after !== undefined ? ` after ${after} s` : '')), {
+        ...base,
+        isRetryable: true,
+        status,
+        ...(after !== undefined ? { retryAfterSeconds: after } : {}),
+      });
+    }
+    if (status >= 500 || status === 408 || status === 409) {
+      return new ModelError(describe('failed on the provider side', 'the request will be retried'), { ...base, isRetryable: true, status });
+    }
+    const reason = errorReason(error.errorDetails);
+    const keyHint = "check GOOGLE_API_KEY in the worker's environment";
+    const hints: Record<number, [string, string]> = {
+      400:
+        reason === 'API_KEY_INVALID'
+          ? ['rejected the API key', keyHint]
+          : isContextTooLong(detail)
+            ? ['rejected the request as too long for its context window', 'shorten the input of this step or choose a model with a larger context window']
+            : ['rejected the request', 'check the prompt, max tokens and output schema of this step'],
+      401: ['rejected the API key', keyHint],
+      403: ['refused access', `check that the API key may use model ${model} and that the Generative Language API is enabled for its project`],
+      404: ['was not found', `check the model name ${model} and the endpoint ${baseURL}`],
+    };
+    const [what, hint] = hints[status] ?? ['rejected the request', 'retrying will not help; check the step configuration'];
+    return new ModelError(describe(what, hint), { ...base, isRetryable: false, status });
+  }
+  // Aborted without our timeout or the caller's signal firing: the connection was cut.
+  if (error instanceof GoogleGenerativeAIAbortError) {
+    return new ModelError(`${id}: the request to ${baseURL} was aborted`, { ...base, isRetryable: true });
+  }
+  // A 200 whose body is cut off or not JSON: the response was damaged on the way, so another attempt can succeed.
+  if (error instanceof SyntaxError) {
+    return new ModelError(`${id} returned a response that is not valid JSON (${baseURL}): ${error.message}`, { ...base, isRetryable: true });
+  }
+  if (error instanceof GoogleGenerativeAIRequestInputError || error instanceof GoogleGenerativeAIResponseError) {
+    return new ModelError(`${id} failed: ${error.message}`, { ...base, isRetryable: false });
+  }
+  // generateContent throws the base class only when fetch itself failed (refused, reset, DNS); the SDK drops the cause.
+  if (error instanceof GoogleGenerativeAIError) {
+    return new ModelError(`${id}: could not connect to ${baseURL}: ${error.message}`, { ...base, isRetryable: true });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ModelError(`${id} failed: ${message}`, { ...base, isRetryable: false });
+}
