@@ -82,6 +82,10 @@ export function choicesInText(text: string): string[] | undefined {
   return items;
 }
 
+// A setting is short: bounds keep a small model from rambling (or looping) inside its JSON answer.
+const TEXT: JsonSchema = { type: 'string', maxLength: 200 };
+const LIST_OF_STRINGS: JsonSchema = { type: 'array', items: { type: 'string', maxLength: 80 }, minItems: 1, maxItems: 8 };
+
 const PLURAL_EXCEPTIONS = /(ss|us|is|news|status|analysis|series|physics|economics)$/i;
 
 /** The schema a tag's value must satisfy: declared attributes first, else inferred from the text and key. */
@@ -99,11 +103,11 @@ export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field
       return { type: 'boolean' };
     case 'list':
     case 'array':
-      return { type: 'array', items: { type: 'string' } };
+      return LIST_OF_STRINGS;
     case 'object':
       return { type: 'object' };
     case 'string':
-      return { type: 'string' };
+      return TEXT;
     default:
       break;
   }
@@ -116,7 +120,7 @@ export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field
     case 'replicates':
       return withBounds({ type: 'integer', minimum: 1, maximum: 100 }, attributes);
     case 'model':
-      return { type: 'string' };
+      return { type: 'string', maxLength: 100 };
     default:
       break;
   }
@@ -134,10 +138,10 @@ export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field
   }
   if (/(threshold|level|ratio|rate|score|weight|confidence|temperature)$/.test(name)) return withBounds({ type: 'number' }, attributes);
   if (/^(enable|is|use|should|has|allow|include)_/.test(name) || /^(enabled|verbose)$/.test(name)) return { type: 'boolean' };
-  if (/[a-z]s$/.test(name) && !PLURAL_EXCEPTIONS.test(name)) return { type: 'array', items: { type: 'string' } };
+  if (/[a-z]s$/.test(name) && !PLURAL_EXCEPTIONS.test(name)) return LIST_OF_STRINGS;
   // "Determine required preprocessing steps", "Identify useful feature transformations": a list.
-  if (/\b(?:required|relevant|useful|appropriate|needed|key|possible)\s+(?:[a-z]+\s+)?[a-z]+(?:steps|ions|ies|ics|types|tests|sections|queries|items|sources)\b/i.test(description)) {
-    return { type: 'array', items: { type: 'string' } };
+  if (/\b(?:required|relevant|useful|appropriate|needed|key|possible)\s+(?:[a-z]+\s+)?[a-z]*(?:steps|ions|ies|ics|types|tests|sections|queries|items|sources)\b/i.test(description)) {
+    return LIST_OF_STRINGS;
   }
-  return { type: 'string' };
+  return TEXT;
 }

@@ -150,11 +150,14 @@ function actionKindOf(action: string): ActionKind {
   return 'named';
 }
 
-/** Plural-looking field names are lists; everything else is text (what a small model can fill). */
+/**
+ * Plural-looking field names are lists; everything else is text (what a small model can fill). Bounds keep a
+ * model that starts repeating itself from running past its token limit inside the JSON.
+ */
 function inferredFieldSchema(field: string): JsonSchema {
-  return /[a-z]s$/.test(field) && !/(ss|us|is|ics|status|analysis)$/.test(field)
-    ? { type: 'array', items: { type: 'string' } }
-    : { type: 'string' };
+  return /[a-z]s$/.test(field) && !/(ss|us|is|status|analysis)$/.test(field)
+    ? { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 8 }
+    : { type: 'string', maxLength: 1500 };
 }
 
 interface TemplateScope {

@@ -147,6 +147,11 @@ function isContextTooLong(detail: string): boolean {
   return /prompt is too long|context (window|length)|too many (input )?tokens/i.test(detail);
 }
 
+/** By name, not instanceof: the error comes from fetch's JSON parser, which may live in another realm (jest's sandbox does). */
+function isSyntaxError(error: unknown): error is { name: 'SyntaxError'; message: string } {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'SyntaxError' && typeof (error as { message?: unknown }).message === 'string';
+}
+
 function toModelError(error: unknown, context: { model: string; baseURL: string; timeoutMs: number }): ModelError {
   const { model, baseURL } = context;
   const id = `${provider}:${model}`;
@@ -192,7 +197,7 @@ function toModelError(error: unknown, context: { model: string; baseURL: string;
     return new ModelError(describe(what, hint), { ...base, isRetryable: false, status });
   }
   // A 200 whose body is cut off or not JSON: the response was damaged on the way, so another attempt can succeed.
-  if (error instanceof SyntaxError) {
+  if (isSyntaxError(error)) {
     return new ModelError(`${id} returned a response that is not valid JSON (${baseURL}): ${error.message}`, { ...base, isRetryable: true });
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -249,11 +249,14 @@ function flatten(schema: JsonSchema, root: JsonSchema, path: string, references:
     for (const [index, part] of (allOf as unknown[]).entries()) {
       if (!isSchema(part)) continue;
       const flattened = flatten(part, root, `${path}/allOf/${index}`, seen).schema;
+      // Properties keep their order of appearance; a property defined twice keeps its first definition.
+      const known = isSchema(merged.properties) ? merged.properties : {};
+      const added = isSchema(flattened.properties) ? Object.entries(flattened.properties).filter(([name]) => !(name in known)) : [];
       merged = {
         ...flattened,
         ...merged,
-        properties: { ...(isSchema(flattened.properties) ? flattened.properties : {}), ...(isSchema(merged.properties) ? merged.properties : {}) },
-        required: [...(Array.isArray(flattened.required) ? flattened.required : []), ...(Array.isArray(merged.required) ? merged.required : [])],
+        properties: { ...known, ...Object.fromEntries(added) },
+        required: [...(Array.isArray(merged.required) ? merged.required : []), ...(Array.isArray(flattened.required) ? flattened.required : [])],
       };
     }
     if (isSchema(merged.properties) && Object.keys(merged.properties).length === 0) delete merged.properties;
@@ -388,6 +391,11 @@ function isContextTooLong(detail: string): boolean {
   return /exceeds the maximum number of tokens|input token count|context (window|length)|too long/i.test(detail);
 }
 
+/** By name, not instanceof: the error comes from fetch's JSON parser, which may live in another realm (jest's sandbox does). */
+function isSyntaxError(error: unknown): error is { name: 'SyntaxError'; message: string } {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'SyntaxError' && typeof (error as { message?: unknown }).message === 'string';
+}
+
 function toModelError(error: unknown, context: { model: string; baseURL: string }): ModelError {
   const { model, baseURL } = context;
   const id = `${provider}:${model}`;
@@ -432,7 +440,7 @@ function toModelError(error: unknown, context: { model: string; baseURL: string 
     return new ModelError(`${id}: the request to ${baseURL} was aborted`, { ...base, isRetryable: true });
   }
   // A 200 whose body is cut off or not JSON: the response was damaged on the way, so another attempt can succeed.
-  if (error instanceof SyntaxError) {
+  if (isSyntaxError(error)) {
     return new ModelError(`${id} returned a response that is not valid JSON (${baseURL}): ${error.message}`, { ...base, isRetryable: true });
   }
   if (error instanceof GoogleGenerativeAIRequestInputError || error instanceof GoogleGenerativeAIResponseError) {

@@ -124,7 +124,7 @@ describe('inferred schemas', () => {
   });
 
   it('infers an array of strings for queries', () => {
-    expect(tag('steps.search.parameters.queries').schema).toEqual({ type: 'array', items: { type: 'string' } });
+    expect(tag('steps.search.parameters.queries').schema).toMatchObject({ type: 'array', items: { type: 'string' } });
   });
 
   it('infers integers for a step timeout, max_retries, max_parallel and replicates', () => {

@@ -34,6 +34,11 @@ export class ScriptedModel implements LanguageModel {
     this.maxActive = 0;
   }
 
+  /** Calls whose prompt (user or system) contains `marker`. */
+  callsWith(marker: string): RecordedCall[] {
+    return this.calls.filter((call) => call.prompt.includes(marker) || call.system.includes(marker));
+  }
+
   callFor(marker: string): RecordedCall {
     const call = this.calls.find((candidate) => candidate.prompt.includes(marker));
     if (!call) throw new Error(`no model call with '${marker}' in its prompt; calls: ${this.calls.map((c) => c.prompt.slice(0, 40)).join(' | ')}`);
@@ -51,11 +56,11 @@ export class ScriptedModel implements LanguageModel {
       const answer = this.script(prompt, this.calls.length);
       const wait = answer.hang ? 20_000 : (answer.delayMs ?? 0);
       if (wait > 0) {
-        await new Promise<void>((resolve) => {
+        await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(resolve, wait);
           request.signal?.addEventListener('abort', () => {
             clearTimeout(timer);
-            resolve();
+            reject(new Error('the request was aborted'));
           });
         });
       }

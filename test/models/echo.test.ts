@@ -126,8 +126,8 @@ describe('model registry', () => {
 
   it('names the supported specs when one is unknown', () => {
     const resolver = createModelResolver({ localServer, environment: {} });
-    expect(() => resolver.resolve('anthropic:claude')).toThrow(ModelError);
-    expect(() => resolver.resolve('anthropic:claude')).toThrow(/"anthropic:claude".*echo, local, local:<name>, openai:<model>/);
+    expect(() => resolver.resolve('acme:claude')).toThrow(ModelError);
+    expect(() => resolver.resolve('acme:claude')).toThrow(/"acme:claude".*echo, local, local:<name>, openai:<model>, anthropic:<model>, google:<model>/);
     expect(() => resolver.resolve('openai:')).toThrow(/openai:gpt-4o-mini/);
   });
 });
