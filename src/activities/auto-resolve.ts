@@ -1,6 +1,6 @@
 // Decides the values of a step's <AUTO> tags with a model, under each tag's JSON Schema.
 import { Context } from '@temporalio/activity';
-import type { AutoTag } from '../compiler/types';
+import type { AutoTag, JsonSchema } from '../compiler/types';
 import { placeholderForSchema } from '../models/echo';
 import type { ModelResolver } from '../models/registry';
 import { emptyUsage, type ChatMessage } from '../models/types';
@@ -13,6 +13,9 @@ export interface AutoResolveDependencies {
   models: ModelResolver;
   autoCache?: AutoValueCache;
 }
+
+/** Enough for the longest value the bounded schemas allow (5 items of 60 characters), with JSON around it. */
+const RESOLUTION_MAX_TOKENS = 400;
 
 function summarize(value: unknown, limit = 600): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -55,6 +58,19 @@ function promptFor(input: ResolveAutoTagsInput, tag: AutoTag): ChatMessage[] {
 }
 
 /**
+ * The schema the model answers under. A bounded integer becomes the list of its values: grammar-constrained
+ * decoding cannot express minimum/maximum, but it can an enum, so the answer is in range by construction.
+ */
+function answerSchema(schema: JsonSchema): JsonSchema {
+  const { minimum, maximum } = schema as { minimum?: unknown; maximum?: unknown };
+  if (schema.type === 'integer' && typeof minimum === 'number' && typeof maximum === 'number' && maximum - minimum <= 200 && maximum >= minimum) {
+    const values = Array.from({ length: Math.floor(maximum) - Math.ceil(minimum) + 1 }, (_, index) => Math.ceil(minimum) + index);
+    return { type: 'integer', enum: values };
+  }
+  return schema;
+}
+
+/**
  * Resolves every tag of one step: a cached value, or the model's answer under the tag's schema (validated,
  * one repair attempt with the error fed back), or a placeholder for dry runs. Used by the activity and by
  * `orc compile --resolve`.
@@ -69,14 +85,14 @@ export async function resolveAutoTagValues(input: ResolveAutoTagsInput, dependen
     }
     const model = dependencies.models.resolve(input.model);
     const messages = promptFor(input, tag);
-    const jsonSchema = { type: 'object', properties: { value: tag.schema }, required: ['value'] };
+    const jsonSchema = { type: 'object', properties: { value: answerSchema(tag.schema) }, required: ['value'] };
     const key = autoCacheKey(model.id, messages, jsonSchema);
     const cached = cache.get(key);
     if (cached && schemaProblems(jsonSchema, { value: cached.value }) === null) {
       resolved.push({ path: tag.path, value: cached.value, model: model.id, usage: emptyUsage(), cached: true });
       continue;
     }
-    let response = await model.generate({ messages, jsonSchema, temperature: 0, maxTokens: 120 });
+    let response = await model.generate({ messages, jsonSchema, temperature: 0, maxTokens: RESOLUTION_MAX_TOKENS });
     const usage = { ...response.usage };
     let answer = response.json as { value?: unknown } | undefined;
     let problems = schemaProblems(jsonSchema, answer);
@@ -85,7 +101,7 @@ export async function resolveAutoTagValues(input: ResolveAutoTagsInput, dependen
         messages: [...messages, { role: 'assistant', content: response.text }, { role: 'user', content: `That is invalid: ${problems}. Answer again.` }],
         jsonSchema,
         temperature: 0,
-        maxTokens: 120,
+        maxTokens: RESOLUTION_MAX_TOKENS,
       });
       answer = response.json as { value?: unknown } | undefined;
       problems = schemaProblems(jsonSchema, answer);

@@ -7,6 +7,8 @@ import { renderText, renderValue, templateScope } from './render';
 import { schemaProblems } from './schema-check';
 import type { ExecuteStepInput, ExecuteStepOutput } from './types';
 
+const STRUCTURED_MAX_TOKENS = 600;
+
 function humanize(name: string): string {
   return name.replace(/[_-]+/g, ' ').trim();
 }
@@ -47,7 +49,8 @@ async function generateChecked(model: LanguageModel, input: ExecuteStepInput, me
     messages,
     ...(schema ? { jsonSchema: schema } : {}),
     ...(input.temperature !== null ? { temperature: input.temperature } : {}),
-    ...(input.maxTokens !== null ? { maxTokens: input.maxTokens } : {}),
+    // JSON needs room to close its brackets: a structured answer gets more tokens unless the step says otherwise.
+    ...(input.maxTokens !== null ? { maxTokens: input.maxTokens } : schema ? { maxTokens: STRUCTURED_MAX_TOKENS } : {}),
     signal,
   };
   const first = await model.generate(request);

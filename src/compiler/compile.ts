@@ -156,8 +156,8 @@ function actionKindOf(action: string): ActionKind {
  */
 function inferredFieldSchema(field: string): JsonSchema {
   return /[a-z]s$/.test(field) && !/(ss|us|is|status|analysis)$/.test(field)
-    ? { type: 'array', items: { type: 'string', maxLength: 200 }, maxItems: 8 }
-    : { type: 'string', maxLength: 1500 };
+    ? { type: 'array', items: { type: 'string', maxLength: 120 }, maxItems: 6 }
+    : { type: 'string', maxLength: 800 };
 }
 
 interface TemplateScope {

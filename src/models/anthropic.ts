@@ -1,6 +1,16 @@
 // A LanguageModel for Anthropic's Messages API (Claude models), through the official SDK.
 import Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
+import {
+  cutOffNote,
+  failedError,
+  invalidResponseJsonError,
+  isSyntaxError,
+  missingKeyError,
+  sdkModelError,
+  tooLargeHint,
+  unprocessableHint,
+} from './provider-errors';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
 export interface AnthropicSettings {
@@ -15,6 +25,7 @@ export interface AnthropicSettings {
 }
 
 const provider = 'anthropic';
+const keyVariable = 'ANTHROPIC_API_KEY';
 const defaultBaseURL = 'https://api.anthropic.com';
 /** Anthropic requires max_tokens on every request; this is what a step gets when it does not say. */
 export const defaultAnthropicMaxTokens = 1024;
@@ -29,13 +40,9 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
 
   function clientFor(): Anthropic {
     if (client) return client;
-    const apiKey = settings.apiKey ?? process.env.ANTHROPIC_API_KEY;
+    const apiKey = settings.apiKey ?? process.env[keyVariable];
     if (!apiKey) {
-      throw new ModelError(`Model ${id} needs an API key: set ANTHROPIC_API_KEY in the worker's environment.`, {
-        provider,
-        model,
-        isRetryable: false,
-      });
+      throw missingKeyError({ provider, model, keyVariable });
     }
     client = new Anthropic({
       // Passed explicitly so the SDK never falls back to ANTHROPIC_AUTH_TOKEN or credential profiles on disk.
@@ -107,8 +114,7 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
 
     const toolUse = message.content.find((block) => block.type === 'tool_use' && block.name === answerToolName);
     if (!toolUse || toolUse.type !== 'tool_use' || toolUse.input === null || typeof toolUse.input !== 'object') {
-      const cutOff =
-        message.stop_reason === 'max_tokens' ? ' It stopped at the token limit, so the answer was cut off; raise max tokens.' : '';
+      const cutOff = cutOffNote(message.stop_reason === 'max_tokens');
       throw new ModelError(`${id} did not answer through the ${answerToolName} tool where the schema asked for JSON.${cutOff}`, {
         provider,
         model,
@@ -128,80 +134,23 @@ function toolInputSchema(schema: Record<string, unknown>): { schema: Tool.InputS
   return { schema: { type: 'object', properties: { value: schema }, required: ['value'] }, wrapped: true };
 }
 
-/** Seconds from `retry-after` (seconds or an HTTP date) or `retry-after-ms`. */
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  if (!headers) return undefined;
-  const milliseconds = Number(headers.get('retry-after-ms'));
-  if (headers.get('retry-after-ms') !== null && Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds / 1000;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, (date - Date.now()) / 1000);
-}
-
 /** Anthropic says "prompt is too long: N tokens > M maximum" when the input does not fit the context window. */
-function isContextTooLong(detail: string): boolean {
-  return /prompt is too long|context (window|length)|too many (input )?tokens/i.test(detail);
-}
-
-/** By name, not instanceof: the error comes from fetch's JSON parser, which may live in another realm (jest's sandbox does). */
-function isSyntaxError(error: unknown): error is { name: 'SyntaxError'; message: string } {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'SyntaxError' && typeof (error as { message?: unknown }).message === 'string';
-}
+const contextTooLong = /prompt is too long|context (window|length)|too many (input )?tokens/i;
 
 function toModelError(error: unknown, context: { model: string; baseURL: string; timeoutMs: number }): ModelError {
   const { model, baseURL } = context;
-  const id = `${provider}:${model}`;
   const base = { provider, model };
-
-  if (error instanceof Anthropic.APIConnectionTimeoutError) {
-    return new ModelError(`${id} did not answer within ${context.timeoutMs} ms (${baseURL})`, { ...base, isRetryable: true });
-  }
-  if (error instanceof Anthropic.APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return new ModelError(`${id}: could not connect to ${baseURL}${cause}`, { ...base, isRetryable: true });
-  }
-  if (error instanceof Anthropic.APIError && typeof error.status === 'number') {
-    const status = error.status;
-    const detail = apiErrorDetail(error);
-    const describe = (what: string, hint: string): string => `${id} ${what} (HTTP ${status}${detail ? `: ${detail}` : ''}); ${hint}`;
-    const headers = error.headers instanceof Headers ? error.headers : undefined;
-
-    if (status === 429) {
-      const after = retryAfterSeconds(headers);
-      return new ModelError(describe('is rate limited', 'the request will be retried' + (after !== undefined ? ` after ${after} s` : '')), {
-        ...base,
-        isRetryable: true,
-        status,
-        ...(after !== undefined ? { retryAfterSeconds: after } : {}),
-      });
-    }
-    // 529 (overloaded) is in the 5xx range.
-    if (status >= 500 || status === 408 || status === 409) {
-      return new ModelError(describe('failed on the provider side', 'the request will be retried'), { ...base, isRetryable: true, status });
-    }
-    const hints: Record<number, [string, string]> = {
-      400: isContextTooLong(detail)
-        ? ['rejected the request as too long for its context window', 'shorten the input of this step or choose a model with a larger context window']
-        : ['rejected the request', 'check the prompt, max tokens and output schema of this step'],
-      401: ['rejected the API key', "check ANTHROPIC_API_KEY in the worker's environment"],
-      403: ['refused access', `check that the API key may use model ${model}`],
-      404: ['was not found', `check the model name ${model} and the endpoint ${baseURL}`],
-      413: ['rejected the request as too large', 'shorten the input of this step'],
-      422: ['could not process the request', 'check the prompt and output schema of this step'],
-    };
-    const [what, hint] = hints[status] ?? ['rejected the request', 'retrying will not help; check the step configuration'];
-    return new ModelError(describe(what, hint), { ...base, isRetryable: false, status });
-  }
-  // A 200 whose body is cut off or not JSON: the response was damaged on the way, so another attempt can succeed.
-  if (isSyntaxError(error)) {
-    return new ModelError(`${id} returned a response that is not valid JSON (${baseURL}): ${error.message}`, { ...base, isRetryable: true });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ModelError(`${id} failed: ${message}`, { ...base, isRetryable: false });
+  const mapped = sdkModelError(error, Anthropic, {
+    ...context,
+    provider,
+    detail: apiErrorDetail,
+    keyVariable,
+    contextTooLong,
+    hints: { 413: tooLargeHint, 422: unprocessableHint },
+  });
+  if (mapped) return mapped;
+  if (isSyntaxError(error)) return invalidResponseJsonError({ ...base, baseURL }, error.message);
+  return failedError(error, base);
 }
 
 function apiErrorDetail(error: InstanceType<typeof Anthropic.APIError>): string {

@@ -14,6 +14,16 @@ import {
   type GenerativeModel,
   type ResponseSchema,
 } from '@google/generative-ai';
+import {
+  connectionError,
+  failedError,
+  invalidResponseJsonError,
+  isSyntaxError,
+  jsonAnswer,
+  missingKeyError,
+  modelErrorForStatus,
+  timeoutError,
+} from './provider-errors';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
 export interface GoogleSettings {
@@ -28,6 +38,7 @@ export interface GoogleSettings {
 }
 
 const provider = 'google';
+const keyVariable = 'GOOGLE_API_KEY';
 const defaultBaseURL = 'https://generativelanguage.googleapis.com';
 const defaultTimeoutMs = 10 * 60 * 1000;
 
@@ -40,13 +51,9 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
 
   function modelClient(): GenerativeModel {
     if (generativeModel) return generativeModel;
-    const apiKey = settings.apiKey ?? process.env.GOOGLE_API_KEY;
+    const apiKey = settings.apiKey ?? process.env[keyVariable];
     if (!apiKey) {
-      throw new ModelError(`Model ${id} needs an API key: set GOOGLE_API_KEY in the worker's environment.`, {
-        provider,
-        model,
-        isRetryable: false,
-      });
+      throw missingKeyError({ provider, model, keyVariable });
     }
     // No `timeout` here: the SDK arms a timer for it that it never clears, which would keep every finished request's
     // timer alive for the whole timeout; generate() runs its own and passes an AbortSignal instead.
@@ -103,7 +110,7 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
     } catch (error) {
       if (request.signal?.aborted) throw request.signal.reason ?? error;
       if (timedOut) {
-        throw new ModelError(`${id} did not answer within ${timeoutMs} ms (${baseURL})`, { provider, model, isRetryable: true });
+        throw timeoutError({ provider, model, baseURL, timeoutMs });
       }
       throw toModelError(error, { model, baseURL });
     } finally {
@@ -140,15 +147,7 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
       .join('');
     if (!request.jsonSchema) return { text, usage };
 
-    const json = parseJsonAnswer(text);
-    if (json === undefined) {
-      const cutOff = candidate.finishReason === 'MAX_TOKENS' ? ' It stopped at the token limit, so the answer was cut off; raise max tokens.' : '';
-      throw new ModelError(`${id} returned invalid JSON where the schema asked for JSON.${cutOff} Answer began: ${JSON.stringify(text.slice(0, 200))}`, {
-        provider,
-        model,
-        isRetryable: true,
-      });
-    }
+    const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: candidate.finishReason === 'MAX_TOKENS' });
     return { text, json, usage };
   }
 
@@ -157,17 +156,6 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
 
 /** Finish reasons that mean the answer was withheld, so asking again the same way will not help. */
 const blockingFinishReasons = new Set<string>(['SAFETY', 'RECITATION', 'LANGUAGE', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII']);
-
-/** The parsed answer, or undefined when it is not JSON (models sometimes wrap it in a Markdown fence). */
-function parseJsonAnswer(text: string): unknown {
-  const fenced = /^\s*```[a-zA-Z]*\s*\n([\s\S]*?)\n?\s*```\s*$/.exec(text);
-  const candidate = (fenced?.[1] ?? text).trim();
-  try {
-    return JSON.parse(candidate) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 // ---- JSON Schema -> Gemini responseSchema ----
 
@@ -387,69 +375,36 @@ function serverMessage(error: GoogleGenerativeAIFetchError): string {
 }
 
 /** Google says "The input token count (N) exceeds the maximum number of tokens allowed (M)" for a too-long input. */
-function isContextTooLong(detail: string): boolean {
-  return /exceeds the maximum number of tokens|input token count|context (window|length)|too long/i.test(detail);
-}
-
-/** By name, not instanceof: the error comes from fetch's JSON parser, which may live in another realm (jest's sandbox does). */
-function isSyntaxError(error: unknown): error is { name: 'SyntaxError'; message: string } {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'SyntaxError' && typeof (error as { message?: unknown }).message === 'string';
-}
+const contextTooLong = /exceeds the maximum number of tokens|input token count|context (window|length)|too long/i;
 
 function toModelError(error: unknown, context: { model: string; baseURL: string }): ModelError {
   const { model, baseURL } = context;
-  const id = `${provider}:${model}`;
   const base = { provider, model };
 
   if (error instanceof GoogleGenerativeAIFetchError && typeof error.status === 'number') {
     const status = error.status;
-    const detail = serverMessage(error);
-    const describe = (what: string, hint: string): string => `${id} ${what} (HTTP ${status}${detail ? `: ${detail}` : ''}); ${hint}`;
-
-    if (status === 429) {
+    // The details are read only for the status they matter to: they are whatever JSON the server sent.
+    return modelErrorForStatus({
+      ...base,
+      status,
+      detail: serverMessage(error),
+      baseURL,
       // The SDK does not expose response headers, so a Retry-After header is out of reach; Google puts the delay in RetryInfo.
-      const after = retryDelaySeconds(error.errorDetails);
-      return new ModelError(describe('is rate limited', 'the request will be retried' + (after !== undefined ? ` after ${after} s` : '')), {
-        ...base,
-        isRetryable: true,
-        status,
-        ...(after !== undefined ? { retryAfterSeconds: after } : {}),
-      });
-    }
-    if (status >= 500 || status === 408 || status === 409) {
-      return new ModelError(describe('failed on the provider side', 'the request will be retried'), { ...base, isRetryable: true, status });
-    }
-    const reason = errorReason(error.errorDetails);
-    const keyHint = "check GOOGLE_API_KEY in the worker's environment";
-    const hints: Record<number, [string, string]> = {
-      400:
-        reason === 'API_KEY_INVALID'
-          ? ['rejected the API key', keyHint]
-          : isContextTooLong(detail)
-            ? ['rejected the request as too long for its context window', 'shorten the input of this step or choose a model with a larger context window']
-            : ['rejected the request', 'check the prompt, max tokens and output schema of this step'],
-      401: ['rejected the API key', keyHint],
-      403: ['refused access', `check that the API key may use model ${model} and that the Generative Language API is enabled for its project`],
-      404: ['was not found', `check the model name ${model} and the endpoint ${baseURL}`],
-    };
-    const [what, hint] = hints[status] ?? ['rejected the request', 'retrying will not help; check the step configuration'];
-    return new ModelError(describe(what, hint), { ...base, isRetryable: false, status });
+      retryAfterSeconds: status === 429 ? retryDelaySeconds(error.errorDetails) : undefined,
+      keyVariable,
+      // A wrong key is a 400, not a 401.
+      keyRejected: status === 400 && errorReason(error.errorDetails) === 'API_KEY_INVALID',
+      contextTooLong,
+      hints: { 403: ['refused access', `check that the API key may use model ${model} and that the Generative Language API is enabled for its project`] },
+    });
   }
   // Aborted without our timeout or the caller's signal firing: the connection was cut.
   if (error instanceof GoogleGenerativeAIAbortError) {
-    return new ModelError(`${id}: the request to ${baseURL} was aborted`, { ...base, isRetryable: true });
+    return new ModelError(`${provider}:${model}: the request to ${baseURL} was aborted`, { ...base, isRetryable: true });
   }
-  // A 200 whose body is cut off or not JSON: the response was damaged on the way, so another attempt can succeed.
-  if (isSyntaxError(error)) {
-    return new ModelError(`${id} returned a response that is not valid JSON (${baseURL}): ${error.message}`, { ...base, isRetryable: true });
-  }
-  if (error instanceof GoogleGenerativeAIRequestInputError || error instanceof GoogleGenerativeAIResponseError) {
-    return new ModelError(`${id} failed: ${error.message}`, { ...base, isRetryable: false });
-  }
+  if (isSyntaxError(error)) return invalidResponseJsonError({ ...base, baseURL }, error.message);
+  if (error instanceof GoogleGenerativeAIRequestInputError || error instanceof GoogleGenerativeAIResponseError) return failedError(error, base);
   // generateContent throws the base class only when fetch itself failed (refused, reset, DNS); the SDK drops the cause.
-  if (error instanceof GoogleGenerativeAIError) {
-    return new ModelError(`${id}: could not connect to ${baseURL}: ${error.message}`, { ...base, isRetryable: true });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ModelError(`${id} failed: ${message}`, { ...base, isRetryable: false });
+  if (error instanceof GoogleGenerativeAIError) return connectionError({ ...base, baseURL, cause: error.message });
+  return failedError(error, base);
 }

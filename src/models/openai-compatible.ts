@@ -1,6 +1,7 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
 export interface OpenAICompatibleSettings {
@@ -91,94 +92,26 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
     const text = choice.message.content ?? '';
     if (!request.jsonSchema) return { text, usage };
 
-    const json = parseJsonAnswer(text);
-    if (json === undefined) {
-      const cutOff = choice.finish_reason === 'length' ? ' It stopped at the token limit, so the answer was cut off; raise max tokens.' : '';
-      throw new ModelError(`${id} returned invalid JSON where the schema asked for JSON.${cutOff} Answer began: ${JSON.stringify(text.slice(0, 200))}`, {
-        provider,
-        model,
-        isRetryable: true,
-      });
-    }
+    const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: choice.finish_reason === 'length' });
     return { text, json, usage };
   }
 
   return { id, provider, generate };
 }
 
-/** The parsed answer, or undefined when it is not JSON (models sometimes wrap it in a Markdown fence). */
-function parseJsonAnswer(text: string): unknown {
-  const fenced = /^\s*```[a-zA-Z]*\s*\n([\s\S]*?)\n?\s*```\s*$/.exec(text);
-  const candidate = (fenced?.[1] ?? text).trim();
-  try {
-    return JSON.parse(candidate) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Seconds from `retry-after` (seconds or an HTTP date) or OpenAI's `retry-after-ms`. */
-function retryAfterSeconds(headers: Headers | undefined): number | undefined {
-  if (!headers) return undefined;
-  const milliseconds = Number(headers.get('retry-after-ms'));
-  if (headers.get('retry-after-ms') !== null && Number.isFinite(milliseconds) && milliseconds >= 0) return milliseconds / 1000;
-  const value = headers.get('retry-after');
-  if (value === null) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(value);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, (date - Date.now()) / 1000);
-}
-
 function toModelError(
   error: unknown,
   context: { provider: string; model: string; baseURL: string; timeoutMs: number },
 ): ModelError {
-  const { provider, model, baseURL } = context;
-  const id = `${provider}:${model}`;
-  const base = { provider, model };
-
-  if (error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new ModelError(`${id} did not answer within ${context.timeoutMs} ms (${baseURL})`, { ...base, isRetryable: true });
-  }
-  if (error instanceof OpenAI.APIConnectionError) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return new ModelError(`${id}: could not connect to ${baseURL}${cause}`, { ...base, isRetryable: true });
-  }
-  if (error instanceof OpenAI.APIError && typeof error.status === 'number') {
-    const status = error.status;
-    const detail = apiErrorDetail(error);
-    const describe = (what: string, hint: string): string => `${id} ${what} (HTTP ${status}${detail ? `: ${detail}` : ''}); ${hint}`;
-    const headers = error.headers instanceof Headers ? error.headers : undefined;
-
-    if (status === 429) {
-      const after = retryAfterSeconds(headers);
-      return new ModelError(describe('is rate limited', 'the request will be retried' + (after !== undefined ? ` after ${after} s` : '')), {
-        ...base,
-        isRetryable: true,
-        status,
-        ...(after !== undefined ? { retryAfterSeconds: after } : {}),
-      });
-    }
-    if (status >= 500 || status === 408 || status === 409) {
-      return new ModelError(describe('failed on the provider side', 'the request will be retried'), { ...base, isRetryable: true, status });
-    }
-    const hints: Record<number, [string, string]> = {
-      400: ['rejected the request', 'check the prompt, max tokens and output schema of this step'],
-      401: [
-        'rejected the API key',
-        provider === 'openai' ? "check OPENAI_API_KEY in the worker's environment" : `check the API key configured for provider ${provider}`,
-      ],
-      403: ['refused access', `check that the API key may use model ${model}`],
-      404: ['was not found', `check the model name ${model} and the endpoint ${baseURL}`],
-      422: ['could not process the request', 'check the prompt and output schema of this step'],
-    };
-    const [what, hint] = hints[status] ?? ['rejected the request', 'retrying will not help; check the step configuration'];
-    return new ModelError(describe(what, hint), { ...base, isRetryable: false, status });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new ModelError(`${id} failed: ${message}`, { ...base, isRetryable: false });
+  const { provider, model } = context;
+  const mapped = sdkModelError(error, OpenAI, {
+    ...context,
+    detail: apiErrorDetail,
+    // Only OpenAI's own key comes from a known variable; for other compatible servers the hint names the provider.
+    keyVariable: provider === 'openai' ? 'OPENAI_API_KEY' : undefined,
+    hints: { 422: unprocessableHint },
+  });
+  return mapped ?? failedError(error, { provider, model });
 }
 
 function apiErrorDetail(error: InstanceType<typeof OpenAI.APIError>): string {

@@ -63,6 +63,23 @@ describe('orc compile', () => {
     ]);
   });
 
+  test('--resolve decides, with the local model, the AUTO tags a run would decide before its first step', async () => {
+    const dataDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-cli-'));
+    const result = await runOrc(
+      ['compile', '--resolve', 'test/fixtures/compiler/seeds/example-pipeline.yaml', '-i', 'topic=quantum computing', '--json'],
+      orcEnvironment({ ORC_DATA_DIR: dataDirectory }),
+    );
+    fs.rmSync(dataDirectory, { recursive: true, force: true });
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout) as { auto_tags: Array<{ path: string; value?: unknown; schema: { enum?: string[] } }> };
+    const byPath = new Map(plan.auto_tags.map((tag) => [tag.path, tag]));
+    const format = byPath.get('steps.topic_analysis.parameters.output_format')!;
+    expect(format.schema.enum).toContain(format.value);
+    expect(typeof byPath.get('steps.topic_analysis.parameters.analysis_type')!.value).toBe('string');
+    // research_planning depends on topic_analysis: its tags wait for that result, at run time.
+    expect(byPath.get('steps.research_planning.parameters.research_depth')).not.toHaveProperty('value');
+  });
+
   test('an invalid pipeline exits 1 with its errors', async () => {
     const result = await runOrc(['compile', fixture('cycle.yaml'), '--json']);
     expect(result.code).toBe(1);
