@@ -3,6 +3,7 @@ import type { ModelResolver } from '../models/registry';
 import type { AutoValueCache } from './auto-cache';
 import { createAutoResolveActivities } from './auto-resolve';
 import { createGenerateActivities } from './generate';
+import { createPipelineActivities } from './pipelines';
 import { createTemplateActivities } from './templates';
 
 export interface ActivityDependencies {
@@ -16,6 +17,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createGenerateActivities(dependencies),
     ...createAutoResolveActivities(dependencies),
     ...createTemplateActivities(),
+    ...createPipelineActivities(),
   };
 }
 

@@ -259,6 +259,7 @@ function buildProgram(): Command {
         if (flags.json) process.stdout.write(`${JSON.stringify(progress, null, 2)}\n`);
         else {
           process.stdout.write(`${progress.run_id}: ${progress.status}${progress.paused ? ' (paused)' : ''}\n`);
+          for (const waiting of progress.waiting) process.stdout.write(`  waiting for approval: ${waiting.step} - ${waiting.prompt}\n`);
           for (const [id, step] of Object.entries(progress.steps)) {
             process.stdout.write(`  ${id}: ${step.status}${step.attempts ? `, ${step.attempts} attempt(s)` : ''}${step.model ? `, ${step.model}` : ''}${step.error ? ` - ${step.error}` : ''}\n`);
           }
@@ -287,6 +288,34 @@ function buildProgram(): Command {
         }
       });
   }
+
+  program
+    .command('approve')
+    .description('approve (or --reject) an approval step that is waiting')
+    .argument('<runId>')
+    .argument('<step>')
+    .option('--reject', 'reject instead of approving')
+    .option('--comment <text>', 'a comment kept in the step result')
+    .option('--by <name>', 'who decides (default: $USER)')
+    .action(async (runId: string, step: string, flags: { reject?: boolean; comment?: string; by?: string }) => {
+      const orchestrator = controlClient();
+      try {
+        const by = flags.by ?? process.env.USER ?? process.env.LOGNAME;
+        const result = await orchestrator.approve(runId, {
+          step,
+          approved: !flags.reject,
+          ...(flags.comment !== undefined ? { comment: flags.comment } : {}),
+          ...(by ? { by } : {}),
+        });
+        process.stdout.write(`${step}: ${result.approved ? 'approved' : 'rejected'}${result.comment ? ` (${result.comment})` : ''}\n`);
+      } catch (error) {
+        const cause = (error as { cause?: { message?: string } }).cause?.message;
+        process.stderr.write(`orc: approve refused: ${cause ?? (error as Error).message}\n`);
+        throw new ExitCode(EXIT_FAILED);
+      } finally {
+        await orchestrator.close();
+      }
+    });
 
   program
     .command('worker')

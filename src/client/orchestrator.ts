@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { compileOrThrow, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
-import { pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
-import type { PipelineRunInput, RunOptions, RunProgress, RunResult } from '../workflows/run-types';
+import { approveUpdate, pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
+import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../workflows/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 
@@ -157,7 +157,7 @@ export class Orchestrator {
     })();
     try {
       const final = await result;
-      onProgress?.({ ...final, paused: false, running: [] });
+      onProgress?.({ ...final, paused: false, running: [], waiting: [] });
       return final;
     } finally {
       done = true;
@@ -194,6 +194,11 @@ export class Orchestrator {
 
   async resume(runId: string): Promise<void> {
     await (await this.handle(runId)).signal(resumeSignal);
+  }
+
+  /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */
+  async approve(runId: string, decision: ApprovalDecision): Promise<ApprovalResult> {
+    return (await this.handle(runId)).executeUpdate(approveUpdate, { args: [decision] });
   }
 
   async cancel(runId: string): Promise<void> {

@@ -33,7 +33,7 @@ export class ProgressPrinter {
 
   finish(result: RunResult): void {
     if (!this.enabled) return;
-    this.update({ ...result, paused: false, running: [] });
+    this.update({ ...result, paused: false, running: [], waiting: [] });
     const usage = result.usage;
     this.stream.write(
       `Run ${result.run_id} ${result.status}` +

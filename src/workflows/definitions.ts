@@ -1,6 +1,6 @@
 // Signals, queries and the task queue of the pipeline workflow; clients import these, never the strings.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RunProgress } from './run-types';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ApprovalDecision, ApprovalResult, RunProgress } from './run-types';
 
 /** The default task queue; ORC_TASK_QUEUE (read by clients and workers, never by the workflow) overrides it. */
 export const TASK_QUEUE = 'orc-pipelines';
@@ -11,3 +11,5 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 /** Each step's state, attempts, model and usage so far. */
 export const statusQuery = defineQuery<RunProgress>('status');
+/** Decides a waiting approval step; rejected (with the reason) for an unknown step, one not waiting, or one decided. */
+export const approveUpdate = defineUpdate<ApprovalResult, [ApprovalDecision]>('approve');

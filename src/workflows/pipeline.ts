@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  executeChild,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -12,12 +13,24 @@ import {
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import type { ExecuteStepOutput, ResolvedAutoTag, TemplateContext } from '../activities/types';
+import { parseDuration } from '../compiler/durations';
 import type { CompiledStep, Reference } from '../compiler/types';
-import { pauseSignal, resumeSignal, statusQuery } from './definitions';
-import type { AutoResolution, PipelineRunInput, RunResult, RunStatus, StepRecord, StepStatus, Usage } from './run-types';
+import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
+import type {
+  ApprovalDecision,
+  ApprovalResult,
+  AutoResolution,
+  PipelineRunInput,
+  RunResult,
+  RunStatus,
+  StepRecord,
+  StepStatus,
+  Usage,
+} from './run-types';
 
 const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
-const LLM_KINDS: ReadonlySet<string> = new Set(['prompt', 'named', 'generate']);
+/** An approval with no `parameters.timeout` waits a week: people take time. */
+const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 /** Rendering outputs and conditions: quick, local work. */
 const templateActivities = proxyActivities<PipelineActivities>({
@@ -153,7 +166,35 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     paused = false;
     changed = true;
   });
-  setHandler(statusQuery, () => ({ ...snapshot(), paused, running: [...running] }));
+  /** Approval steps waiting for a decision -> the prompt they show; decisions as they arrive. */
+  const waitingApprovals = new Map<string, string>();
+  const decisions = new Map<string, ApprovalDecision>();
+
+  setHandler(statusQuery, () => ({
+    ...snapshot(),
+    paused,
+    running: [...running],
+    waiting: [...waitingApprovals].map(([step, prompt]) => ({ step, prompt })),
+  }));
+  setHandler(
+    approveUpdate,
+    (decision: ApprovalDecision): ApprovalResult => {
+      decisions.set(decision.step, decision);
+      changed = true;
+      return { approved: decision.approved, comment: decision.comment ?? null, by: decision.by ?? null };
+    },
+    {
+      validator: (decision: ApprovalDecision): void => {
+        const step = stepsById.get(decision.step);
+        if (!step) throw new Error(`this run has no step '${decision.step}' (steps: ${pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
+        if (step.actionKind !== 'approval') throw new Error(`step '${decision.step}' is not an approval step`);
+        const earlier = decisions.get(decision.step);
+        if (earlier) throw new Error(`step '${decision.step}' was already ${earlier.approved ? 'approved' : 'rejected'}${earlier.by ? ` by ${earlier.by}` : ''}`);
+        const status = record(decision.step).status;
+        if (status !== 'waiting') throw new Error(`step '${decision.step}' is not waiting for approval (it is ${status})`);
+      },
+    },
+  );
 
   /** Only the values the templates refer to travel to an activity. */
   const contextFor = (references: readonly Reference[], failedStep?: string): TemplateContext => {
@@ -235,6 +276,92 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     }
   };
 
+  const callModel = (step: CompiledStep, context: TemplateContext): Promise<ExecuteStepOutput> => {
+    const model = modelFor(step);
+    return stepActivities(step.timeoutSeconds, step.maxRetries).executeLlmStep({
+      pipelineName: pipeline.name,
+      pipelineDescription: pipeline.description,
+      step,
+      model,
+      temperature: step.temperature ?? pipeline.config.temperature,
+      maxTokens: step.maxTokens ?? pipeline.config.maxTokens,
+      context,
+    });
+  };
+
+  /** Renders values in an activity; a value that cannot render fails the step with its message. */
+  const renderForStep = async (step: CompiledStep, values: Record<string, unknown>, context: TemplateContext): Promise<Record<string, unknown>> => {
+    const rendered = await templateActivities.renderValues({ values, context });
+    const problems = Object.entries(rendered.errors);
+    if (problems.length > 0) throw ApplicationFailure.nonRetryable(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
+    return rendered.values;
+  };
+
+  /** One model call per item, at most `max_parallel` at once; the result is the list of answers, in order. */
+  const runForEach = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
+    const { items } = await renderForStep(step, { items: step.forEach }, context);
+    if (!Array.isArray(items)) {
+      throw ApplicationFailure.nonRetryable(`step '${step.id}': for_each must give a list, got ${items === null ? 'null' : typeof items}`);
+    }
+    const results: unknown[] = new Array<unknown>(items.length).fill(null);
+    const usage = zeroUsage();
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(step.maxParallel ?? pipeline.config.maxParallel, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        const output = await callModel(step, { ...context, item: items[index], index });
+        results[index] = output.result;
+        addUsage(usage, output.usage);
+        state.model = output.model;
+        state.attempts = Math.max(state.attempts, output.attempt);
+      }
+    });
+    state.model = modelFor(step);
+    await Promise.all(lanes);
+    state.result = results;
+    state.usage = usage;
+  };
+
+  const rejections = new Map<string, ApprovalResult>();
+
+  const runApproval = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
+    const { prompt } = await renderForStep(step, { prompt: step.parameters.prompt ?? `Approve step '${step.id}'?` }, context);
+    const timeoutSeconds = parseDuration(step.parameters.timeout) ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+    waitingApprovals.set(step.id, String(prompt));
+    state.status = 'waiting';
+    const decided = await condition(() => decisions.has(step.id), timeoutSeconds * 1000).finally(() => waitingApprovals.delete(step.id));
+    state.attempts = 1;
+    if (!decided) throw ApplicationFailure.nonRetryable(`step '${step.id}': no approval decision within ${timeoutSeconds}s`);
+    const decision = decisions.get(step.id)!;
+    const result: ApprovalResult = { approved: decision.approved, comment: decision.comment ?? null, by: decision.by ?? null };
+    if (!decision.approved) {
+      rejections.set(step.id, result);
+      throw ApplicationFailure.nonRetryable(`step '${step.id}' was rejected${result.by ? ` by ${result.by}` : ''}${result.comment ? `: ${result.comment}` : ''}`);
+    }
+    state.result = result;
+  };
+
+  /** Another pipeline file, run as a child workflow; its outputs are this step's result. */
+  const runChildPipeline = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
+    const parameters = await renderForStep(step, { file: step.parameters.file, inputs: step.parameters.inputs ?? {} }, context);
+    if (typeof parameters.file !== 'string') throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.file must name a pipeline file`);
+    const child = await templateActivities.loadChildPipeline({
+      file: parameters.file,
+      relativeTo: pipeline.sourceFile,
+      inputs: (parameters.inputs ?? {}) as Record<string, unknown>,
+    });
+    const result = await executeChild(pipelineWorkflow, {
+      workflowId: `${workflowInfo().workflowId}.${step.id}`,
+      args: [{ pipeline: child.pipeline, inputs: child.inputs, options }],
+    });
+    state.usage = result.usage;
+    state.attempts = 1;
+    if (result.status !== 'completed' && result.status !== 'partially_completed') {
+      throw ApplicationFailure.nonRetryable(`step '${step.id}': child pipeline '${child.pipeline.name}' ${result.status}: ${result.error ?? 'no detail'}`);
+    }
+    state.result = result.outputs;
+  };
+
   const runStep = async (step: CompiledStep): Promise<void> => {
     const state = record(step.id);
     try {
@@ -248,31 +375,31 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
           return;
         }
       }
-      if (!LLM_KINDS.has(step.actionKind) || step.forEach !== null) {
-        throw ApplicationFailure.nonRetryable(
-          `step '${step.id}': ${step.forEach !== null ? 'for_each' : `action '${step.actionKind}'`} is not supported by this version of orc yet`,
-        );
-      }
       // A late tag sees the results of every step this one depends on, not only those its templates read.
       const autoContext = (): TemplateContext =>
         contextFor([...step.references, ...step.dependsOn.map((id): Reference => ({ kind: 'step', step: id }))], failedStep);
       const effective = await (earlyResolutions.get(step.id) ?? resolveAutoTags(step, autoContext()));
-      const model = modelFor(effective);
-      state.model = model;
-      const output: ExecuteStepOutput = await stepActivities(effective.timeoutSeconds, effective.maxRetries).executeLlmStep({
-        pipelineName: pipeline.name,
-        pipelineDescription: pipeline.description,
-        step: effective,
-        model,
-        temperature: effective.temperature ?? pipeline.config.temperature,
-        maxTokens: effective.maxTokens ?? pipeline.config.maxTokens,
-        context,
-      });
+      switch (effective.actionKind) {
+        case 'approval':
+          await runApproval(effective, state, context);
+          break;
+        case 'pipeline':
+          await runChildPipeline(effective, state, context);
+          break;
+        case 'run_code':
+        case 'mcp':
+          throw ApplicationFailure.nonRetryable(`step '${step.id}': action '${step.actionKind}' is not supported by this version of orc yet`);
+        default:
+          if (effective.forEach !== null) await runForEach(effective, state, context);
+          else {
+            const output = await callModel(effective, context);
+            state.result = output.result;
+            state.model = output.model;
+            state.usage = output.usage;
+            state.attempts = output.attempt;
+          }
+      }
       state.status = 'completed';
-      state.result = output.result;
-      state.model = output.model;
-      state.usage = output.usage;
-      state.attempts = output.attempt;
     } catch (error) {
       if (isCancellation(error)) {
         state.status = 'cancelled';
@@ -280,9 +407,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
         return;
       }
       state.status = 'failed';
-      state.result = null;
+      state.result = rejections.get(step.id) ?? null;
       state.error = failureMessage(error, step);
-      state.attempts = failureAttempts(error, step);
+      state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, step);
       applyOnFailure(step);
     } finally {
       state.completed_at = new Date().toISOString();

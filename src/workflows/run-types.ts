@@ -60,4 +60,21 @@ export interface PipelineRunInput {
 export interface RunProgress extends RunResult {
   paused: boolean;
   running: string[];
+  /** Approval steps waiting for a person, with what they ask. */
+  waiting: Array<{ step: string; prompt: string }>;
+}
+
+/** What `orc approve` (the `approve` update) sends. */
+export interface ApprovalDecision {
+  step: string;
+  approved: boolean;
+  comment?: string;
+  by?: string;
+}
+
+/** An approval step's result. */
+export interface ApprovalResult {
+  approved: boolean;
+  comment: string | null;
+  by: string | null;
 }

@@ -4,7 +4,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { CompiledPipeline } from '../../src/compiler';
-import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
+import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
 import { temporalTestServerPath } from '../../src/worker/paths';
 import { compileYaml } from '../helpers/compile';
@@ -50,6 +50,25 @@ function start(client: Client, pipeline: CompiledPipeline, inputs: Record<string
 async function run(pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}, client: Client = realTimeClient()): Promise<RunResult> {
   return (await start(client, pipeline, inputs)).result() as Promise<RunResult>;
 }
+
+// First in the file: the Java test server stops skipping time once an activity it cancelled completes late
+// (as the hanging ones below do), so the one test that needs skipping runs before them.
+test('an approval with no decision within its timeout fails the step (time skipped)', async () => {
+  model.reset(() => ({}));
+  const pipeline = compileYaml(`
+name: approval_timeout
+steps:
+  - id: review
+    action: approval
+    parameters: { prompt: "Go?", timeout: 1h }
+  - id: publish
+    action: "PUBLISH after {{ review.status }}"
+`);
+  const result = (await (await start(environment.client, pipeline)).result()) as RunResult;
+  expect(result.status).toBe('failed');
+  expect(result.steps.review!.error).toBe("step 'review': no approval decision within 3600s");
+  expect(result.steps.publish!.status).toBe('skipped');
+});
 
 test('a slow branch does not hold back an independent one, and a join waits for both', async () => {
   model.reset((prompt) => ({ delayMs: prompt.includes('SLOW') ? 2000 : 50 }));
@@ -274,4 +293,124 @@ test('pause stops new steps from starting until resume', async () => {
   const result = (await handle.result()) as RunResult;
   expect(result.status).toBe('completed');
   expect(result.steps.two!.status).toBe('completed');
+});
+
+describe('approval steps', () => {
+  const approvalPipeline = (onFailure: string) =>
+    compileYaml(`
+name: approvals
+steps:
+  - id: draft
+    action: DRAFT it
+  - id: review
+    action: approval
+    parameters:
+      prompt: "Publish {{ draft.result }}?"
+      timeout: 1h
+    on_failure: ${onFailure}
+  - id: publish
+    action: "PUBLISH {{ draft.result }} after {{ review.status }}"
+`);
+
+  async function waitUntilWaiting(handle: Awaited<ReturnType<typeof start>>): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const progress = await handle.query(statusQuery);
+      if (progress.steps.review!.status === 'waiting') return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('the approval step never started waiting');
+  }
+
+  test('waits (status waiting, with its prompt) until approved; the decision is its result', async () => {
+    model.reset(() => ({}));
+    const handle = await start(realTimeClient(), approvalPipeline('fail'));
+    await waitUntilWaiting(handle);
+    const progress = await handle.query(statusQuery);
+    expect(progress.waiting).toEqual([{ step: 'review', prompt: 'Publish answer to: DRAFT it?' }]);
+    expect(model.calls.map((call) => call.prompt)).not.toContainEqual(expect.stringContaining('PUBLISH'));
+    const decision = await handle.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true, comment: 'ship it', by: 'ana' }] });
+    expect(decision).toEqual({ approved: true, comment: 'ship it', by: 'ana' });
+    const result = (await handle.result()) as RunResult;
+    expect(result.status).toBe('completed');
+    expect(result.steps.review!.result).toEqual({ approved: true, comment: 'ship it', by: 'ana' });
+    expect(result.steps.publish!.status).toBe('completed');
+  });
+
+  test('a rejection fails the step and its on_failure decides what happens next', async () => {
+    model.reset(() => ({}));
+    const handle = await start(realTimeClient(), approvalPipeline('continue'));
+    await waitUntilWaiting(handle);
+    await handle.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: false, comment: 'no', by: 'ana' }] });
+    const result = (await handle.result()) as RunResult;
+    expect(result.steps.review!.status).toBe('failed');
+    expect(result.steps.review!.error).toBe("step 'review' was rejected by ana: no");
+    expect(result.steps.review!.result).toEqual({ approved: false, comment: 'no', by: 'ana' });
+    expect(result.steps.publish!.status).toBe('completed');
+    expect(model.callFor('PUBLISH').prompt).toContain('after failed');
+    expect(result.status).toBe('partially_completed');
+  });
+
+  test('an approve of an unknown step, a step not waiting, or one already decided is refused with a reason', async () => {
+    model.reset((prompt) => (prompt.includes('DRAFT') ? { delayMs: 1500 } : {}));
+    const handle = await start(realTimeClient(), approvalPipeline('fail'));
+    const refusal = async (decision: { step: string; approved: boolean }): Promise<string> => {
+      try {
+        await handle.executeUpdate(approveUpdate, { args: [decision] });
+      } catch (error) {
+        return String((error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message);
+      }
+      throw new Error('the update was accepted');
+    };
+    expect(await refusal({ step: 'reveiw', approved: true })).toMatch(/no step 'reveiw'/);
+    expect(await refusal({ step: 'draft', approved: true })).toMatch(/'draft' is not an approval step/);
+    expect(await refusal({ step: 'review', approved: true })).toMatch(/'review' is not waiting for approval \(it is pending\)/);
+    await waitUntilWaiting(handle);
+    await handle.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true }] });
+    expect(await refusal({ step: 'review', approved: false })).toMatch(/'review' was already approved/);
+    expect(((await handle.result()) as RunResult).status).toBe('completed');
+  });
+
+});
+
+test('for_each runs the step once per item, max_parallel at a time, and returns the results in order', async () => {
+  model.reset((prompt) => ({ delayMs: prompt.includes('alpha') ? 400 : 50, text: prompt.toUpperCase() }));
+  const result = await run(
+    compileYaml(`
+name: fan_out
+inputs:
+  words: { type: array, required: true }
+steps:
+  - id: each
+    action: "word {{ index }}: {{ item }}"
+    for_each: "{{ words }}"
+    max_parallel: 2
+  - id: after
+    action: "got {{ each.result | length }} results"
+`),
+    { words: ['alpha', 'beta', 'gamma', 'delta'] },
+  );
+  expect(result.status).toBe('completed');
+  expect(result.steps.each!.result).toEqual(['WORD 0: ALPHA', 'WORD 1: BETA', 'WORD 2: GAMMA', 'WORD 3: DELTA']);
+  expect(model.maxActive).toBe(2);
+  expect(model.callFor('got').prompt).toBe('got 4 results');
+});
+
+test('action: pipeline runs another pipeline file as a child run and returns its outputs', async () => {
+  model.reset(() => ({}));
+  const pipeline = compileYaml(`
+name: parent
+steps:
+  - id: nested
+    action: pipeline
+    parameters:
+      file: child.yaml
+      inputs: { word: hello }
+  - id: after
+    action: "PARENT got {{ nested.result.said }}"
+`);
+  pipeline.sourceFile = require.resolve('../fixtures/workflows/child.yaml');
+  const result = await run(pipeline);
+  expect(result.status).toBe('completed');
+  expect(result.steps.nested!.result).toEqual({ said: 'answer to: CHILD says hello' });
+  expect(model.callFor('PARENT').prompt).toBe('PARENT got answer to: CHILD says hello');
 });
