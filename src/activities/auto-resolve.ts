@@ -14,7 +14,7 @@ export interface AutoResolveDependencies {
   autoCache?: AutoValueCache;
 }
 
-/** Enough for the longest value the bounded schemas allow (5 items of 60 characters), with JSON around it. */
+/** Enough for the longest value the bounded schemas allow (4 items of 40 characters, 100-character text), with JSON around it. */
 const RESOLUTION_MAX_TOKENS = 400;
 
 function summarize(value: unknown, limit = 600): string {

@@ -248,6 +248,38 @@ function buildProgram(): Command {
     });
 
   program
+    .command('rerun')
+    .description("start a new run of a finished run's pipeline and inputs, reusing its completed steps' results")
+    .argument('<runId>')
+    .option('--from <step>', 'run this step and everything downstream of it again, even if they completed')
+    .option('--id <newRunId>', 'the new run id')
+    .option('--json', 'print only the result object as JSON')
+    .action(async (runId: string, flags: { from?: string; id?: string; json?: boolean }) => {
+      const orchestrator = new Orchestrator({ logLevel: 'ERROR' });
+      const printer = new ProgressPrinter(process.stderr, !flags.json);
+      let result: RunResult;
+      try {
+        const { handle, reused } = await orchestrator.rerun(runId, {
+          ...(flags.from ? { from: flags.from } : {}),
+          ...(flags.id ? { runId: flags.id } : {}),
+          onStart: ({ runId: newId }) => {
+            if (!flags.json) process.stderr.write(`Started run ${newId} (re-run of ${runId})\n`);
+          },
+        });
+        if (!flags.json) process.stderr.write(`Reusing ${reused.length} completed step(s): ${reused.join(', ') || 'none'}\n`);
+        result = await orchestrator.follow(handle, (progress) => printer.update(progress));
+      } finally {
+        await orchestrator.close();
+      }
+      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else {
+        printer.finish(result);
+        printOutputs(result);
+      }
+      if (result.status !== 'completed' && result.status !== 'partially_completed') throw new ExitCode(EXIT_FAILED);
+    });
+
+  program
     .command('status')
     .description("show a run's state")
     .argument('<runId>')

@@ -2,11 +2,13 @@
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { compileOrThrow, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../workflows/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
+import type { ModelResolver } from '../models/registry';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -20,6 +22,8 @@ export interface OrchestratorOptions {
   databaseFile?: string | null;
   /** For tests: bundle the workflow from this source path. */
   workflowsPath?: string;
+  /** The in-process worker's models (tests hand in fakes); by default the real ones. */
+  models?: ModelResolver;
   /** Log level of the in-process worker (default WARN). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
@@ -96,6 +100,7 @@ export class Orchestrator {
         taskQueue: this.taskQueue,
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
         ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
+        ...(this.options.models ? { models: this.options.models } : {}),
       });
       this.workerRun = this.pipelineWorker.run();
     }
@@ -122,6 +127,7 @@ export class Orchestrator {
       options: {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+        ...(options.reuse ? { reuse: options.reuse } : {}),
       },
     };
     try {
@@ -194,6 +200,51 @@ export class Orchestrator {
 
   async resume(runId: string): Promise<void> {
     await (await this.handle(runId)).signal(resumeSignal);
+  }
+
+  /**
+   * `orc rerun`: a new run of the same compiled pipeline and inputs that takes the results of the old run's
+   * completed steps as they are, except `from` and everything downstream of it, and runs the rest.
+   */
+  async rerun(runId: string, options: { from?: string; runId?: string; onStart?: ExecuteOptions['onStart'] } = {}): Promise<{ handle: WorkflowHandle; reused: string[] }> {
+    const old = await this.handle(runId);
+    const description = await old.describe();
+    if (description.status.name === 'RUNNING') throw new Error(`run ${runId} is still running; wait for it to end (or cancel it) before re-running it`);
+    const history = await old.fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new Error(`run ${runId} has no recorded input to re-run`);
+    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(payload);
+    let previous: RunResult;
+    try {
+      previous = (await old.result()) as RunResult;
+    } catch {
+      previous = await old.query(statusQuery);
+    }
+    const pipeline = input.pipeline;
+    const excluded = new Set<string>();
+    if (options.from !== undefined) {
+      if (!pipeline.steps.some((step) => step.id === options.from)) {
+        throw new Error(`run ${runId} has no step '${options.from}' (steps: ${pipeline.steps.map((step) => step.id).join(', ')})`);
+      }
+      excluded.add(options.from);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const step of pipeline.steps) {
+          if (!excluded.has(step.id) && step.dependsOn.some((dependency) => excluded.has(dependency))) {
+            excluded.add(step.id);
+            grew = true;
+          }
+        }
+      }
+    }
+    const reuse = Object.fromEntries(Object.entries(previous.steps).filter(([id, step]) => step.status === 'completed' && !excluded.has(id)));
+    const { handle } = await this.start(pipeline, input.inputs, {
+      ...input.options,
+      reuse,
+      runId: options.runId ?? newRunId(pipeline.name),
+      ...(options.onStart ? { onStart: options.onStart } : {}),
+    });
+    return { handle, reused: Object.keys(reuse) };
   }
 
   /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */

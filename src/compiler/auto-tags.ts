@@ -83,8 +83,8 @@ export function choicesInText(text: string): string[] | undefined {
 }
 
 // A setting is short: bounds keep a small model from rambling (or looping) inside its JSON answer.
-const TEXT: JsonSchema = { type: 'string', maxLength: 160 };
-const LIST_OF_STRINGS: JsonSchema = { type: 'array', items: { type: 'string', maxLength: 60 }, minItems: 1, maxItems: 5 };
+const TEXT: JsonSchema = { type: 'string', maxLength: 100 };
+const LIST_OF_STRINGS: JsonSchema = { type: 'array', items: { type: 'string', maxLength: 40 }, minItems: 1, maxItems: 4 };
 
 const PLURAL_EXCEPTIONS = /(ss|us|is|news|status|analysis|series|physics|economics)$/i;
 

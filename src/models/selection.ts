@@ -147,7 +147,7 @@ export function selectModel(
   }
 
   if (candidates.length === 0) {
-    const described = `Model requirement ${JSON.stringify(wanted)}${promptTokens > 0 ? ` for a ~${promptTokens}-token prompt` : ''}`;
+    const described = `Model requirement ${JSON.stringify(wanted)}${promptTokens > 0 ? ` for a ~${formatCount(promptTokens)}-token prompt` : ''}`;
     if (rejections.length === 0) throw new ModelSelectionError(`${described}: the model catalog is empty.`);
     const lines = rejections.map((rejection) => `  - ${rejection.model}: ${rejection.reasons.join('; ')}`);
     throw new ModelSelectionError(`${described}: no model in the catalog meets it.\n${lines.join('\n')}`, rejections);
@@ -236,6 +236,7 @@ function chooseByUpperConfidenceBound(candidates: Candidate[], options: SelectMo
   const explorationFactor = options.explorationFactor ?? defaultExplorationFactor;
   const totalAttempts = candidates.reduce((total, candidate) => total + (candidate.statistics?.attempts ?? 0), 0);
   const scored = candidates.map((candidate) => {
+    // Every candidate has been tried by now (the untried returned above).
     const statistics = candidate.statistics as ModelStatistics;
     const meanReward = statistics.totalReward / statistics.attempts;
     const bonus = explorationFactor * Math.sqrt(Math.log(totalAttempts + 1) / statistics.attempts);

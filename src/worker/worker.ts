@@ -5,7 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type W
 import { createActivities } from '../activities';
 import { FileAutoValueCache } from '../activities/auto-cache';
 import { LocalModelServer } from '../models/local-server-process';
-import { createModelResolver } from '../models/registry';
+import { createModelResolver, type ModelResolver } from '../models/registry';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { DEFAULT_NAMESPACE } from './dev-server';
 import { dataDirectory, projectRoot } from './paths';
@@ -26,6 +26,8 @@ export interface PipelineWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** SDK log level; the step failures it logs at WARN are already in the run's result. */
   logLevel?: LogLevel;
+  /** The models activities use; by default the real ones (local server, providers from the environment). */
+  models?: ModelResolver;
 }
 
 export interface PipelineWorker {
@@ -58,7 +60,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   installRuntime(options.logLevel ?? 'WARN');
   const connection = await NativeConnection.connect({ address: options.address });
   const localServer = new LocalModelServer();
-  const models = createModelResolver({ localServer });
+  const models = options.models ?? createModelResolver({ localServer });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,

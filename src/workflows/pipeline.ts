@@ -122,6 +122,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     records[step.id] = { status: 'pending', result: null, error: null, attempts: 0, model: null, usage: zeroUsage(), started_at: null, completed_at: null };
   }
   const record = (id: string): StepRecord => records[id]!;
+  for (const [id, reused] of Object.entries(options.reuse ?? {})) {
+    if (records[id] && reused.status === 'completed') records[id] = { ...reused };
+  }
   const autoResolutions: AutoResolution[] = [];
   const autoUsage = zeroUsage();
   const running = new Set<string>();
@@ -250,7 +253,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   // the others just before their step, with the results it depends on.
   const earlyResolutions = new Map<string, Promise<CompiledStep>>();
   for (const step of pipeline.steps) {
-    if (step.autoTags.length === 0 || step.dependsOn.length > 0) continue;
+    if (step.autoTags.length === 0 || step.dependsOn.length > 0 || record(step.id).status !== 'pending') continue;
     const resolution = resolveAutoTags(step, contextFor(step.references));
     resolution.catch(() => undefined); // a failure belongs to the step, reported when it runs
     earlyResolutions.set(step.id, resolution);

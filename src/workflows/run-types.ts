@@ -48,6 +48,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Use this model for every LLM step that names none (and for the pipeline default). */
   defaultModel?: string;
+  /** `orc rerun`: results of an earlier run's completed steps, taken as they are instead of running again. */
+  reuse?: Record<string, StepRecord>;
 }
 
 export interface PipelineRunInput {

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createModelCatalog, loadModelCatalog, missingCredential, type ModelCatalog } from '../../src/models/catalog';
+import { createModelCatalog, loadModelCatalog, missingCredential, type CatalogEntry, type ModelCatalog } from '../../src/models/catalog';
 import {
   estimateTokens,
   ModelSelectionError,
@@ -90,7 +90,7 @@ describe('filtering', () => {
     expect(estimateTokens('x'.repeat(14_000))).toBe(3500);
     expect(choose({ tasks: ['summarization'] }, undefined, { prompt: 'x'.repeat(14_000) })).toBe('local:tiny');
     const error = selectionError(() => selectModel({ tasks: ['summarization'] }, catalog, undefined, { prompt: 'x'.repeat(16_000) }));
-    expect(error.message).toContain('~4000-token prompt: no model in the catalog meets it.');
+    expect(error.message).toContain('for a ~4,000-token prompt: no model in the catalog meets it.');
     expect(error.message).toContain('local:tiny: context window 4,096 cannot hold the ~4,000-token prompt plus 512 tokens of answer');
     // Less room kept for the answer makes it fit again.
     expect(choose({ tasks: ['summarization'] }, undefined, { promptTokens: 4000, expectedOutputTokens: 96 })).toBe('local:tiny');
@@ -106,9 +106,13 @@ describe('filtering', () => {
   });
 
   it('leaves out models that are not selectable or not available now', () => {
-    const unavailable = (entry: { provider: string }) => missingCredential({ provider: entry.provider as 'openai' }, { OPENAI_API_KEY: 'key' });
-    // Only openai has a key: cheap is the one cloud model left; the local models don't do reasoning.
+    // Only OpenAI has a key: cheap is the one cloud model left; the local models don't reason, and echo is not selectable.
+    const unavailable = (entry: CatalogEntry) => missingCredential(entry, { OPENAI_API_KEY: 'key' });
     expect(choose({ tasks: ['reasoning'], policy: 'performance_optimized' }, undefined, { unavailable })).toBe('openai:cheap');
+    const error = selectionError(() => choose({ tasks: ['code_review'] }, undefined, { unavailable }));
+    expect(error.rejections.find((rejection) => rejection.model === 'anthropic:big')?.reasons).toEqual([
+      "ANTHROPIC_API_KEY is not set in the worker's environment",
+    ]);
   });
 
   it('says why each model was turned down when none fits', () => {
@@ -251,8 +255,8 @@ describe('ucb', () => {
     expect(selection.reason).toBe(
       'ucb: openai:cheap has the highest upper confidence bound, 2.641 = mean reward 0.976 over 1 call + exploration 1.665; 3 models fit',
     );
-    // A large exploration factor gives no reason to prefer another here; a tiny one still picks on reward.
-    expect(selectModel({ tasks: ['reasoning'] }, catalog, statistics, { explorationFactor: 0 }).model).toBe('openai:cheap');
+    // Without exploration the mean reward alone decides; with one call each the bonus is the same for all.
+    expect(selectModel({ tasks: ['reasoning'] }, catalog, statistics, { explorationFactor: 0 }).reason).toMatch(/^ucb: openai:cheap .* \+ exploration 0\.000;/);
   });
 });
 

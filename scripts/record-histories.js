@@ -1,0 +1,116 @@
+// Records the histories the replay tests replay (test/histories/*.json): real runs of the example pipelines
+// on an in-memory dev server with the echo model, including a paused and resumed run, an approval, a
+// for_each and a failure with a handler. Run after `npm run build`: `node scripts/record-histories.js`.
+// Re-record only on purpose: the committed histories are what proves old runs still replay.
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { historyToJSON } = require('@temporalio/common/lib/proto-utils');
+const { Orchestrator, approveUpdate, pauseSignal, resumeSignal, statusQuery } = require('../dist/client');
+
+const root = path.join(__dirname, '..');
+const output = path.join(root, 'test', 'histories');
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const inline = {
+  approval: `
+name: approval_example
+steps:
+  - id: draft
+    action: "Draft a note about {{ topic }}"
+  - id: review
+    action: approval
+    parameters: { prompt: "Publish {{ draft.result }}?", timeout: 1h }
+  - id: publish
+    action: "Publish {{ draft.result }}"
+`,
+  for_each: `
+name: for_each_example
+inputs:
+  words: { type: array, required: true }
+steps:
+  - id: define
+    action: "Define {{ item }} (word {{ index }})"
+    for_each: "{{ words }}"
+    max_parallel: 2
+  - id: summary
+    action: "Summarise {{ define.result }}"
+`,
+  failure_handler: `
+name: failure_handler_example
+steps:
+  - id: plan
+    action: "Plan {{ topic }}"
+    output_schema: { type: object }
+  - id: risky
+    action: "Use {{ plan.result.missing_field }}"
+    on_failure: recover
+  - id: after
+    action: "After {{ risky.result }}"
+  - id: recover
+    action: "Recover from: {{ failed.error }}"
+`,
+};
+
+async function waitFor(handle, predicate) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const progress = await handle.query(statusQuery);
+    if (predicate(progress)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('timed out');
+}
+
+async function main() {
+  process.env.ORC_DEV_SERVER_PORT = String(await freePort());
+  const orchestrator = new Orchestrator({ ui: false, databaseFile: null, logLevel: 'ERROR' });
+  const client = await orchestrator.connect();
+  const runs = [];
+  const record = async (name, handle) => {
+    await handle.result();
+    const history = await handle.fetchHistory();
+    fs.writeFileSync(path.join(output, `${name}.json`), `${historyToJSON(history)}\n`);
+    runs.push(name);
+  };
+  const file = (name) => orchestrator.compile(fs.readFileSync(path.join(root, 'pipelines', name), 'utf8'), `pipelines/${name}`);
+  const inputsOf = (name) => JSON.parse(fs.readFileSync(path.join(root, 'pipelines', 'inputs', name.replace('.yaml', '.json')), 'utf8'));
+
+  for (const name of ['summarize.yaml', 'pros_cons.yaml', 'support_reply.yaml']) {
+    const { handle } = await orchestrator.start(file(name), inputsOf(name), { dryRun: true, runId: `history-${name.replace('.yaml', '')}` });
+    await record(name.replace('.yaml', ''), handle);
+  }
+
+  const paused = await orchestrator.start(file('pros_cons.yaml'), inputsOf('pros_cons.yaml'), { dryRun: true, runId: 'history-paused' });
+  await paused.handle.signal(pauseSignal);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await paused.handle.signal(resumeSignal);
+  await record('paused_resumed', paused.handle);
+
+  const approval = await orchestrator.start(orchestrator.compile(inline.approval), { topic: 'tea' }, { dryRun: true, runId: 'history-approval' });
+  await waitFor(approval.handle, (progress) => progress.steps.review.status === 'waiting');
+  await approval.handle.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true, comment: 'fine', by: 'recorder' }] });
+  await record('approval', approval.handle);
+
+  const forEach = await orchestrator.start(orchestrator.compile(inline.for_each), { words: ['river', 'mountain', 'forest'] }, { dryRun: true, runId: 'history-for-each' });
+  await record('for_each', forEach.handle);
+
+  const failure = await orchestrator.start(orchestrator.compile(inline.failure_handler), { topic: 'tea' }, { dryRun: true, runId: 'history-failure-handler' });
+  await record('failure_handler', failure.handle);
+
+  await orchestrator.close();
+  console.log(`recorded ${runs.length} histories in ${path.relative(root, output)}: ${runs.join(', ')}`);
+  void client;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

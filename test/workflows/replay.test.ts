@@ -1,0 +1,42 @@
+// Replays the committed histories of real runs (test/histories, made by scripts/record-histories.js) against
+// the current workflow code: any non-determinism fails the suite.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+
+const historiesDirectory = path.join(__dirname, '..', 'histories');
+const names = fs.readdirSync(historiesDirectory).filter((file) => file.endsWith('.json')).sort();
+
+function load(name: string) {
+  return historyFromJSON(JSON.parse(fs.readFileSync(path.join(historiesDirectory, name), 'utf8')));
+}
+
+async function replayAll(workflowsPath: string): Promise<Array<{ name: string; error: string | undefined }>> {
+  const histories = names.map((name) => ({ workflowId: name, history: load(name) }));
+  const results: Array<{ name: string; error: string | undefined }> = [];
+  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'orc-replay' }, histories)) {
+    results.push({ name: result.workflowId, error: result.error ? `${result.error.name}: ${result.error.message}` : undefined });
+  }
+  return results;
+}
+
+test('the recorded histories cover a pause/resume, an approval, a for_each and a failure with a handler', () => {
+  expect(names).toEqual(
+    expect.arrayContaining(['approval.json', 'failure_handler.json', 'for_each.json', 'paused_resumed.json', 'summarize.json', 'pros_cons.json', 'support_reply.json']),
+  );
+  const events = (name: string): string => JSON.stringify(load(name).events);
+  expect(events('paused_resumed.json')).toContain('"signalName":"pause"');
+  expect(events('approval.json')).toContain('"updateId"');
+});
+
+test('every recorded history replays against the current workflow code', async () => {
+  const results = await replayAll(require.resolve('../../src/workflows'));
+  expect(results).toEqual(names.map((name) => ({ name, error: undefined })));
+}, 120_000);
+
+test('a workflow change made without patched() is caught as non-determinism', async () => {
+  const results = await replayAll(require.resolve('../fixtures/workflows/unpatched-change'));
+  expect(results.length).toBe(names.length);
+  for (const result of results) expect(result.error).toMatch(/DeterminismViolationError|[Nn]ondeterminism/);
+}, 120_000);
