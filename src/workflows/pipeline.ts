@@ -6,9 +6,11 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
@@ -503,5 +505,12 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       if (!dependedOn.has(step.id) && !step.isHandler && record(step.id).status === 'completed') outputs[step.id] = record(step.id).result;
     }
   }
-  return snapshot();
+  const final = snapshot();
+  // Added after runs were recorded: patched() keeps those runs replaying as they ran (no memo command), while
+  // new runs show their outcome in the Web UI's memo. See docs/workflow-changes.md.
+  if (patched('run-summary-memo')) {
+    const counts = Object.values(final.steps).reduce<Record<string, number>>((tally, step) => ({ ...tally, [step.status]: (tally[step.status] ?? 0) + 1 }), {});
+    upsertMemo({ status: final.status, steps: counts, ...(final.error ? { error: final.error.slice(0, 500) } : {}) });
+  }
+  return final;
 }

@@ -66,6 +66,9 @@ outputs:
   expect(result.run_id).toMatch(/^api-text-/);
   expect(result.usage.input_tokens).toBeGreaterThan(0);
   expect(Date.parse(result.steps.greet!.completed_at!)).toBeGreaterThanOrEqual(Date.parse(result.steps.greet!.started_at!));
+  // New runs take the patched path: their outcome is in the memo the Web UI shows.
+  const description = await (await orchestrator.connect()).workflow.getHandle(result.run_id).describe();
+  expect(description.memo).toMatchObject({ status: 'completed', steps: { completed: 1 } });
 });
 
 test('bad inputs throw a PipelineValidationError before anything runs', async () => {
