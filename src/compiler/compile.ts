@@ -358,7 +358,8 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     if (actionKind === 'prompt') readTemplate(action, at('action'), scope, reader);
     readValue(step.parameters, at('parameters'), scope, reader);
     if (typeof step.when === 'string') readTemplate(step.when, at('when'), scope, reader);
-    if (inForEach) readValue(step.for_each, at('for_each'), { ...scope, inForEach: false }, reader);
+    const forEachReader: Reader = { references: new Map(), stepsRead: new Set() };
+    if (inForEach) readValue(step.for_each, at('for_each'), { ...scope, inForEach: false }, forEachReader);
     if (typeof step.model === 'string' && parseAutoTag(step.model).kind === 'none') readTemplate(step.model, at('model'), scope, reader);
 
     const explicit: string[] = [];
@@ -375,7 +376,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
         }
       });
     }
-    const dependsOn = [...new Set([...explicit, ...reader.stepsRead])];
+    const dependsOn = [...new Set([...explicit, ...reader.stepsRead, ...forEachReader.stepsRead])];
     if (stepIndex.get(id) === index) dependencies.set(id, dependsOn);
 
     const timeoutAt = at('timeout');
@@ -421,6 +422,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       temperature: typeof step.temperature === 'number' ? step.temperature : null,
       maxTokens: typeof step.max_tokens === 'number' ? step.max_tokens : null,
       references: [...reader.references.values()],
+      forEachReferences: [...forEachReader.references.values()],
       autoTags: stepTags,
     });
   });

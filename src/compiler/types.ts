@@ -75,7 +75,10 @@ export const compiledStepSchema = z.object({
   maxParallel: z.number().int().positive().nullable(),
   temperature: z.number().nullable(),
   maxTokens: z.number().int().nullable(),
+  /** What the step's own templates read (action, parameters, when, model): sent with each of its calls. */
   references: z.array(referenceSchema),
+  /** What its for_each expression reads: needed once, to get the list, not by every item's call. */
+  forEachReferences: z.array(referenceSchema),
   autoTags: z.array(autoTagSchema),
 });
 export type CompiledStep = z.infer<typeof compiledStepSchema>;

@@ -3,21 +3,22 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ChildWorkflowFailure,
   condition,
   executeChild,
   isCancellation,
   patched,
-  proxyActivities,
   setHandler,
   TimeoutFailure,
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PipelineActivities } from '../activities';
-import type { ExecuteStepOutput, ResolvedAutoTag, TemplateContext } from '../activities/types';
+import type { ExecuteStepInput, ExecuteStepOutput, ResolvedAutoTag, TemplateContext } from '../activities/types';
 import { parseDuration } from '../compiler/durations';
 import type { CompiledStep, Reference } from '../compiler/types';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
+import { forEachChunkWorkflow } from './for-each';
+import { addUsage, callForItems, callStepModel, stepActivities, templateActivities, zeroUsage } from './step-calls';
 import type {
   ApprovalDecision,
   ApprovalResult,
@@ -31,34 +32,24 @@ import type {
 } from './run-types';
 
 const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+/**
+ * A for_each over more items than this runs in child workflows of this many items each: every item is a few
+ * history events, and a history should stay well under Temporal's 10,240-event warning.
+ */
+const FOR_EACH_CHUNK = 1000;
+
 /** An approval with no `parameters.timeout` waits a week: people take time. */
 const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
-/** Rendering outputs and conditions: quick, local work. */
-const templateActivities = proxyActivities<PipelineActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 3 },
-});
-
-function stepActivities(timeoutSeconds: number, maxRetries: number) {
-  return proxyActivities<PipelineActivities>({
-    startToCloseTimeout: Math.max(1, Math.round(timeoutSeconds * 1000)),
-    retry: { maximumAttempts: maxRetries + 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
-  });
-}
-
-function zeroUsage(): Usage {
-  return { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
-}
-
-function addUsage(total: Usage, more: Usage): void {
-  total.input_tokens += more.input_tokens;
-  total.output_tokens += more.output_tokens;
-  total.cost_usd += more.cost_usd;
+/** The failure that says what went wrong, under the activity or child-workflow wrappers Temporal adds. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while ((current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) && current.cause) current = current.cause;
+  return current;
 }
 
 function failureMessage(error: unknown, step: CompiledStep): string {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const cause = rootCause(error);
   if (cause instanceof TimeoutFailure) {
     const attempts = step.maxRetries + 1;
     return `step '${step.id}' timed out after ${step.timeoutSeconds}s${attempts > 1 ? ` (on each of ${attempts} attempts)` : ''}`;
@@ -68,7 +59,7 @@ function failureMessage(error: unknown, step: CompiledStep): string {
 }
 
 function failureAttempts(error: unknown, step: CompiledStep): number {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const cause = rootCause(error);
   if (cause instanceof ApplicationFailure) {
     const detail = cause.details?.[0] as { attempt?: number } | undefined;
     if (typeof detail?.attempt === 'number') return detail.attempt;
@@ -281,18 +272,17 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     }
   };
 
-  const callModel = (step: CompiledStep, context: TemplateContext): Promise<ExecuteStepOutput> => {
-    const model = modelFor(step);
-    return stepActivities(step.timeoutSeconds, step.maxRetries).executeLlmStep({
-      pipelineName: pipeline.name,
-      pipelineDescription: pipeline.description,
-      step,
-      model,
-      temperature: step.temperature ?? pipeline.config.temperature,
-      maxTokens: step.maxTokens ?? pipeline.config.maxTokens,
-      context,
-    });
-  };
+  const modelInput = (step: CompiledStep, context: TemplateContext): ExecuteStepInput => ({
+    pipelineName: pipeline.name,
+    pipelineDescription: pipeline.description,
+    step,
+    model: modelFor(step),
+    temperature: step.temperature ?? pipeline.config.temperature,
+    maxTokens: step.maxTokens ?? pipeline.config.maxTokens,
+    context,
+  });
+
+  const callModel = (step: CompiledStep, context: TemplateContext): Promise<ExecuteStepOutput> => callStepModel(modelInput(step, context));
 
   /** Renders values in an activity; a value that cannot render fails the step with its message. */
   const renderForStep = async (step: CompiledStep, values: Record<string, unknown>, context: TemplateContext): Promise<Record<string, unknown>> => {
@@ -304,25 +294,34 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
 
   /** One model call per item, at most `max_parallel` at once; the result is the list of answers, in order. */
   const runForEach = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
-    const { items } = await renderForStep(step, { items: step.forEach }, context);
+    // Pipelines compiled before forEachReferences existed kept them in references (recorded histories do).
+    const { items } = await renderForStep(step, { items: step.forEach }, contextFor(step.forEachReferences ?? step.references));
     if (!Array.isArray(items)) {
       throw ApplicationFailure.nonRetryable(`step '${step.id}': for_each must give a list, got ${items === null ? 'null' : typeof items}`);
     }
-    const results: unknown[] = new Array<unknown>(items.length).fill(null);
+    const base = modelInput(step, context);
+    const maxParallel = step.maxParallel ?? pipeline.config.maxParallel;
+    state.model = base.model;
+    if (items.length <= FOR_EACH_CHUNK) {
+      const outcome = await callForItems(base, items, 0, maxParallel);
+      state.result = outcome.results;
+      state.usage = outcome.usage;
+      state.attempts = outcome.attempts;
+      state.model = outcome.model ?? state.model;
+      return;
+    }
+    const results: unknown[] = [];
     const usage = zeroUsage();
-    let next = 0;
-    const lanes = Array.from({ length: Math.min(step.maxParallel ?? pipeline.config.maxParallel, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        const output = await callModel(step, { ...context, item: items[index], index });
-        results[index] = output.result;
-        addUsage(usage, output.usage);
-        state.model = output.model;
-        state.attempts = Math.max(state.attempts, output.attempt);
-      }
-    });
-    state.model = modelFor(step);
-    await Promise.all(lanes);
+    for (let offset = 0; offset < items.length; offset += FOR_EACH_CHUNK) {
+      const outcome = await executeChild(forEachChunkWorkflow, {
+        workflowId: `${workflowInfo().workflowId}.${step.id}.${offset / FOR_EACH_CHUNK}`,
+        args: [{ base, items: items.slice(offset, offset + FOR_EACH_CHUNK), offset, maxParallel }],
+      });
+      results.push(...outcome.results);
+      addUsage(usage, outcome.usage);
+      state.attempts = Math.max(state.attempts, outcome.attempts);
+      state.model = outcome.model ?? state.model;
+    }
     state.result = results;
     state.usage = usage;
   };
@@ -382,7 +381,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       }
       // A late tag sees the results of every step this one depends on, not only those its templates read.
       const autoContext = (): TemplateContext =>
-        contextFor([...step.references, ...step.dependsOn.map((id): Reference => ({ kind: 'step', step: id }))], failedStep);
+        contextFor([...step.references, ...(step.forEachReferences ?? []), ...step.dependsOn.map((id): Reference => ({ kind: 'step', step: id }))], failedStep);
       const effective = await (earlyResolutions.get(step.id) ?? resolveAutoTags(step, autoContext()));
       switch (effective.actionKind) {
         case 'approval':
