@@ -1,0 +1,54 @@
+// A local server that speaks OpenAI's chat-completions wire protocol: answers after a delay and records every
+// request, so durability tests can count how often each step really called its model.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeOpenAICall {
+  prompt: string;
+  startedAt: number;
+  answeredAt?: number;
+}
+
+export class FakeOpenAIServer {
+  readonly calls: FakeOpenAICall[] = [];
+  private server?: http.Server;
+  delayMs = 500;
+
+  async start(): Promise<string> {
+    this.server = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        const parsed = JSON.parse(body || '{}') as { model?: string; messages?: Array<{ role: string; content: string }> };
+        const prompt = [...(parsed.messages ?? [])].reverse().find((message) => message.role === 'user')?.content ?? '';
+        const call: FakeOpenAICall = { prompt, startedAt: Date.now() };
+        this.calls.push(call);
+        setTimeout(() => {
+          call.answeredAt = Date.now();
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(
+            JSON.stringify({
+              id: `chatcmpl-${this.calls.length}`,
+              object: 'chat.completion',
+              created: Math.floor(Date.now() / 1000),
+              model: parsed.model ?? 'fake',
+              choices: [{ index: 0, message: { role: 'assistant', content: `done(${prompt})` }, finish_reason: 'stop' }],
+              usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+            }),
+          );
+        }, this.delayMs);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
+  }
+
+  callsFor(prompt: string): FakeOpenAICall[] {
+    return this.calls.filter((call) => call.prompt === prompt);
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
