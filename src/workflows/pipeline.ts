@@ -5,6 +5,7 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   condition,
+  continueAsNew,
   executeChild,
   isCancellation,
   patched,
@@ -23,6 +24,7 @@ import type {
   ApprovalDecision,
   ApprovalResult,
   AutoResolution,
+  CarriedState,
   PipelineRunInput,
   RunResult,
   RunStatus,
@@ -37,6 +39,9 @@ const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipp
  * history events, and a history should stay well under Temporal's 10,240-event warning.
  */
 const FOR_EACH_CHUNK = 1000;
+
+/** Temporal allows 2,000 pending activities per workflow; steps (and for_each items) in flight stay well below. */
+const MAX_IN_FLIGHT = 1000;
 
 /** An approval with no `parameters.timeout` waits a week: people take time. */
 const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
@@ -118,14 +123,17 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   for (const [id, reused] of Object.entries(options.reuse ?? {})) {
     if (records[id] && reused.status === 'completed') records[id] = { ...reused };
   }
-  const autoResolutions: AutoResolution[] = [];
-  const autoUsage = zeroUsage();
+  const carried = options.carry;
+  for (const [id, step] of Object.entries(carried?.steps ?? {})) if (records[id]) records[id] = step;
+  const autoResolutions: AutoResolution[] = [...(carried?.autoResolutions ?? [])];
+  const autoUsage = carried?.autoUsage ?? zeroUsage();
+  const resolvedTags = new Map<string, ResolvedAutoTag[]>(Object.entries(carried?.resolvedTags ?? {}));
   const running = new Set<string>();
   /** handler step -> the step whose failure it handles */
-  const handlerTriggers = new Map<string, string>();
-  let paused = false;
+  const handlerTriggers = new Map<string, string>(Object.entries(carried?.handlerTriggers ?? {}));
+  let paused = carried?.paused ?? false;
   let failure: string | null = null;
-  let failuresHandled = 0;
+  let failuresHandled = carried?.failuresHandled ?? 0;
   let cancelled = false;
   let changed = false;
   let outputs: Record<string, unknown> = {};
@@ -164,7 +172,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   });
   /** Approval steps waiting for a decision -> the prompt they show; decisions as they arrive. */
   const waitingApprovals = new Map<string, string>();
-  const decisions = new Map<string, ApprovalDecision>();
+  const decisions = new Map<string, ApprovalDecision>(Object.entries(carried?.decisions ?? {}));
 
   setHandler(statusQuery, () => ({
     ...snapshot(),
@@ -239,6 +247,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       });
       addUsage(autoUsage, resolution.usage);
     }
+    resolvedTags.set(step.id, resolved);
     return applyResolutions(step, resolved);
   };
 
@@ -246,7 +255,13 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   // the others just before their step, with the results it depends on.
   const earlyResolutions = new Map<string, Promise<CompiledStep>>();
   for (const step of pipeline.steps) {
-    if (step.autoTags.length === 0 || step.dependsOn.length > 0 || record(step.id).status !== 'pending') continue;
+    if (step.autoTags.length === 0 || record(step.id).status !== 'pending') continue;
+    const decided = resolvedTags.get(step.id);
+    if (decided) {
+      earlyResolutions.set(step.id, Promise.resolve(applyResolutions(step, decided)));
+      continue;
+    }
+    if (step.dependsOn.length > 0) continue;
     const resolution = resolveAutoTags(step, contextFor(step.references));
     resolution.catch(() => undefined); // a failure belongs to the step, reported when it runs
     earlyResolutions.set(step.id, resolution);
@@ -300,7 +315,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       throw ApplicationFailure.nonRetryable(`step '${step.id}': for_each must give a list, got ${items === null ? 'null' : typeof items}`);
     }
     const base = modelInput(step, context);
-    const maxParallel = step.maxParallel ?? pipeline.config.maxParallel;
+    const maxParallel = Math.min(step.maxParallel ?? pipeline.config.maxParallel, MAX_IN_FLIGHT);
     state.model = base.model;
     if (items.length <= FOR_EACH_CHUNK) {
       const outcome = await callForItems(base, items, 0, maxParallel);
@@ -454,7 +469,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
           again = progressed = true;
           continue;
         }
-        if (running.size >= pipeline.config.maxParallel) continue;
+        if (running.size >= Math.min(pipeline.config.maxParallel, MAX_IN_FLIGHT)) continue;
         running.add(step.id);
         state.status = 'running';
         state.started_at = new Date().toISOString();
@@ -465,12 +480,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     return progressed;
   };
 
+  /** Long runs hand over to a fresh history when Temporal suggests it, once nothing is in flight. */
+  const historyFull = (): boolean => workflowInfo().continueAsNewSuggested && failure === null;
   try {
     for (;;) {
-      if (failure === null && !paused) schedule();
+      if (failure === null && !paused && !historyFull()) schedule();
+      if (running.size === 0 && historyFull()) break;
       if (running.size === 0 && !paused) break;
       if (running.size === 0 && failure !== null) break;
-      await condition(() => changed);
+      await condition(() => changed || (historyFull() && running.size === 0));
       changed = false;
     }
   } catch (error) {
@@ -478,6 +496,22 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     cancelled = true;
     stepsScope.cancel();
     await CancellationScope.nonCancellable(() => condition(() => running.size === 0));
+  }
+
+  if (!cancelled && historyFull() && Object.values(records).some((state) => state.status === 'pending')) {
+    await Promise.allSettled(earlyResolutions.values());
+    const carry: CarriedState = {
+      steps: records,
+      autoResolutions,
+      autoUsage,
+      resolvedTags: Object.fromEntries(resolvedTags),
+      failuresHandled,
+      handlerTriggers: Object.fromEntries(handlerTriggers),
+      decisions: Object.fromEntries(decisions),
+      paused,
+      continuations: (carried?.continuations ?? 0) + 1,
+    };
+    await continueAsNew<typeof pipelineWorkflow>({ pipeline, inputs, options: { ...options, reuse: undefined, carry } });
   }
 
   for (const step of pipeline.steps) {

@@ -1,4 +1,5 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the client and the API.
+import type { ResolvedAutoTag } from '../activities/types';
 import type { CompiledPipeline } from '../compiler/types';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
@@ -50,6 +51,23 @@ export interface RunOptions {
   defaultModel?: string;
   /** `orc rerun`: results of an earlier run's completed steps, taken as they are instead of running again. */
   reuse?: Record<string, StepRecord>;
+  /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
+  carry?: CarriedState;
+}
+
+/** What a run hands to its continuation when its history grows long (continue-as-new). */
+export interface CarriedState {
+  steps: Record<string, StepRecord>;
+  autoResolutions: AutoResolution[];
+  autoUsage: Usage;
+  /** AUTO values already decided for steps that had not started yet. */
+  resolvedTags: Record<string, ResolvedAutoTag[]>;
+  failuresHandled: number;
+  handlerTriggers: Record<string, string>;
+  decisions: Record<string, ApprovalDecision>;
+  paused: boolean;
+  /** How many times this run has continued as new. */
+  continuations: number;
 }
 
 export interface PipelineRunInput {
