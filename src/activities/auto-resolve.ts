@@ -6,6 +6,7 @@ import type { ModelResolver } from '../models/registry';
 import { emptyUsage, type ChatMessage } from '../models/types';
 import { autoCacheKey, noAutoValueCache, type AutoValueCache } from './auto-cache';
 import { toApplicationFailure } from './errors';
+import { keepHeartbeating } from './generate';
 import { schemaProblems } from './schema-check';
 import type { ResolveAutoTagsInput, ResolvedAutoTag } from './types';
 
@@ -120,11 +121,15 @@ export async function resolveAutoTagValues(input: ResolveAutoTagsInput, dependen
 export function createAutoResolveActivities(dependencies: AutoResolveDependencies) {
   return {
     async resolveAutoTags(input: ResolveAutoTagsInput): Promise<ResolvedAutoTag[]> {
-      const attempt = Context.current().info.attempt;
+      const context = Context.current();
+      const attempt = context.info.attempt;
+      const heartbeat = keepHeartbeating(context);
       try {
         return await resolveAutoTagValues(input, dependencies);
       } catch (error) {
         throw toApplicationFailure(error, { step: input.step.id, attempt });
+      } finally {
+        clearInterval(heartbeat);
       }
     },
   };

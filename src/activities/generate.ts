@@ -79,6 +79,7 @@ export function createGenerateActivities(dependencies: { models: ModelResolver }
     async executeLlmStep(input: ExecuteStepInput): Promise<ExecuteStepOutput> {
       const context = Context.current();
       const attempt = context.info.attempt;
+      const heartbeat = keepHeartbeating(context);
       try {
         const scope = templateScope(input.context);
         const prompt = buildPrompt(input, scope);
@@ -91,7 +92,16 @@ export function createGenerateActivities(dependencies: { models: ModelResolver }
         return { result, model: model.id, usage, attempt };
       } catch (error) {
         throw toApplicationFailure(error, { step: input.step.id, attempt });
+      } finally {
+        clearInterval(heartbeat);
       }
     },
   };
+}
+
+/** Heartbeats while a model call runs, so Temporal can deliver a cancel (it aborts `cancellationSignal`). */
+export function keepHeartbeating(context: Context): NodeJS.Timeout {
+  const timer = setInterval(() => context.heartbeat(), 1000);
+  timer.unref();
+  return timer;
 }

@@ -1,7 +1,7 @@
 // Renders templates with Nunjucks, strictly: reading anything undefined is an error, never an empty string.
 // Values are data: text that came out of a model or an input is inserted as-is and never rendered again.
 import * as nunjucks from 'nunjucks';
-import { parseTemplate, singleExpressionPath, containsTemplate, TEMPLATE_GLOBALS } from '../compiler/templates';
+import { FORBIDDEN_KEYS, parseTemplate, singleExpressionPath, containsTemplate, TEMPLATE_GLOBALS } from '../compiler/templates';
 import type { StepView, TemplateContext } from './types';
 
 export class TemplateRenderError extends Error {
@@ -10,10 +10,20 @@ export class TemplateRenderError extends Error {
 
 // Nunjucks' strict mode also rejects null; a `continue`d step's null result must still render, so only
 // undefined is an error. The runtime module is Nunjucks' own singleton, used by every compiled template.
-const runtime = (nunjucks as unknown as { runtime: { ensureDefined: (value: unknown, line: number, column: number) => unknown } }).runtime;
+const runtime = (
+  nunjucks as unknown as {
+    runtime: { ensureDefined: (value: unknown, line: number, column: number) => unknown; memberLookup: (target: unknown, key: unknown) => unknown };
+  }
+).runtime;
 runtime.ensureDefined = (value: unknown, line: number, column: number): unknown => {
   if (value === undefined) throw new TemplateRenderError(`template reads an undefined value (line ${line + 1}, column ${column + 1})`);
   return value;
+};
+// The compiler rejects `x.constructor` written out; this also stops keys computed at run time (`x[name]`).
+const memberLookup = runtime.memberLookup;
+runtime.memberLookup = (target: unknown, key: unknown): unknown => {
+  if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) throw new TemplateRenderError(`templates may not read '${key}'`);
+  return memberLookup(target, key);
 };
 
 const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });

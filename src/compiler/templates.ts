@@ -14,6 +14,12 @@ export type TemplateParse = { ok: true; references: TemplateReference[] } | { ok
 /** Functions Nunjucks provides to every template (a step or input of the same name takes precedence). */
 export const TEMPLATE_GLOBALS: ReadonlySet<string> = new Set(['range', 'cycler', 'joiner', 'caller', 'super']);
 
+/**
+ * Keys no template may read: they lead from any value to its prototype and from there to `Function`, the
+ * classic way out of a template sandbox (`"".constructor.constructor("…")()`).
+ */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+
 export function containsTemplate(text: string): boolean {
   return text.includes('{{') || text.includes('{%');
 }
@@ -53,6 +59,7 @@ export function parseTemplate(text: string): TemplateParse {
     return { ok: false, message: templateError.message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim(), index: Math.max(0, index) };
   }
   const references: TemplateReference[] = [];
+  let forbidden: { key: string; index: number } | undefined;
 
   const walk = (node: unknown, locals: ReadonlySet<string>): void => {
     if (Array.isArray(node)) {
@@ -63,6 +70,7 @@ export function parseTemplate(text: string): TemplateParse {
     switch (node.typename) {
       case 'Symbol': {
         const name = String(node.value);
+        if (FORBIDDEN_KEYS.has(name)) forbidden ??= { key: name, index: offsetOf(text, node.lineno, node.colno) };
         if (!locals.has(name)) {
           references.push({ path: [name], index: offsetOf(text, node.lineno, node.colno) });
         }
@@ -73,6 +81,9 @@ export function parseTemplate(text: string): TemplateParse {
         let current: unknown = node;
         while (isNode(current) && current.typename === 'LookupVal') {
           const key = current.val;
+          if (isNode(key) && key.typename === 'Literal' && typeof key.value === 'string' && FORBIDDEN_KEYS.has(key.value)) {
+            forbidden ??= { key: key.value, index: offsetOf(text, key.lineno, key.colno) };
+          }
           if (isNode(key) && key.typename === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number')) {
             segments.unshift(String(key.value));
           } else {
@@ -94,7 +105,13 @@ export function parseTemplate(text: string): TemplateParse {
       case 'FunCall': {
         const callee = node.name;
         // `x.result.split(',')`: the method name is not a field of the result.
-        if (isNode(callee) && callee.typename === 'LookupVal') walk(callee.target, locals);
+        if (isNode(callee) && callee.typename === 'LookupVal') {
+          const method = callee.val;
+          if (isNode(method) && method.typename === 'Literal' && typeof method.value === 'string' && FORBIDDEN_KEYS.has(method.value)) {
+            forbidden ??= { key: method.value, index: offsetOf(text, method.lineno, method.colno) };
+          }
+          walk(callee.target, locals);
+        }
         else if (!(isNode(callee) && callee.typename === 'Symbol')) walk(callee, locals);
         walk(node.args, locals);
         return;
@@ -130,6 +147,7 @@ export function parseTemplate(text: string): TemplateParse {
     }
   };
   walk(root, new Set<string>());
+  if (forbidden) return { ok: false, message: `templates may not read '${forbidden.key}'`, index: forbidden.index };
   return { ok: true, references };
 }
 

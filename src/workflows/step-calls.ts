@@ -10,10 +10,15 @@ export const templateActivities = proxyActivities<PipelineActivities>({
   retry: { maximumAttempts: 3 },
 });
 
-/** A step's timeout is the activity's start-to-close timeout; its max_retries the retries after the first attempt. */
+/**
+ * A step's timeout is the activity's start-to-close timeout; its max_retries the retries after the first
+ * attempt. Step activities heartbeat every second: a cancel reaches a running model call (and aborts its
+ * request), and a step whose worker died is retried after at most 15 s, not after its whole timeout.
+ */
 export function stepActivities(timeoutSeconds: number, maxRetries: number) {
   return proxyActivities<PipelineActivities>({
     startToCloseTimeout: Math.max(1, Math.round(timeoutSeconds * 1000)),
+    heartbeatTimeout: Math.max(1000, Math.round(Math.min(timeoutSeconds, 15) * 1000)),
     retry: { maximumAttempts: maxRetries + 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute' },
   });
 }

@@ -7,6 +7,8 @@ export interface FakeOpenAICall {
   prompt: string;
   startedAt: number;
   answeredAt?: number;
+  /** The client hung up before the answer (a cancelled step aborts its request). */
+  aborted?: boolean;
 }
 
 export class FakeOpenAIServer {
@@ -23,7 +25,11 @@ export class FakeOpenAIServer {
         const prompt = [...(parsed.messages ?? [])].reverse().find((message) => message.role === 'user')?.content ?? '';
         const call: FakeOpenAICall = { prompt, startedAt: Date.now() };
         this.calls.push(call);
+        response.on('close', () => {
+          if (!response.writableEnded) call.aborted = true;
+        });
         setTimeout(() => {
+          if (call.aborted) return;
           call.answeredAt = Date.now();
           response.writeHead(200, { 'content-type': 'application/json' });
           response.end(

@@ -109,6 +109,33 @@ test('orc pause holds a 6-step run (nothing new starts for 10 s); `temporal work
   }
 }, 120_000);
 
+test('orc cancel stops a run: the running step\'s request is aborted, finished results are kept', async () => {
+  const taskQueue = `cancel-${Date.now()}`;
+  const environment = workerEnvironment(taskQueue);
+  fake.calls.length = 0;
+  fake.delayMs = 3000;
+  const worker = startOrc(['worker'], environment);
+  try {
+    await withClient(async (client) => {
+      const handle = await startRun(client, taskQueue, taskQueue);
+      await waitFor(() => fake.calls.length >= 2, 60_000, 'the second step to call its model');
+      const cancelled = await runOrc(['cancel', taskQueue], environment);
+      expect(cancelled.code).toBe(0);
+      const result = (await handle.result()) as RunResult;
+      expect(result.status).toBe('cancelled');
+      expect(result.steps.one).toMatchObject({ status: 'completed', result: 'done(ONE step)' });
+      expect(result.steps.two!.status).toBe('cancelled');
+      expect(result.steps.three!.status).toBe('skipped');
+      await waitFor(() => fake.calls[1]!.aborted === true, 10_000, 'the in-flight request to be aborted');
+      expect(fake.calls).toHaveLength(2);
+    });
+  } finally {
+    fake.delayMs = 500;
+    worker.kill('SIGINT');
+    await worker.done;
+  }
+}, 120_000);
+
 for (let iteration = 1; iteration <= repeat; iteration++) {
   test(`a worker killed with SIGKILL mid-run: a new worker finishes it with the same outputs, no completed step runs again (${iteration}/${repeat})`, async () => {
     const taskQueue = `kill-worker-${Date.now()}`;
