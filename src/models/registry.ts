@@ -2,6 +2,7 @@
 import { createAnthropicModel } from './anthropic';
 import { createEchoModel } from './echo';
 import { createGoogleModel } from './google';
+import type { ModelCatalog } from './catalog';
 import type { LocalModelServer } from './local-server-process';
 import { createOpenAICompatibleModel } from './openai-compatible';
 import { ModelError, type LanguageModel } from './types';
@@ -14,6 +15,22 @@ export interface ModelResolverOptions {
   localServer: LocalModelServer;
   /** Where API keys and base URLs come from; the worker's own environment unless a test says otherwise. */
   environment?: NodeJS.ProcessEnv;
+  /** Registry names and aliases (`gpt-4o-mini`, `claude-sonnet-4`) resolve to their provider:model; prices give cost. */
+  catalog?: ModelCatalog;
+}
+
+/** Fills in cost_usd from the catalog's prices (adapters only count tokens). */
+function withCost(model: LanguageModel, catalog: ModelCatalog | undefined): LanguageModel {
+  if (!catalog) return model;
+  return {
+    id: model.id,
+    provider: model.provider,
+    async generate(request) {
+      const response = await model.generate(request);
+      const cost = catalog.priceOf(model.id, response.usage);
+      return cost === undefined ? response : { ...response, usage: { ...response.usage, cost_usd: cost } };
+    },
+  };
 }
 
 /** The model name the embedded SmolLM2 answers to when a pipeline just says `local`. */
@@ -101,7 +118,8 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
       const key = spec.trim();
       let model = resolved.get(key);
       if (!model) {
-        model = create(key);
+        const entry = options.catalog?.lookup(key);
+        model = withCost(create(entry?.id ?? key), options.catalog);
         resolved.set(key, model);
       }
       return model;

@@ -5,6 +5,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type W
 import { createActivities } from '../activities';
 import { FileAutoValueCache } from '../activities/auto-cache';
 import { LocalModelServer } from '../models/local-server-process';
+import { loadModelCatalog } from '../models/catalog';
 import { createModelResolver, type ModelResolver } from '../models/registry';
 import { TASK_QUEUE } from '../workflows/definitions';
 import { DEFAULT_NAMESPACE } from './dev-server';
@@ -60,7 +61,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   installRuntime(options.logLevel ?? 'WARN');
   const connection = await NativeConnection.connect({ address: options.address });
   const localServer = new LocalModelServer();
-  const models = options.models ?? createModelResolver({ localServer });
+  // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
+  const models = options.models ?? createModelResolver({ localServer, catalog: loadModelCatalog() });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,

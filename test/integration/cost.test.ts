@@ -1,0 +1,47 @@
+// Usage and cost: a registry name resolves to its provider model, and the run's cost comes from models.yaml prices.
+import { Orchestrator } from '../../src/client';
+import { compileYaml } from '../helpers/compile';
+import { FakeOpenAIServer } from '../helpers/fake-openai';
+
+const fake = new FakeOpenAIServer();
+let orchestrator: Orchestrator;
+
+beforeAll(async () => {
+  fake.delayMs = 10;
+  process.env.OPENAI_BASE_URL = await fake.start();
+  process.env.OPENAI_API_KEY = 'sk-test-cost';
+  orchestrator = new Orchestrator({
+    address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
+    taskQueue: `cost-${process.pid}`,
+    worker: true,
+    workflowsPath: require.resolve('../../src/workflows'),
+  });
+  await orchestrator.connect();
+});
+
+afterAll(async () => {
+  await orchestrator?.close();
+  await fake.stop();
+});
+
+test('steps on gpt-4o-mini (a registry name) cost its list price per token, summed per run', async () => {
+  const result = await orchestrator.execute(
+    compileYaml(`
+name: priced
+config: { model: gpt-4o-mini }
+steps:
+  - id: first
+    action: first question
+  - id: second
+    action: "second after {{ first.result }}"
+`),
+    {},
+  );
+  expect(result.status).toBe('completed');
+  expect(result.steps.first!.model).toBe('openai:gpt-4o-mini');
+  // The fake answers 10 input and 5 output tokens; gpt-4o-mini lists $0.00015 / $0.0006 per 1K.
+  expect(result.steps.first!.usage).toEqual({ input_tokens: 10, output_tokens: 5, cost_usd: expect.closeTo(0.0000045, 12) });
+  expect(result.usage.input_tokens).toBe(20);
+  expect(result.usage.cost_usd).toBeCloseTo(0.000009, 12);
+  expect(fake.calls.map((call) => call.prompt)).toEqual(['first question', 'second after done(first question)']);
+});
