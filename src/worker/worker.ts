@@ -70,6 +70,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     ...workflowSource(options),
     activities: createActivities({ models, autoCache: defaultAutoCache() }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+    // Heartbeats reach the server at least every 2 s, so a cancel reaches a running model call within ~2 s.
+    maxHeartbeatThrottleInterval: '2 seconds',
   });
   let running: Promise<void> | undefined;
   let closed = false;

@@ -15,6 +15,8 @@ export class FakeOpenAIServer {
   readonly calls: FakeOpenAICall[] = [];
   private server?: http.Server;
   delayMs = 500;
+  /** Per-prompt delay, when a test needs one call slow and another quick. */
+  delayFor?: (prompt: string) => number;
 
   async start(): Promise<string> {
     this.server = http.createServer((request, response) => {
@@ -42,7 +44,7 @@ export class FakeOpenAIServer {
               usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
             }),
           );
-        }, this.delayMs);
+        }, this.delayFor?.(prompt) ?? this.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -113,11 +113,23 @@ test('orc cancel stops a run: the running step\'s request is aborted, finished r
   const taskQueue = `cancel-${Date.now()}`;
   const environment = workerEnvironment(taskQueue);
   fake.calls.length = 0;
-  fake.delayMs = 3000;
+  fake.delayFor = (prompt) => (prompt === 'ONE step' ? 200 : 30_000);
+  const slow = compileYaml(`
+name: cancellable
+config: { model: "openai:fake-model", timeout: 60s }
+steps:
+  - id: one
+    action: ONE step
+  - id: two
+    action: "TWO step after {{ one.result }}"
+  - id: three
+    action: "THREE step after {{ two.result }}"
+`);
   const worker = startOrc(['worker'], environment);
   try {
     await withClient(async (client) => {
-      const handle = await startRun(client, taskQueue, taskQueue);
+      const input: PipelineRunInput = { pipeline: slow, inputs: {} };
+      const handle = await client.workflow.start('pipelineWorkflow', { taskQueue, workflowId: taskQueue, args: [input] });
       await waitFor(() => fake.calls.length >= 2, 60_000, 'the second step to call its model');
       const cancelled = await runOrc(['cancel', taskQueue], environment);
       expect(cancelled.code).toBe(0);
@@ -126,11 +138,12 @@ test('orc cancel stops a run: the running step\'s request is aborted, finished r
       expect(result.steps.one).toMatchObject({ status: 'completed', result: 'done(ONE step)' });
       expect(result.steps.two!.status).toBe('cancelled');
       expect(result.steps.three!.status).toBe('skipped');
+      // The step's activity heartbeats, so the cancel reaches it and aborts its HTTP request at once.
       await waitFor(() => fake.calls[1]!.aborted === true, 10_000, 'the in-flight request to be aborted');
       expect(fake.calls).toHaveLength(2);
     });
   } finally {
-    fake.delayMs = 500;
+    fake.delayFor = undefined;
     worker.kill('SIGINT');
     await worker.done;
   }
