@@ -110,6 +110,16 @@ async function resolveEarlyAutoTags(
   return values;
 }
 
+/** Prints a finished run (only the result object with --json) and fails the command unless it completed. */
+function reportResult(result: RunResult, printer: ProgressPrinter, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    printer.finish(result);
+    printOutputs(result);
+  }
+  if (result.status !== 'completed' && result.status !== 'partially_completed') throw new ExitCode(EXIT_FAILED);
+}
+
 function controlClient(): Orchestrator {
   return new Orchestrator({ address: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
 }
@@ -239,12 +249,7 @@ function buildProgram(): Command {
       } finally {
         await orchestrator.close();
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        printer.finish(result);
-        printOutputs(result);
-      }
-      if (result.status !== 'completed' && result.status !== 'partially_completed') throw new ExitCode(EXIT_FAILED);
+      reportResult(result, printer, flags.json === true);
     });
 
   program
@@ -271,12 +276,7 @@ function buildProgram(): Command {
       } finally {
         await orchestrator.close();
       }
-      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else {
-        printer.finish(result);
-        printOutputs(result);
-      }
-      if (result.status !== 'completed' && result.status !== 'partially_completed') throw new ExitCode(EXIT_FAILED);
+      reportResult(result, printer, flags.json === true);
     });
 
   program

@@ -38,6 +38,34 @@ export const defaultLocalModelName = 'smollm2-135m';
 
 const supportedSpecs = 'echo, local, local:<name>, openai:<model>, anthropic:<model>, google:<model>';
 
+/** Providers reached over the network: where their key and base URL come from, and their adapter. */
+const HOSTED_PROVIDERS: Record<
+  string,
+  { keyVariable: string; baseUrlVariable: string; defaultBaseUrl: string; example: string; create: (model: string, apiKey: string, baseURL: string) => LanguageModel }
+> = {
+  openai: {
+    keyVariable: 'OPENAI_API_KEY',
+    baseUrlVariable: 'OPENAI_BASE_URL',
+    defaultBaseUrl: 'https://api.openai.com/v1',
+    example: 'gpt-4o-mini',
+    create: (model, apiKey, baseURL) => createOpenAICompatibleModel({ provider: 'openai', model, apiKey, baseURL }),
+  },
+  anthropic: {
+    keyVariable: 'ANTHROPIC_API_KEY',
+    baseUrlVariable: 'ANTHROPIC_BASE_URL',
+    defaultBaseUrl: 'https://api.anthropic.com',
+    example: 'claude-sonnet-4-20250514',
+    create: (model, apiKey, baseURL) => createAnthropicModel({ model, apiKey, baseURL }),
+  },
+  google: {
+    keyVariable: 'GOOGLE_API_KEY',
+    baseUrlVariable: 'GOOGLE_BASE_URL',
+    defaultBaseUrl: 'https://generativelanguage.googleapis.com',
+    example: 'gemini-1.5-flash',
+    create: (model, apiKey, baseURL) => createGoogleModel({ model, apiKey, baseURL }),
+  },
+};
+
 export function createModelResolver(options: ModelResolverOptions): ModelResolver {
   const environment = options.environment ?? process.env;
   // Adapters hold HTTP clients with connection pools; one per spec is enough.
@@ -67,48 +95,19 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
         baseURL: () => options.localServer.baseUrl(),
       });
     }
-    if (provider === 'openai') {
-      if (!name) throw unsupported(spec, 'write the OpenAI model after "openai:", e.g. openai:gpt-4o-mini');
-      const apiKey = environment.OPENAI_API_KEY;
+    const hosted = HOSTED_PROVIDERS[provider];
+    if (hosted) {
+      if (!name) throw unsupported(spec, `write the model after "${provider}:", e.g. ${provider}:${hosted.example}`);
+      const apiKey = environment[hosted.keyVariable];
       if (!apiKey) {
-        throw new ModelError(`Model ${spec} needs an API key: set OPENAI_API_KEY in the worker's environment.`, {
-          provider: 'openai',
+        throw new ModelError(`Model ${spec} needs an API key: set ${hosted.keyVariable} in the worker's environment.`, {
+          provider,
           model: name,
           isRetryable: false,
         });
       }
-      return createOpenAICompatibleModel({
-        provider: 'openai',
-        model: name,
-        apiKey,
-        // Passed explicitly so the SDK does not read process.env behind the given environment's back.
-        baseURL: environment.OPENAI_BASE_URL || 'https://api.openai.com/v1',
-      });
-    }
-    if (provider === 'anthropic') {
-      if (!name) throw unsupported(spec, 'write the Anthropic model after "anthropic:", e.g. anthropic:claude-sonnet-4-20250514');
-      const apiKey = environment.ANTHROPIC_API_KEY;
-      if (!apiKey) {
-        throw new ModelError(`Model ${spec} needs an API key: set ANTHROPIC_API_KEY in the worker's environment.`, {
-          provider: 'anthropic',
-          model: name,
-          isRetryable: false,
-        });
-      }
-      // Passed explicitly so the adapter does not read process.env behind the given environment's back.
-      return createAnthropicModel({ model: name, apiKey, baseURL: environment.ANTHROPIC_BASE_URL || 'https://api.anthropic.com' });
-    }
-    if (provider === 'google') {
-      if (!name) throw unsupported(spec, 'write the Gemini model after "google:", e.g. google:gemini-1.5-flash');
-      const apiKey = environment.GOOGLE_API_KEY;
-      if (!apiKey) {
-        throw new ModelError(`Model ${spec} needs an API key: set GOOGLE_API_KEY in the worker's environment.`, {
-          provider: 'google',
-          model: name,
-          isRetryable: false,
-        });
-      }
-      return createGoogleModel({ model: name, apiKey, baseURL: environment.GOOGLE_BASE_URL || 'https://generativelanguage.googleapis.com' });
+      // Key and base URL passed explicitly so no SDK reads process.env behind the given environment's back.
+      return hosted.create(name, apiKey, environment[hosted.baseUrlVariable] || hosted.defaultBaseUrl);
     }
     throw unsupported(spec, 'no such provider');
   }
