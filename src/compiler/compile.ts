@@ -144,6 +144,10 @@ function normalizeInputs(source: PipelineSource, raw: unknown): Record<string, I
   return inputs;
 }
 
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined;
+}
+
 function actionKindOf(action: string): ActionKind {
   if (/\s/.test(action.trim()) || containsTemplate(action)) return 'prompt';
   if (BUILT_IN_ACTIONS.has(action)) return action as ActionKind;
@@ -412,6 +416,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       dependsOn,
       model: typeof step.model === 'string' || isPlainObject(step.model) ? (step.model as string | PlainObject) : null,
       outputSchema: isPlainObject(step.output_schema) ? step.output_schema : null,
+      fallbackModels: stringList(step.fallback) ?? stringList(rawConfig.fallback_models) ?? [],
       timeoutSeconds,
       maxRetries: typeof step.max_retries === 'number' ? step.max_retries : defaultRetries,
       onFailure,

@@ -65,6 +65,8 @@ export const compiledStepSchema = z.object({
   /** A model spec, or null for the pipeline default. An AUTO tag here is listed in `autoTags`. */
   model: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable(),
   outputSchema: jsonSchemaSchema.nullable(),
+  /** Models to move to, in order, when the step's model fails for good (step `fallback`, else config.fallback_models). */
+  fallbackModels: z.array(z.string()),
   timeoutSeconds: z.number().positive(),
   maxRetries: z.number().int().min(0),
   onFailure: onFailureSchema,

@@ -299,6 +299,32 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
 
   const callModel = (step: CompiledStep, context: TemplateContext): Promise<ExecuteStepOutput> => callStepModel(modelInput(step, context));
 
+  /**
+   * The step's model, then each fallback model in turn when one fails for good (retries spent, or an error
+   * no retry can fix, like a rejected API key). Every model tried is in the step's `model_attempts`.
+   */
+  const callWithFallbacks = async (step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> => {
+    const fallbacks = options.dryRun ? [] : (step.fallbackModels ?? []);
+    if (fallbacks.length === 0) return callModel(step, context);
+    const tried: Array<{ model: string; error: string | null }> = [];
+    state.model_attempts = tried;
+    const models = [modelFor(step), ...fallbacks];
+    for (const [index, model] of models.entries()) {
+      try {
+        const output = await callModel({ ...step, model }, context);
+        tried.push({ model: output.model, error: null });
+        return output;
+      } catch (error) {
+        if (isCancellation(error) || index === models.length - 1) {
+          tried.push({ model, error: failureMessage(error, step) });
+          throw error;
+        }
+        tried.push({ model, error: failureMessage(error, step) });
+      }
+    }
+    throw ApplicationFailure.nonRetryable(`step '${step.id}': no model to try`);
+  };
+
   /** Renders values in an activity; a value that cannot render fails the step with its message. */
   const renderForStep = async (step: CompiledStep, values: Record<string, unknown>, context: TemplateContext): Promise<Record<string, unknown>> => {
     const rendered = await templateActivities.renderValues({ values, context });
@@ -411,7 +437,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
         default:
           if (effective.forEach !== null) await runForEach(effective, state, context);
           else {
-            const output = await callModel(effective, context);
+            const output = await callWithFallbacks(effective, context, state);
             state.result = output.result;
             state.model = output.model;
             state.usage = output.usage;

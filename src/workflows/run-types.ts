@@ -20,6 +20,8 @@ export interface StepRecord {
   usage: Usage;
   started_at: string | null;
   completed_at: string | null;
+  /** With fallback models: each model tried, in order, and why it failed (null for the one that answered). */
+  model_attempts?: Array<{ model: string; error: string | null }>;
 }
 
 export interface AutoResolution {

@@ -15,6 +15,8 @@ export class FakeOpenAIServer {
   readonly calls: FakeOpenAICall[] = [];
   private server?: http.Server;
   delayMs = 500;
+  /** Models that answer 401, as a provider does for a revoked key. */
+  readonly unauthorizedModels = new Set<string>();
   /** Per-prompt delay, when a test needs one call slow and another quick. */
   delayFor?: (prompt: string) => number;
 
@@ -25,6 +27,12 @@ export class FakeOpenAIServer {
       request.on('end', () => {
         const parsed = JSON.parse(body || '{}') as { model?: string; messages?: Array<{ role: string; content: string }> };
         const prompt = [...(parsed.messages ?? [])].reverse().find((message) => message.role === 'user')?.content ?? '';
+        if (this.unauthorizedModels.has(parsed.model ?? '')) {
+          response.writeHead(401, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } }));
+          this.calls.push({ prompt, startedAt: Date.now(), answeredAt: Date.now() });
+          return;
+        }
         const call: FakeOpenAICall = { prompt, startedAt: Date.now() };
         this.calls.push(call);
         response.on('close', () => {

@@ -45,3 +45,26 @@ steps:
   expect(result.usage.cost_usd).toBeCloseTo(0.000009, 12);
   expect(fake.calls.map((call) => call.prompt)).toEqual(['first question', 'second after done(first question)']);
 });
+
+test('a model that answers 401 fails over to the fallback model; the step records both attempts', async () => {
+  fake.unauthorizedModels.add('revoked-model');
+  const result = await orchestrator.execute(
+    compileYaml(`
+name: fallback
+config:
+  model: "openai:revoked-model"
+  fallback_models: [gpt-4o-mini]
+steps:
+  - id: answer
+    action: answer the question
+`),
+    {},
+  );
+  expect(result.status).toBe('completed');
+  expect(result.steps.answer!.model).toBe('openai:gpt-4o-mini');
+  expect(result.steps.answer!.result).toBe('done(answer the question)');
+  expect(result.steps.answer!.model_attempts).toEqual([
+    { model: 'openai:revoked-model', error: expect.stringMatching(/openai:revoked-model rejected the API key \(HTTP 401/) },
+    { model: 'openai:gpt-4o-mini', error: null },
+  ]);
+});
