@@ -15,6 +15,7 @@ import {
   DEFAULT_TIMEOUT_SECONDS,
   type ActionKind,
   type AutoTag,
+  type Budget,
   type CompiledPipeline,
   type CompiledStep,
   type InputSpec,
@@ -142,6 +143,14 @@ function normalizeInputs(source: PipelineSource, raw: unknown): Record<string, I
     }
   }
   return inputs;
+}
+
+function budgetOf(value: unknown): Budget | null {
+  if (!isPlainObject(value)) return null;
+  return {
+    ...(typeof value.tokens === 'number' ? { tokens: value.tokens } : {}),
+    ...(typeof value.cost_usd === 'number' ? { costUsd: value.cost_usd } : {}),
+  };
 }
 
 function stringList(value: unknown): string[] | undefined {
@@ -416,6 +425,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       dependsOn,
       model: typeof step.model === 'string' || isPlainObject(step.model) ? (step.model as string | PlainObject) : null,
       outputSchema: isPlainObject(step.output_schema) ? step.output_schema : null,
+      budget: budgetOf(step.budget),
       fallbackModels: stringList(step.fallback) ?? stringList(rawConfig.fallback_models) ?? [],
       timeoutSeconds,
       maxRetries: typeof step.max_retries === 'number' ? step.max_retries : defaultRetries,
@@ -480,6 +490,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       maxParallel: typeof rawConfig.max_parallel === 'number' ? rawConfig.max_parallel : DEFAULT_MAX_PARALLEL,
       temperature: typeof rawConfig.temperature === 'number' ? rawConfig.temperature : null,
       maxTokens: typeof rawConfig.max_tokens === 'number' ? rawConfig.max_tokens : null,
+      budget: budgetOf(rawConfig.budget),
     },
     steps: compiledSteps,
     outputs: rawOutputs,

@@ -53,6 +53,9 @@ export const referenceSchema = z.discriminatedUnion('kind', [
 ]);
 export type Reference = z.infer<typeof referenceSchema>;
 
+export const budgetSchema = z.object({ tokens: z.number().int().nonnegative().optional(), costUsd: z.number().nonnegative().optional() });
+export type Budget = z.infer<typeof budgetSchema>;
+
 export const compiledStepSchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -65,6 +68,8 @@ export const compiledStepSchema = z.object({
   /** A model spec, or null for the pipeline default. An AUTO tag here is listed in `autoTags`. */
   model: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable(),
   outputSchema: jsonSchemaSchema.nullable(),
+  /** The most this step may use; over it, the step fails and its on_failure applies. */
+  budget: budgetSchema.nullable().optional(),
   /** Models to move to, in order, when the step's model fails for good (step `fallback`, else config.fallback_models). */
   fallbackModels: z.array(z.string()),
   timeoutSeconds: z.number().positive(),
@@ -99,6 +104,8 @@ export const compiledPipelineSchema = z.object({
     maxParallel: z.number().int().positive(),
     temperature: z.number().nullable(),
     maxTokens: z.number().int().nullable(),
+    /** The most the whole run may use; no step starts that would cross it. */
+    budget: budgetSchema.nullable().optional(),
   }),
   steps: z.array(compiledStepSchema),
   outputs: z.record(z.string(), z.unknown()),

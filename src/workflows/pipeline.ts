@@ -135,6 +135,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   let failure: string | null = null;
   let failuresHandled = carried?.failuresHandled ?? 0;
   let cancelled = false;
+  /** Why no new step starts: the run used, or would use, more than config.budget allows. */
+  let budgetExceeded: string | null = null;
   let changed = false;
   let outputs: Record<string, unknown> = {};
   let outputError: string | null = null;
@@ -148,6 +150,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   const runStatus = (): RunStatus => {
     if (cancelled) return 'cancelled';
     if (failure !== null || outputError !== null) return 'failed';
+    if (budgetExceeded !== null && running.size === 0) return 'budget_exceeded';
     if (running.size > 0 || Object.values(records).some((step) => step.status === 'pending')) return paused ? 'paused' : 'running';
     return failuresHandled > 0 ? 'partially_completed' : 'completed';
   };
@@ -159,7 +162,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     steps: records,
     usage: totalUsage(),
     auto_resolutions: autoResolutions,
-    error: failure ?? outputError,
+    error: failure ?? budgetExceeded ?? outputError,
   });
 
   setHandler(pauseSignal, () => {
@@ -444,6 +447,14 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
             state.attempts = output.attempt;
           }
       }
+      const stepBudget = step.budget ?? null;
+      const stepTokens = state.usage.input_tokens + state.usage.output_tokens;
+      if (stepBudget?.tokens !== undefined && stepTokens > stepBudget.tokens) {
+        throw ApplicationFailure.nonRetryable(`step '${step.id}' used ${stepTokens} tokens, over its budget of ${stepBudget.tokens}`);
+      }
+      if (stepBudget?.costUsd !== undefined && state.usage.cost_usd > stepBudget.costUsd) {
+        throw ApplicationFailure.nonRetryable(`step '${step.id}' cost $${state.usage.cost_usd.toFixed(6)}, over its budget of $${stepBudget.costUsd}`);
+      }
       state.status = 'completed';
     } catch (error) {
       if (isCancellation(error)) {
@@ -459,6 +470,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     } finally {
       state.completed_at = new Date().toISOString();
       running.delete(step.id);
+      budgetExceeded ??= budgetStop(zeroUsage());
       changed = true;
     }
   };
@@ -473,6 +485,32 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       if (state.status === 'failed' && stepsById.get(dependency)?.onFailure.kind !== 'continue') return { skip: `'${dependency}' failed` };
     }
     return 'run';
+  };
+
+  const runBudget = pipeline.config.budget ?? null;
+
+  /** What a step is expected to use: the mean of the steps that have finished so far. */
+  const estimatedStepUsage = (): Usage => {
+    const finished = Object.values(records).filter((state) => state.status === 'completed' && state.usage.input_tokens + state.usage.output_tokens > 0);
+    const estimate = zeroUsage();
+    for (const state of finished) addUsage(estimate, state.usage);
+    if (finished.length === 0) return estimate;
+    return { input_tokens: estimate.input_tokens / finished.length, output_tokens: estimate.output_tokens / finished.length, cost_usd: estimate.cost_usd / finished.length };
+  };
+
+  /** The reason the run's budget stops another step, if it does: already used, or used once this step runs. */
+  const budgetStop = (extra: Usage): string | null => {
+    if (!runBudget) return null;
+    const used = totalUsage();
+    const tokens = used.input_tokens + used.output_tokens;
+    const expected = tokens + extra.input_tokens + extra.output_tokens;
+    if (runBudget.tokens !== undefined && expected > runBudget.tokens) {
+      return `token budget of ${runBudget.tokens} reached: ${tokens} used${expected > tokens ? `, about ${Math.round(expected - tokens)} more for the next step` : ''}`;
+    }
+    if (runBudget.costUsd !== undefined && used.cost_usd + extra.cost_usd > runBudget.costUsd) {
+      return `cost budget of $${runBudget.costUsd} reached: $${used.cost_usd.toFixed(6)} spent${extra.cost_usd > 0 ? `, about $${extra.cost_usd.toFixed(6)} more for the next step` : ''}`;
+    }
+    return null;
   };
 
   const stepsScope = new CancellationScope();
@@ -496,6 +534,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
           continue;
         }
         if (running.size >= Math.min(pipeline.config.maxParallel, MAX_IN_FLIGHT)) continue;
+        budgetExceeded ??= budgetStop(estimatedStepUsage());
+        if (budgetExceeded !== null) return progressed;
         running.add(step.id);
         state.status = 'running';
         state.started_at = new Date().toISOString();
@@ -510,7 +550,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   const historyFull = (): boolean => workflowInfo().continueAsNewSuggested && failure === null;
   try {
     for (;;) {
-      if (failure === null && !paused && !historyFull()) schedule();
+      if (failure === null && budgetExceeded === null && !paused && !historyFull()) schedule();
+      if (running.size === 0 && budgetExceeded !== null) break;
       if (running.size === 0 && historyFull()) break;
       if (running.size === 0 && !paused) break;
       if (running.size === 0 && failure !== null) break;
@@ -544,7 +585,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     const state = record(step.id);
     if (state.status !== 'pending') continue;
     state.status = 'skipped';
-    state.error = step.isHandler ? null : failure !== null ? 'not run: the run failed' : cancelled ? 'not run: the run was cancelled' : 'not run';
+    state.error = step.isHandler
+      ? null
+      : failure !== null
+        ? 'not run: the run failed'
+        : cancelled
+          ? 'not run: the run was cancelled'
+          : budgetExceeded !== null
+            ? `not run: ${budgetExceeded}`
+            : 'not run';
   }
 
   const declaredOutputs = Object.keys(pipeline.outputs).length > 0;

@@ -414,3 +414,52 @@ steps:
   expect(result.steps.nested!.result).toEqual({ said: 'answer to: CHILD says hello' });
   expect(model.callFor('PARENT').prompt).toBe('PARENT got answer to: CHILD says hello');
 });
+
+describe('budgets', () => {
+  test('no step starts that would cross config.budget; the run ends budget_exceeded with earlier results kept', async () => {
+    model.reset(() => ({}));
+    const result = await run(
+      compileYaml(`
+name: budgeted
+config: { budget: { tokens: 40 } }
+steps:
+  - id: a
+    action: "step a"
+  - id: b
+    action: "step b after {{ a.result }}"
+  - id: c
+    action: "step c after {{ b.result }}"
+  - id: d
+    action: "step d after {{ c.result }}"
+`),
+    );
+    // Each call uses 10 + 5 tokens: after a and b, 30 are used and c would take about 15 more.
+    expect(result.status).toBe('budget_exceeded');
+    expect(result.error).toBe('token budget of 40 reached: 30 used, about 15 more for the next step');
+    expect(result.steps.a!.status).toBe('completed');
+    expect(result.steps.b!.result).toBe('answer to: step b after answer to: step a');
+    expect(result.steps.c).toMatchObject({ status: 'skipped', error: 'not run: token budget of 40 reached: 30 used, about 15 more for the next step' });
+    expect(result.steps.d!.status).toBe('skipped');
+    expect(model.calls).toHaveLength(2);
+    expect(result.usage.input_tokens + result.usage.output_tokens).toBe(30);
+  });
+
+  test('a step over its own budget fails, and its on_failure applies', async () => {
+    model.reset(() => ({}));
+    const result = await run(
+      compileYaml(`
+name: step_budget
+steps:
+  - id: wordy
+    action: "say a lot"
+    budget: { tokens: 10 }
+    on_failure: continue
+  - id: next
+    action: "next after {{ wordy.status }}"
+`),
+    );
+    expect(result.steps.wordy).toMatchObject({ status: 'failed', error: "step 'wordy' used 15 tokens, over its budget of 10", result: null });
+    expect(result.steps.next!.status).toBe('completed');
+    expect(result.status).toBe('partially_completed');
+  });
+});
