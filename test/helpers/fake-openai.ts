@@ -15,6 +15,8 @@ export class FakeOpenAIServer {
   readonly calls: FakeOpenAICall[] = [];
   private server?: http.Server;
   delayMs = 500;
+  /** Prompts whose first request answers 429 with `Retry-After: 2`. */
+  readonly rateLimitOnce = new Set<string>();
   /** Models that answer 401, as a provider does for a revoked key. */
   readonly unauthorizedModels = new Set<string>();
   /** Per-prompt delay, when a test needs one call slow and another quick. */
@@ -31,6 +33,12 @@ export class FakeOpenAIServer {
           response.writeHead(401, { 'content-type': 'application/json' });
           response.end(JSON.stringify({ error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } }));
           this.calls.push({ prompt, startedAt: Date.now(), answeredAt: Date.now() });
+          return;
+        }
+        if (this.rateLimitOnce.delete(prompt)) {
+          this.calls.push({ prompt, startedAt: Date.now(), answeredAt: Date.now() });
+          response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '2' });
+          response.end(JSON.stringify({ error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } }));
           return;
         }
         const call: FakeOpenAICall = { prompt, startedAt: Date.now() };

@@ -68,3 +68,14 @@ steps:
     { model: 'openai:gpt-4o-mini', error: null },
   ]);
 });
+
+test('after a 429 with Retry-After: 2 the next attempt comes 2 s later, not at the default 1 s backoff', async () => {
+  fake.rateLimitOnce.add('limited question');
+  const result = await orchestrator.execute(compileYaml(`name: limited\nconfig: { model: gpt-4o-mini }\nsteps:\n  - id: ask\n    action: limited question\n`), {});
+  expect(result.status).toBe('completed');
+  expect(result.steps.ask!.attempts).toBe(2);
+  const [first, second] = fake.callsFor('limited question');
+  const gapSeconds = (second!.startedAt - first!.startedAt) / 1000;
+  expect(gapSeconds).toBeGreaterThanOrEqual(1.6);
+  expect(gapSeconds).toBeLessThanOrEqual(2.4);
+});
