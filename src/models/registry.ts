@@ -3,6 +3,7 @@ import { createAnthropicModel } from './anthropic';
 import { createEchoModel } from './echo';
 import { createGoogleModel } from './google';
 import type { ModelCatalog } from './catalog';
+import { circuitBreakerSettingsFrom, withCircuitBreaker } from './circuit-breaker';
 import type { LocalModelServer } from './local-server-process';
 import { createOpenAICompatibleModel } from './openai-compatible';
 import { ModelError, type LanguageModel } from './types';
@@ -114,11 +115,14 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
 
   return {
     resolve(spec: string): LanguageModel {
-      const key = spec.trim();
+      // Keyed by provider:model, so a name, an alias and the full spec share one client and one breaker.
+      const key = options.catalog?.lookup(spec.trim())?.id ?? spec.trim();
       let model = resolved.get(key);
       if (!model) {
-        const entry = options.catalog?.lookup(key);
-        model = withCost(create(entry?.id ?? key), options.catalog);
+        const created = create(key);
+        // Echo and the embedded model never go down the way a provider does; only hosted ones get a breaker.
+        const guarded = HOSTED_PROVIDERS[created.provider] ? withCircuitBreaker(created, circuitBreakerSettingsFrom(environment)) : created;
+        model = withCost(guarded, options.catalog);
         resolved.set(key, model);
       }
       return model;
