@@ -5,6 +5,7 @@ import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolve
 import type { RunProgress, RunResult } from '../workflows/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer } from '../worker/dev-server';
 import { resolveAutoTagValues } from '../activities/auto-resolve';
+import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
@@ -84,7 +85,7 @@ async function resolveEarlyAutoTags(
   const values = new Map<string, unknown>();
   try {
     for (const step of pipeline.steps) {
-      if (step.autoTags.length === 0 || step.dependsOn.length > 0) continue;
+      if (!tagsDecidedUpFront(step)) continue;
       const inputs: Record<string, unknown> = {};
       for (const reference of step.references) {
         if (reference.kind === 'input' && resolution.values[reference.name] !== undefined) inputs[reference.name] = resolution.values[reference.name];

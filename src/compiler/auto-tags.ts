@@ -1,5 +1,5 @@
 // `<AUTO>…</AUTO>` tags: parsing, where they may stand, and the JSON Schema each tag's value must satisfy.
-import type { JsonSchema } from './types';
+import type { CompiledStep, JsonSchema } from './types';
 
 export const AUTO_FIELDS = ['model', 'timeout', 'max_retries', 'max_parallel', 'replicates'] as const;
 export type AutoField = (typeof AUTO_FIELDS)[number];
@@ -144,4 +144,9 @@ export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field
     return LIST_OF_STRINGS;
   }
   return TEXT;
+}
+
+/** A step's tags are decided when the run starts if it depends on nothing; otherwise just before it runs. */
+export function tagsDecidedUpFront(step: CompiledStep): boolean {
+  return step.autoTags.length > 0 && step.dependsOn.length === 0;
 }

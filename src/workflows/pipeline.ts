@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecuteStepInput, ExecuteStepOutput, ResolvedAutoTag, TemplateContext } from '../activities/types';
+import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import { parseDuration } from '../compiler/durations';
 import type { CompiledStep, Reference } from '../compiler/types';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
@@ -223,8 +224,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
 
   const modelFor = (step: CompiledStep): string => {
     if (options.dryRun) return 'echo';
-    const chosen = step.model ?? (options.defaultModel !== undefined ? null : pipeline.config.model);
-    const spec = chosen ?? options.defaultModel ?? pipeline.config.model;
+    const spec = step.model ?? options.defaultModel ?? pipeline.config.model;
     return typeof spec === 'string' ? spec : JSON.stringify(spec);
   };
 
@@ -264,7 +264,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       earlyResolutions.set(step.id, Promise.resolve(applyResolutions(step, decided)));
       continue;
     }
-    if (step.dependsOn.length > 0) continue;
+    if (!tagsDecidedUpFront(step)) continue;
     const resolution = resolveAutoTags(step, contextFor(step.references));
     resolution.catch(() => undefined); // a failure belongs to the step, reported when it runs
     earlyResolutions.set(step.id, resolution);

@@ -1,18 +1,14 @@
 // The TypeScript API (seeds/000 Orchestrator) against the shared real dev server, with echo and the local model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Orchestrator, PipelineValidationError, type RunResult } from '../../src/client';
+import { PipelineValidationError, type Orchestrator, type RunResult } from '../../src/client';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
 
 const taskQueue = `api-test-${process.pid}`;
 let orchestrator: Orchestrator;
 
 beforeAll(async () => {
-  orchestrator = new Orchestrator({
-    address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
-    taskQueue,
-    worker: true,
-    workflowsPath: require.resolve('../../src/workflows'),
-  });
+  orchestrator = sharedServerOrchestrator(taskQueue);
   await orchestrator.connect();
 });
 

@@ -3,8 +3,9 @@
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { resolveAutoTagValues } from '../../src/activities/auto-resolve';
+import type { Orchestrator } from '../../src/client';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
 import type { TemplateContext } from '../../src/activities/types';
-import { Orchestrator } from '../../src/client';
 import { compilePipelineFile, type CompiledPipeline } from '../../src/compiler';
 import { LocalModelServer } from '../../src/models/local-server-process';
 import { createModelResolver } from '../../src/models/registry';
@@ -82,12 +83,7 @@ describe('seed pipelines end to end with the local model', () => {
   let orchestrator: Orchestrator;
 
   beforeAll(async () => {
-    orchestrator = new Orchestrator({
-      address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
-      taskQueue: `auto-local-${process.pid}`,
-      worker: true,
-      workflowsPath: require.resolve('../../src/workflows'),
-    });
+    orchestrator = sharedServerOrchestrator(`auto-local-${process.pid}`);
     await orchestrator.connect();
   });
 

@@ -1,5 +1,6 @@
 // Usage and cost: a registry name resolves to its provider model, and the run's cost comes from models.yaml prices.
-import { Orchestrator } from '../../src/client';
+import type { Orchestrator } from '../../src/client';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
 import { compileYaml } from '../helpers/compile';
 import { FakeOpenAIServer } from '../helpers/fake-openai';
 
@@ -10,12 +11,7 @@ beforeAll(async () => {
   fake.delayMs = 10;
   process.env.OPENAI_BASE_URL = await fake.start();
   process.env.OPENAI_API_KEY = 'sk-test-cost';
-  orchestrator = new Orchestrator({
-    address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
-    taskQueue: `cost-${process.pid}`,
-    worker: true,
-    workflowsPath: require.resolve('../../src/workflows'),
-  });
+  orchestrator = sharedServerOrchestrator(`cost-${process.pid}`);
   await orchestrator.connect();
 });
 

@@ -1,15 +1,11 @@
 // A for_each over 5,000 items completes on a real dev server, and no history (the run's or a chunk's) nears
 // Temporal's 10,240-event limit.
-import { Orchestrator, type RunResult } from '../../src/client';
+import type { RunResult } from '../../src/client';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
 import { compileYaml } from '../helpers/compile';
 
 test('a 5,000-item for_each finishes, every history under 10,240 events', async () => {
-  const orchestrator = new Orchestrator({
-    address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
-    taskQueue: `large-for-each-${process.pid}`,
-    worker: true,
-    workflowsPath: require.resolve('../../src/workflows'),
-  });
+  const orchestrator = sharedServerOrchestrator(`large-for-each-${process.pid}`);
   try {
     const items = Array.from({ length: 5000 }, (_, index) => `item-${index}`);
     const runId = `large-for-each-${Date.now()}`;
@@ -52,12 +48,7 @@ steps:
 }, 600_000);
 
 test('a run of 1,500 steps continues as new when Temporal suggests it, carrying every result', async () => {
-  const orchestrator = new Orchestrator({
-    address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
-    taskQueue: `many-steps-${process.pid}`,
-    worker: true,
-    workflowsPath: require.resolve('../../src/workflows'),
-  });
+  const orchestrator = sharedServerOrchestrator(`many-steps-${process.pid}`);
   try {
     const steps = Array.from({ length: 1500 }, (_, index) => `  - id: s${index}\n    action: "step {{ n }} ${index}"\n`).join('');
     const pipeline = compileYaml(`name: many_steps\nconfig: { model: echo, max_parallel: 100 }\ninputs:\n  n: string\nsteps:\n${steps}`);

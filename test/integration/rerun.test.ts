@@ -1,6 +1,7 @@
 // `orc rerun` through the API: a run that failed at its last step is re-run, and only that step runs again.
-import { Orchestrator, type RunResult } from '../../src/client';
+import type { Orchestrator, RunResult } from '../../src/client';
 import { orcEnvironment, runOrc } from '../helpers/cli';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
 import { compileYaml } from '../helpers/compile';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
 
@@ -9,13 +10,7 @@ const taskQueue = `rerun-${process.pid}`;
 let orchestrator: Orchestrator;
 
 beforeAll(async () => {
-  orchestrator = new Orchestrator({
-    address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
-    taskQueue,
-    worker: true,
-    workflowsPath: require.resolve('../../src/workflows'),
-    models: resolverFor(model),
-  });
+  orchestrator = sharedServerOrchestrator(taskQueue, { models: resolverFor(model) });
   await orchestrator.connect();
 });
 
