@@ -1,6 +1,8 @@
 // The LLM step activity: render the step's prompt from the values it refers to, call the model, check the answer.
 import { Context } from '@temporalio/activity';
 import type { ModelResolver } from '../models/registry';
+import { recordOutcome, type CallOutcome } from '../models/selection';
+import { selectionStatsFile, updateSelectionStats } from '../models/selection-stats';
 import type { ChatMessage, LanguageModel } from '../models/types';
 import { toApplicationFailure } from './errors';
 import { renderText, renderValue, templateScope } from './render';
@@ -37,7 +39,7 @@ export function buildPrompt(input: ExecuteStepInput, scope: Record<string, unkno
   return `${task}\n\n${entries.map(([key, value]) => `${humanize(key)}: ${formatParameter(value)}`).join('\n')}`;
 }
 
-function systemPrompt(input: ExecuteStepInput): string {
+export function systemPrompt(input: ExecuteStepInput): string {
   const purpose = input.pipelineDescription ? ` Its goal: ${input.pipelineDescription}` : '';
   const format = input.step.outputSchema ? ' Answer with JSON only.' : ' Answer the task directly and briefly.';
   return `You are one step of the pipeline "${input.pipelineName}".${purpose}${format}`;
@@ -74,23 +76,46 @@ async function generateChecked(model: LanguageModel, input: ExecuteStepInput, me
   return { result: repair.json, usage };
 }
 
-export function createGenerateActivities(dependencies: { models: ModelResolver }) {
+export interface GenerateDependencies {
+  models: ModelResolver;
+  /** Where outcomes of selected models are added up; `<data folder>/model-stats.json` by default. */
+  selectionStatsFile?: string;
+}
+
+export function createGenerateActivities(dependencies: GenerateDependencies) {
+  /** Teaches selection how a model it chose did; losing one outcome is no reason to fail the step. */
+  const learn = (modelId: string, outcome: CallOutcome): void => {
+    try {
+      updateSelectionStats((statistics) => recordOutcome(statistics, modelId, outcome), dependencies.selectionStatsFile ?? selectionStatsFile());
+    } catch (error) {
+      Context.current().log.warn('could not record the model call in the selection statistics', { error: String(error) });
+    }
+  };
   return {
     async executeLlmStep(input: ExecuteStepInput): Promise<ExecuteStepOutput> {
       const context = Context.current();
       const attempt = context.info.attempt;
       const heartbeat = keepHeartbeating(context);
+      let startedAt: number | undefined;
+      let modelId = input.model;
       try {
         const scope = templateScope(input.context);
         const prompt = buildPrompt(input, scope);
         const model = dependencies.models.resolve(input.model);
+        modelId = model.id;
         const messages: ChatMessage[] = [
           { role: 'system', content: systemPrompt(input) },
           { role: 'user', content: prompt },
         ];
+        startedAt = Date.now();
         const { result, usage } = await generateChecked(model, input, messages, context.cancellationSignal);
+        if (input.recordOutcome) learn(modelId, { success: true, latencyMs: Date.now() - startedAt, costUsd: usage.cost_usd });
         return { result, model: model.id, usage, attempt };
       } catch (error) {
+        // Only the model's own failures count: not a prompt that would not render, not a cancelled call.
+        if (input.recordOutcome && startedAt !== undefined && !context.cancellationSignal.aborted) {
+          learn(modelId, { success: false, latencyMs: Date.now() - startedAt, costUsd: 0 });
+        }
         throw toApplicationFailure(error, { step: input.step.id, attempt });
       } finally {
         clearInterval(heartbeat);

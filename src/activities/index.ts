@@ -3,21 +3,29 @@ import type { ModelResolver } from '../models/registry';
 import type { AutoValueCache } from './auto-cache';
 import { createAutoResolveActivities } from './auto-resolve';
 import { createGenerateActivities } from './generate';
+import { createModelChoiceActivities, type ModelChoiceDependencies } from './model-choice';
+import { createMcpActivities } from './mcp';
 import { createPipelineActivities } from './pipelines';
+import { createSandboxActivities, type SandboxDependencies } from './sandbox';
 import { createTemplateActivities } from './templates';
 
-export interface ActivityDependencies {
+export interface ActivityDependencies extends ModelChoiceDependencies {
   models: ModelResolver;
   /** Where AUTO tag values are remembered between runs (none by default). */
   autoCache?: AutoValueCache;
+  /** The Docker engine and limits of run_code (the local engine and default limits by default). */
+  sandbox?: SandboxDependencies;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
   return {
     ...createGenerateActivities(dependencies),
+    ...createModelChoiceActivities(dependencies),
     ...createAutoResolveActivities(dependencies),
     ...createTemplateActivities(),
     ...createPipelineActivities(),
+    ...createMcpActivities(),
+    ...createSandboxActivities(dependencies.sandbox),
   };
 }
 

@@ -28,6 +28,8 @@ export interface ExecuteStepInput {
   temperature: number | null;
   maxTokens: number | null;
   context: TemplateContext;
+  /** The model was chosen by selection: add each call's outcome to the bandit statistics. */
+  recordOutcome?: boolean;
 }
 
 export interface ExecuteStepOutput {
@@ -35,6 +37,43 @@ export interface ExecuteStepOutput {
   model: string;
   usage: Usage;
   attempt: number;
+}
+
+/** How a requirement (`model: { tasks, ... }`) was resolved for a step; kept in the step's result as `model_selection`. */
+export interface ModelSelectionRecord {
+  /** The requirement as the pipeline wrote it. */
+  requirement: Record<string, unknown>;
+  policy: string;
+  /** `provider:model` of the model chosen. */
+  chosen: string;
+  /** Every model that met the requirement and could be called by the worker. */
+  candidates: string[];
+  /** The models that did not, and why. */
+  rejected: Array<{ model: string; reasons: string[] }>;
+  reason: string;
+  /** The prompt size (~4 characters a token) that context windows were checked against. */
+  estimated_prompt_tokens: number;
+}
+
+export interface ChooseModelInput {
+  /** A model spec (`openai:gpt-4o-mini`, a registry name, `local`, ...) or a requirement object. */
+  spec: string | Record<string, unknown>;
+  /** The step it is for (for messages), or null when the answer serves several steps. */
+  stepId: string | null;
+  /** The run's task queue: a rate-limited provider's queue is named after it. */
+  workflowTaskQueue: string;
+  /** The call a requirement is chosen for: its prompt must fit the model's context window. */
+  call?: ExecuteStepInput;
+}
+
+export interface ChooseModelOutput {
+  /** The spec to call: as given for a named model, `provider:model` for a requirement. */
+  model: string;
+  provider: string;
+  /** The provider's own task queue when the worker rate-limits it; null for the pipeline queue. */
+  taskQueue: string | null;
+  /** Set when `spec` was a requirement. */
+  selection: ModelSelectionRecord | null;
 }
 
 export interface ResolveAutoTagsInput {
@@ -65,4 +104,50 @@ export interface RenderValuesInput {
 export interface EvaluateConditionInput {
   expression: string;
   context: TemplateContext;
+}
+
+/** Code to run in a fresh, locked-down container (spec section 3, `run_code`). */
+export interface RunCodeInput {
+  stepId: string;
+  language: 'python' | 'javascript' | 'bash';
+  code: string;
+  /** Wall-clock limit for the code itself, in seconds. */
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** name -> text content, written into the work directory before the code starts. */
+  files: Record<string, string>;
+}
+
+export interface RunCodeResult {
+  stdout: string;
+  stderr: string;
+  exit_code: number | null;
+  /** Files the code left in its work directory (text, size-capped), input files excluded unless changed. */
+  files: Record<string, string>;
+  timed_out: boolean;
+  oom_killed: boolean;
+  duration_ms: number;
+}
+
+/** How to reach an MCP server: a stdio command, or a Streamable HTTP URL. */
+export type McpServerSpec =
+  | { command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
+  | { url: string; headers?: Record<string, string> };
+
+export interface CallMcpToolInput {
+  stepId: string;
+  /** The name the pipeline used for the server (for messages). */
+  serverName: string;
+  server: McpServerSpec;
+  tool: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface McpToolResult {
+  /** The text parts of the tool's answer, joined by newlines. */
+  text: string;
+  /** The tool's structured answer, when it gives one. */
+  structured: unknown;
+  /** Every content part, as the server sent it. */
+  content: unknown[];
 }

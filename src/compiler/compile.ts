@@ -6,6 +6,7 @@ import { autoTagSchema, AUTO_FIELDS, parseAutoTag, type AutoField } from './auto
 import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from './diagnostics';
 import { parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
+import { checkMcpStep, compileMcpServers } from './mcp-servers';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
 import { containsTemplate, parseTemplate, TEMPLATE_GLOBALS } from './templates';
 import {
@@ -99,6 +100,8 @@ function structureDiagnostics(source: PipelineSource, document: PlainObject): Di
     } else if (error.keyword === 'pattern' && (at[at.length - 1] === 'id' || at.length === 1 && at[0] === 'name')) {
       const what = at.length === 1 ? 'pipeline name' : 'step id';
       diagnostic = diagnosticAt(source, 'BAD_ID', `bad ${what} '${String(error.data)}': use a letter followed by letters, digits, '_' or '-'`, at);
+    } else if (error.keyword === 'pattern' && at[at.length - 1] === 'url') {
+      diagnostic = diagnosticAt(source, 'INVALID_VALUE', `'${formatPath(at)}' must be an http:// or https:// URL, not '${String(error.data)}'`, at);
     } else if (error.keyword === 'anyOf') {
       const name = at[at.length - 1];
       diagnostic = diagnosticAt(
@@ -204,6 +207,14 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
   const rawSteps: PlainObject[] = Array.isArray(document.steps) ? document.steps.map((step) => (isPlainObject(step) ? step : {})) : [];
   const configKey = isPlainObject(document.config) ? 'config' : 'context';
   const rawConfig: PlainObject = isPlainObject(document[configKey]) ? (document[configKey] as PlainObject) : {};
+  const mcpServers = compileMcpServers(
+    [
+      { raw: rawConfig.mcp_servers, at: [configKey, 'mcp_servers'] },
+      { raw: document.mcp_servers, at: ['mcp_servers'] },
+    ],
+    report,
+    options.file ?? null,
+  );
 
   // Ids, duplicates and the handler set come first: every later check refers to them.
   const stepIndex = new Map<string, number>();
@@ -368,6 +379,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     const reader: Reader = { references: new Map(), stepsRead: new Set() };
     const action = typeof step.action === 'string' ? step.action : '';
     const actionKind = actionKindOf(action);
+    if (actionKind === 'mcp') checkMcpStep(step, ['steps', index], report, (mapPath, key) => source.positionOfKey(mapPath, key), Object.keys(mcpServers));
     if (actionKind === 'prompt') readTemplate(action, at('action'), scope, reader);
     readValue(step.parameters, at('parameters'), scope, reader);
     if (typeof step.when === 'string') readTemplate(step.when, at('when'), scope, reader);
@@ -497,6 +509,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     outputReferences: [...outputsReader.references.values()],
     levels: executionLevels(scheduled, dependencies),
     autoTags,
+    ...(Object.keys(mcpServers).length > 0 ? { mcpServers } : {}),
   };
   return { ok: true, pipeline, diagnostics: [] };
 }

@@ -90,6 +90,11 @@ export const compiledStepSchema = z.object({
 });
 export type CompiledStep = z.infer<typeof compiledStepSchema>;
 
+export const mcpServerSpecSchema = z.union([
+  z.object({ command: z.string(), args: z.array(z.string()).optional(), env: z.record(z.string(), z.string()).optional(), cwd: z.string().optional() }),
+  z.object({ url: z.string(), headers: z.record(z.string(), z.string()).optional() }),
+]);
+
 export const compiledPipelineSchema = z.object({
   name: z.string(),
   version: z.string().nullable(),
@@ -112,6 +117,8 @@ export const compiledPipelineSchema = z.object({
   outputReferences: z.array(referenceSchema),
   levels: z.array(z.array(z.string())),
   autoTags: z.array(autoTagSchema),
+  /** Named MCP servers (`mcp_servers`, top level or in config) that `mcp` steps may name. */
+  mcpServers: z.record(z.string(), mcpServerSpecSchema).optional(),
 });
 export type CompiledPipeline = z.infer<typeof compiledPipelineSchema>;
 

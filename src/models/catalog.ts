@@ -61,8 +61,27 @@ export type ModelEntry = z.infer<typeof modelEntrySchema>;
 /** An entry as written (optional fields may be left out). */
 export type ModelEntryInput = z.input<typeof modelEntrySchema>;
 
+/**
+ * A provider's request, token and concurrency limits. Requests per minute hold across every worker (the Temporal
+ * server paces the provider's task queue); tokens per minute and concurrent requests are per worker process.
+ */
+export const rateLimitsSchema = z.strictObject({
+  requests_per_minute: z.number().positive().optional(),
+  tokens_per_minute: z.number().int().positive().optional(),
+  concurrent_requests: z.number().int().positive().optional(),
+});
+export type RateLimits = z.infer<typeof rateLimitsSchema>;
+
+export const providerSettingsSchema = z.strictObject({
+  rate_limits: rateLimitsSchema.optional(),
+});
+export type ProviderSettings = z.infer<typeof providerSettingsSchema>;
+
 export const modelsFileSchema = z.strictObject({
-  models: z.record(z.string(), modelEntrySchema),
+  // A user's file may hold only `providers:` (or nothing yet).
+  models: z.record(z.string(), modelEntrySchema).default({}),
+  /** Settings per provider; a provider in the user's file replaces the shipped one as a whole. */
+  providers: z.partialRecord(modelProviderSchema, providerSettingsSchema.nullable()).default({}),
 });
 export type ModelsFile = z.infer<typeof modelsFileSchema>;
 
@@ -108,6 +127,8 @@ export interface ModelCatalog {
   lookup(spec: string): CatalogEntry | undefined;
   /** What a call cost in USD at list price; undefined for a model the catalog does not know (cost unknown, not free). */
   priceOf(spec: string, usage: UsageForPricing): number | undefined;
+  /** Settings per provider (`providers:` in models.yaml), after the user's file replaced shipped ones. */
+  readonly providers: Readonly<Partial<Record<ModelProvider, ProviderSettings>>>;
 }
 
 export interface CatalogProblem extends SourcePosition {
@@ -168,8 +189,12 @@ export function loadModelCatalog(options: LoadModelCatalogOptions = {}): ModelCa
 }
 
 /** A catalog from entries given in code (tests, embedders); validated like a file. */
-export function createModelCatalog(models: Record<string, ModelEntryInput>, file = '(inline catalog)'): ModelCatalog {
-  return buildCatalog([parseModelsValue({ models }, file, undefined)]);
+export function createModelCatalog(
+  models: Record<string, ModelEntryInput>,
+  file = '(inline catalog)',
+  providers: Partial<Record<ModelProvider, ProviderSettings>> = {},
+): ModelCatalog {
+  return buildCatalog([parseModelsValue({ models, providers }, file, undefined)]);
 }
 
 /** A catalog from the text of one models.yaml (no shipped defaults). */
@@ -212,6 +237,7 @@ function readCatalogFile(file: string): string {
 interface ParsedLayer {
   file: string;
   entries: Array<{ entry: CatalogEntry; aliasPositions: SourcePosition[] }>;
+  providers: Partial<Record<ModelProvider, ProviderSettings>>;
 }
 
 function parseModelsFile(text: string, file: string): ParsedLayer {
@@ -272,7 +298,10 @@ function parseModelsValue(value: unknown, file: string, locator: YamlLocator | u
     });
   }
   if (problems.length > 0) throw new ModelCatalogError(problems);
-  return { file, entries };
+  const providers: ParsedLayer['providers'] = {};
+  // `openai:` with nothing under it (or `null`) is a provider with no settings: it replaces a shipped one with none.
+  for (const [provider, settings] of Object.entries(result.data.providers)) providers[provider as ModelProvider] = settings ?? {};
+  return { file, entries, providers };
 }
 
 function describeOwner(entry: CatalogEntry): string {
@@ -330,6 +359,7 @@ function buildCatalog(layers: ParsedLayer[]): ModelCatalog {
   if (problems.length > 0) throw new ModelCatalogError(problems);
 
   const entries = [...byName.values()].map((located) => located.entry);
+  const providers: Partial<Record<ModelProvider, ProviderSettings>> = Object.assign({}, ...layers.map((layer) => layer.providers));
   const lookup = (spec: string): CatalogEntry | undefined => {
     const key = spec.trim();
     return byId.get(key)?.entry ?? owners.get(key)?.entry ?? aliasOwners.get(key);
@@ -337,6 +367,7 @@ function buildCatalog(layers: ParsedLayer[]): ModelCatalog {
   return {
     entries,
     files: layers.map((layer) => layer.file),
+    providers,
     lookup,
     priceOf(spec: string, usage: UsageForPricing): number | undefined {
       const entry = lookup(spec);

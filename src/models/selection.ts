@@ -39,8 +39,15 @@ export interface ModelSelection {
   /** `provider:model` (or `echo`), ready for `createModelResolver().resolve`. */
   model: string;
   entry: CatalogEntry;
+  policy: SelectionPolicy;
   /** One sentence on why, for logs and the run's result. */
   reason: string;
+  /** Every model that met the requirement (the chosen one among them), in catalog order. */
+  candidates: string[];
+  /** The models that did not, and why. */
+  rejections: ModelRejection[];
+  /** The prompt size the context windows were checked against. */
+  promptTokens: number;
 }
 
 export interface ModelRejection {
@@ -156,7 +163,15 @@ export function selectModel(
   const choose = { ucb: chooseByUpperConfidenceBound, cost_optimized: chooseCheapest, performance_optimized: chooseBestPerforming }[policy];
   const { candidate, why } = choose(candidates, options);
   const others = candidates.length === 1 ? 'the only model that fits' : `${candidates.length} models fit`;
-  return { model: candidate.entry.id, entry: candidate.entry, reason: `${policy}: ${why}; ${others}` };
+  return {
+    model: candidate.entry.id,
+    entry: candidate.entry,
+    policy,
+    reason: `${policy}: ${why}; ${others}`,
+    candidates: candidates.map((each) => each.entry.id),
+    rejections,
+    promptTokens,
+  };
 }
 
 function rejectionReasons(

@@ -2,12 +2,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type PipelineActivities } from '../activities';
+import { removeOrphanSandboxes } from '../activities/sandbox';
 import { FileAutoValueCache } from '../activities/auto-cache';
 import { LocalModelServer } from '../models/local-server-process';
-import { loadModelCatalog } from '../models/catalog';
+import { loadModelCatalog, type ModelCatalog } from '../models/catalog';
+import { rateLimitedProvidersOf } from '../activities/model-choice';
+import { providerQueues } from './provider-queues';
 import { createModelResolver, type ModelResolver } from '../models/registry';
-import { TASK_QUEUE } from '../workflows/definitions';
+import { sandboxQueueFor, TASK_QUEUE } from '../workflows/definitions';
 import { DEFAULT_NAMESPACE } from './dev-server';
 import { dataDirectory, projectRoot } from './paths';
 
@@ -29,10 +32,16 @@ export interface PipelineWorkerOptions {
   logLevel?: LogLevel;
   /** The models activities use; by default the real ones (local server, providers from the environment). */
   models?: ModelResolver;
+  /** Models to select from and provider rate limits; by default the shipped models.yaml merged with the user's. */
+  catalog?: ModelCatalog;
 }
 
 export interface PipelineWorker {
+  /** The worker of the pipeline task queue (workflows and most activities). */
   worker: Worker;
+  /** Every worker of this process: the pipeline queue's and those of dedicated queues. */
+  workers: Worker[];
+  taskQueues: string[];
   /** Runs until shutdown() is called. */
   run(): Promise<void>;
   shutdown(): Promise<void>;
@@ -62,17 +71,25 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const connection = await NativeConnection.connect({ address: options.address });
   const localServer = new LocalModelServer();
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
-  const models = options.models ?? createModelResolver({ localServer, catalog: loadModelCatalog() });
+  const catalog = options.catalog ?? loadModelCatalog();
+  const models = options.models ?? createModelResolver({ localServer, catalog });
+  const activities = createActivities({ models, autoCache: defaultAutoCache(), catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog) });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(options),
-    activities: createActivities({ models, autoCache: defaultAutoCache() }),
+    activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     // Heartbeats reach the server at least every 2 s, so a cancel reaches a running model call within ~2 s.
     maxHeartbeatThrottleInterval: '2 seconds',
   });
+  // Work with its own limits runs on its own task queues, polled by workers of this same process.
+  const queueWorkers: Worker[] = [];
+  for (const queue of await dedicatedQueues({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, models, taskQueue: worker.options.taskQueue, activities, catalog })) {
+    queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...queue }));
+  }
+  const all = [worker, ...queueWorkers];
   let running: Promise<void> | undefined;
   let closed = false;
   const close = async (): Promise<void> => {
@@ -83,14 +100,50 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   };
   return {
     worker,
+    workers: all,
+    taskQueues: all.map((each) => each.options.taskQueue),
     run: () => {
-      running ??= worker.run().finally(close);
+      // One worker stopping (a fatal poll error, a shutdown) stops them all.
+      running ??= Promise.all(
+        all.map((each) =>
+          each.run().finally(() => {
+            for (const other of all) if (other.getState() === 'RUNNING') other.shutdown();
+          }),
+        ),
+      )
+        .then(() => undefined)
+        .finally(close);
       return running;
     },
     shutdown: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const each of all) if (each.getState() === 'RUNNING') each.shutdown();
       if (running) await running;
       else await close();
     },
   };
+}
+
+interface QueueContext {
+  connection: NativeConnection;
+  namespace: string;
+  models: ModelResolver;
+  /** The pipeline task queue this worker polls; dedicated queues are named after it. */
+  taskQueue: string;
+  activities: PipelineActivities;
+  catalog: ModelCatalog;
+}
+
+/** Task queues besides the pipeline queue that every worker polls (sandboxed code; rate-limited providers). */
+async function dedicatedQueues(context: QueueContext): Promise<Array<Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>>> {
+  const queues: Array<Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>> = [];
+  // Sandboxed code: containers are heavy, so few at a time per worker (ORC_SANDBOX_CONCURRENCY, default 2).
+  void removeOrphanSandboxes().catch(() => undefined);
+  queues.push({
+    taskQueue: sandboxQueueFor(context.taskQueue),
+    activities: { runCode: context.activities.runCode },
+    maxConcurrentActivityTaskExecutions: Number(process.env.ORC_SANDBOX_CONCURRENCY ?? 2),
+  });
+  // Rate-limited providers: their LLM calls are paced by the server across all workers (see provider-queues.ts).
+  queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: defaultAutoCache() }));
+  return queues;
 }

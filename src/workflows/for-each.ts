@@ -8,8 +8,10 @@ export interface ForEachChunkInput {
   /** Index of this chunk's first item in the whole list (what `{{ index }}` shows). */
   offset: number;
   maxParallel: number;
+  /** A rate-limited provider's own task queue (absent: the run's queue). */
+  taskQueue?: string;
 }
 
 export async function forEachChunkWorkflow(input: ForEachChunkInput): Promise<ItemsOutcome> {
-  return callForItems(input.base, input.items, input.offset, input.maxParallel);
+  return callForItems(input.base, input.items, input.offset, input.maxParallel, input.taskQueue ?? null);
 }

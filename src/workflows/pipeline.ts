@@ -14,13 +14,14 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExecuteStepInput, ExecuteStepOutput, ResolvedAutoTag, TemplateContext } from '../activities/types';
+import type { ChooseModelOutput, ExecuteStepInput, ExecuteStepOutput, ResolveAutoTagsInput, ResolvedAutoTag, TemplateContext } from '../activities/types';
 import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import { parseDuration } from '../compiler/durations';
 import type { CompiledStep, Reference } from '../compiler/types';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
 import { forEachChunkWorkflow } from './for-each';
-import { addUsage, callForItems, callStepModel, stepActivities, templateActivities, zeroUsage } from './step-calls';
+import { addUsage, callForItems, callStepModel, modelChoiceActivities, sandboxActivities, stepActivities, templateActivities, zeroUsage } from './step-calls';
+import { mcpServerFor, runCodeInput } from './tool-steps';
 import type {
   ApprovalDecision,
   ApprovalResult,
@@ -115,6 +116,9 @@ function applyResolutions(step: CompiledStep, resolved: ResolvedAutoTag[]): Comp
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResult> {
   const { pipeline, inputs } = input;
   const options = input.options ?? {};
+  // Added after runs were recorded (see docs/workflow-changes.md): runs started since ask the worker which model
+  // each LLM call uses and on which task queue (requirements, rate-limited providers); older runs replay without.
+  const routeModels = patched('model-routing');
   const stepsById = new Map(pipeline.steps.map((step) => [step.id, step]));
   const records: Record<string, StepRecord> = {};
   for (const step of pipeline.steps) {
@@ -228,16 +232,62 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     return typeof spec === 'string' ? spec : JSON.stringify(spec);
   };
 
+  /** What a step asks for: a model spec, or a requirement object that selection resolves when the step runs. */
+  const modelSpecFor = (step: CompiledStep): string | Record<string, unknown> => {
+    if (options.dryRun) return 'echo';
+    return step.model ?? options.defaultModel ?? pipeline.config.model;
+  };
+
+  /** Where a named model's calls go (its provider's queue when rate-limited): asked once per run and model. */
+  const routes = new Map<string, Promise<ChooseModelOutput>>();
+  const routeOf = (spec: string): Promise<ChooseModelOutput> => {
+    let route = routes.get(spec);
+    if (!route) {
+      route = modelChoiceActivities.chooseModel({ spec, stepId: null, workflowTaskQueue: workflowInfo().taskQueue });
+      routes.set(spec, route);
+      // A failed answer is asked again by the next call rather than remembered.
+      route.catch(() => routes.delete(spec));
+    }
+    return route;
+  };
+
+  /** The model and queue of an LLM call; a requirement is resolved now (per call) and recorded on the step. */
+  const routeCall = async (step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<{ input: ExecuteStepInput; taskQueue: string | null }> => {
+    const input = modelInput(step, context);
+    const spec = modelSpecFor(step);
+    if (typeof spec === 'string') {
+      const route = await routeOf(spec);
+      return { input: { ...input, model: route.model }, taskQueue: route.taskQueue };
+    }
+    const choice = await modelChoiceActivities.chooseModel({ spec, stepId: step.id, workflowTaskQueue: workflowInfo().taskQueue, call: input });
+    state.model = choice.model;
+    if (choice.selection) state.model_selection = choice.selection;
+    return { input: { ...input, model: choice.model, recordOutcome: true }, taskQueue: choice.taskQueue };
+  };
+
+  /**
+   * AUTO tags are decided by `config.auto_model`, else by the step's model (the pipeline's, when the step's model is
+   * itself a tag), on that model's queue.
+   */
+  const resolveAutoTagsRouted = async (step: CompiledStep, request: ResolveAutoTagsInput): Promise<ResolvedAutoTag[]> => {
+    const modelIsTag = step.autoTags.some((tag) => tag.target.kind === 'field' && tag.target.field === 'model');
+    const spec = pipeline.config.autoModel ?? (modelIsTag ? (options.defaultModel ?? pipeline.config.model) : modelSpecFor(step));
+    const route =
+      typeof spec === 'string' ? await routeOf(spec) : await modelChoiceActivities.chooseModel({ spec, stepId: step.id, workflowTaskQueue: workflowInfo().taskQueue });
+    return stepActivities(120, 2, route.taskQueue).resolveAutoTags({ ...request, model: route.model });
+  };
+
   const resolveAutoTags = async (step: CompiledStep, context: TemplateContext): Promise<CompiledStep> => {
     if (step.autoTags.length === 0) return step;
-    const resolved = await stepActivities(120, 2).resolveAutoTags({
+    const request: ResolveAutoTagsInput = {
       pipelineDescription: pipeline.description,
       step,
       tags: step.autoTags,
       model: options.dryRun ? 'echo' : (pipeline.config.autoModel ?? modelFor(step)),
       placeholder: options.dryRun === true,
       context,
-    });
+    };
+    const resolved = await (routeModels && !options.dryRun ? resolveAutoTagsRouted(step, request) : stepActivities(120, 2).resolveAutoTags(request));
     for (const resolution of resolved) {
       const tag = step.autoTags.find((candidate) => candidate.path === resolution.path);
       autoResolutions.push({
@@ -300,7 +350,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     context,
   });
 
-  const callModel = (step: CompiledStep, context: TemplateContext): Promise<ExecuteStepOutput> => callStepModel(modelInput(step, context));
+  const callModel = (step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> => {
+    if (!routeModels || options.dryRun) return callStepModel(modelInput(step, context));
+    return routeCall(step, context, state).then(({ input, taskQueue }) => callStepModel(input, taskQueue));
+  };
 
   /**
    * The step's model, then each fallback model in turn when one fails for good (retries spent, or an error
@@ -308,21 +361,23 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
    */
   const callWithFallbacks = async (step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> => {
     const fallbacks = options.dryRun ? [] : (step.fallbackModels ?? []);
-    if (fallbacks.length === 0) return callModel(step, context);
+    if (fallbacks.length === 0) return callModel(step, context, state);
     const tried: Array<{ model: string; error: string | null }> = [];
     state.model_attempts = tried;
-    const models = [modelFor(step), ...fallbacks];
+    const models: Array<string | Record<string, unknown>> = [routeModels ? modelSpecFor(step) : modelFor(step), ...fallbacks];
     for (const [index, model] of models.entries()) {
+      // A requirement is named by the model selection chose for it.
+      const name = (): string => (typeof model === 'string' ? model : (state.model_selection?.chosen ?? JSON.stringify(model)));
       try {
-        const output = await callModel({ ...step, model }, context);
+        const output = await callModel({ ...step, model }, context, state);
         tried.push({ model: output.model, error: null });
         return output;
       } catch (error) {
         if (isCancellation(error) || index === models.length - 1) {
-          tried.push({ model, error: failureMessage(error, step) });
+          tried.push({ model: name(), error: failureMessage(error, step) });
           throw error;
         }
-        tried.push({ model, error: failureMessage(error, step) });
+        tried.push({ model: name(), error: failureMessage(error, step) });
       }
     }
     throw ApplicationFailure.nonRetryable(`step '${step.id}': no model to try`);
@@ -343,11 +398,18 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     if (!Array.isArray(items)) {
       throw ApplicationFailure.nonRetryable(`step '${step.id}': for_each must give a list, got ${items === null ? 'null' : typeof items}`);
     }
-    const base = modelInput(step, context);
+    let base = modelInput(step, context);
+    let taskQueue: string | null = null;
+    if (routeModels && !options.dryRun) {
+      // One model for every item: a requirement is resolved once, the first item's prompt standing for its size.
+      const routed = await routeCall(step, items.length > 0 ? { ...context, item: items[0], index: 0 } : context, state);
+      base = { ...base, model: routed.input.model, ...(routed.input.recordOutcome ? { recordOutcome: true } : {}) };
+      taskQueue = routed.taskQueue;
+    }
     const maxParallel = Math.min(step.maxParallel ?? pipeline.config.maxParallel, MAX_IN_FLIGHT);
     state.model = base.model;
     if (items.length <= FOR_EACH_CHUNK) {
-      const outcome = await callForItems(base, items, 0, maxParallel);
+      const outcome = await callForItems(base, items, 0, maxParallel, taskQueue);
       state.result = outcome.results;
       state.usage = outcome.usage;
       state.attempts = outcome.attempts;
@@ -359,7 +421,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     for (let offset = 0; offset < items.length; offset += FOR_EACH_CHUNK) {
       const outcome = await executeChild(forEachChunkWorkflow, {
         workflowId: `${workflowInfo().workflowId}.${step.id}.${offset / FOR_EACH_CHUNK}`,
-        args: [{ base, items: items.slice(offset, offset + FOR_EACH_CHUNK), offset, maxParallel }],
+        args: [{ base, items: items.slice(offset, offset + FOR_EACH_CHUNK), offset, maxParallel, ...(taskQueue !== null ? { taskQueue } : {}) }],
       });
       results.push(...outcome.results);
       addUsage(usage, outcome.usage);
@@ -370,7 +432,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     state.usage = usage;
   };
 
-  const rejections = new Map<string, ApprovalResult>();
+  /** What a failed step still shows as its result: a rejected approval, code that exited non-zero. */
+  const rejections = new Map<string, unknown>();
 
   const runApproval = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
     const { prompt } = await renderForStep(step, { prompt: step.parameters.prompt ?? `Approve step '${step.id}'?` }, context);
@@ -410,6 +473,48 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     state.result = result.outputs;
   };
 
+  /** Code in a fresh locked-down container, on the sandbox task queue; a non-zero exit fails the step unless allowed. */
+  const runCode = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
+    const parameters = await renderForStep(step, step.parameters, context);
+    const input = runCodeInput(step, parameters);
+    if (options.dryRun) {
+      // A dry run has no side effects: the code is shown, not run.
+      state.result = { stdout: '', stderr: '', exit_code: 0, files: {}, timed_out: false, oom_killed: false, duration_ms: 0, dry_run: true, code: input.code };
+      return;
+    }
+    const result = await sandboxActivities(workflowInfo().taskQueue, input.timeoutSeconds, step.timeoutSeconds).runCode(input);
+    state.attempts = 1;
+    const problem = result.timed_out
+      ? `timed out after ${input.timeoutSeconds}s`
+      : result.oom_killed
+        ? `was killed for going over its memory limit of ${input.memoryMb} MB`
+        : result.exit_code !== 0
+          ? `exited with code ${result.exit_code}`
+          : null;
+    if (problem !== null && parameters.allow_failure !== true) {
+      rejections.set(step.id, result);
+      const tail = result.stderr.trim().split('\n').slice(-3).join(' | ');
+      throw ApplicationFailure.nonRetryable(`step '${step.id}': code ${problem}${tail ? `: ${tail}` : ''}`);
+    }
+    state.result = result;
+  };
+
+  /** One tool call on an MCP server; a tool error fails the step with the tool's message. */
+  const callMcpTool = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
+    const parameters = await renderForStep(step, step.parameters, context);
+    const { serverName, server } = mcpServerFor(step, parameters.server, pipeline.mcpServers ?? {});
+    if (typeof parameters.tool !== 'string' || parameters.tool === '') throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.tool must name a tool`);
+    const args = parameters.arguments ?? {};
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.arguments must be a mapping`);
+    if (options.dryRun) {
+      state.result = { text: '', structured: null, content: [], dry_run: true, server: serverName, tool: parameters.tool, arguments: args };
+      return;
+    }
+    const calls = stepActivities(step.timeoutSeconds, step.maxRetries);
+    state.result = await calls.callMcpTool({ stepId: step.id, serverName, server, tool: parameters.tool, arguments: args as Record<string, unknown> });
+    state.attempts = 1;
+  };
+
   const runStep = async (step: CompiledStep): Promise<void> => {
     const state = record(step.id);
     try {
@@ -435,8 +540,11 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
           await runChildPipeline(effective, state, context);
           break;
         case 'run_code':
+          await runCode(effective, state, context);
+          break;
         case 'mcp':
-          throw ApplicationFailure.nonRetryable(`step '${step.id}': action '${step.actionKind}' is not supported by this version of orc yet`);
+          await callMcpTool(effective, state, context);
+          break;
         default:
           if (effective.forEach !== null) await runForEach(effective, state, context);
           else {

@@ -1,5 +1,5 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the client and the API.
-import type { ResolvedAutoTag } from '../activities/types';
+import type { ModelSelectionRecord, ResolvedAutoTag } from '../activities/types';
 import type { CompiledPipeline } from '../compiler/types';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
@@ -22,6 +22,8 @@ export interface StepRecord {
   completed_at: string | null;
   /** With fallback models: each model tried, in order, and why it failed (null for the one that answered). */
   model_attempts?: Array<{ model: string; error: string | null }>;
+  /** With a requirement (`model: { tasks, ... }`): the model selection chose, among which, and why. */
+  model_selection?: ModelSelectionRecord;
 }
 
 export interface AutoResolution {

@@ -20,6 +20,7 @@ describe('action kinds', () => {
       steps:
         - id: a
           action: ${action}
+          ${action === 'mcp' ? 'parameters: { server: mcp-server-everything, tool: echo }' : ''}
     `);
     expect(stepOf(pipeline, 'a').actionKind).toBe(kind);
   });

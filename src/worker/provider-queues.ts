@@ -1,0 +1,47 @@
+// The task queues of rate-limited providers (`providers.NAME.rate_limits` in models.yaml) and how a worker polls them.
+import type { WorkerOptions } from '@temporalio/worker';
+import type { AutoValueCache } from '../activities/auto-cache';
+import { createAutoResolveActivities } from '../activities/auto-resolve';
+import { createGenerateActivities } from '../activities/generate';
+import { rateLimitedProvidersOf } from '../activities/model-choice';
+import type { ModelCatalog, ModelProvider } from '../models/catalog';
+import { TokenRateLimiter, withTokenLimit } from '../models/rate-limits';
+import type { ModelResolver } from '../models/registry';
+import { providerQueueFor } from '../workflows/definitions';
+
+/** Calls a worker runs at once on a provider's queue when `concurrent_requests` is not given. */
+export const DEFAULT_PROVIDER_CONCURRENCY = 20;
+
+export interface ProviderQueueContext {
+  /** The pipeline task queue; provider queues are named after it. */
+  taskQueue: string;
+  catalog: ModelCatalog;
+  models: ModelResolver;
+  autoCache?: AutoValueCache;
+  /** Where outcomes of selected models are added up (the data folder's file by default). */
+  selectionStatsFile?: string;
+}
+
+export type ProviderQueue = Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>;
+
+/**
+ * One queue per rate-limited provider, carrying its LLM steps and AUTO resolutions:
+ * - `requests_per_minute` becomes `maxTaskQueueActivitiesPerSecond`, which the Temporal server enforces for the
+ *   queue as a whole, however many workers poll it;
+ * - `concurrent_requests` becomes `maxConcurrentActivityTaskExecutions`, per worker;
+ * - `tokens_per_minute` is a token bucket in this worker, which calls wait on before they go out.
+ */
+export function providerQueues(context: ProviderQueueContext): ProviderQueue[] {
+  return [...rateLimitedProvidersOf(context.catalog)].map((provider) => {
+    const limits = context.catalog.providers[provider as ModelProvider]?.rate_limits ?? {};
+    const models = limits.tokens_per_minute ? withTokenLimit(context.models, new TokenRateLimiter(limits.tokens_per_minute)) : context.models;
+    const generate = createGenerateActivities({ models, ...(context.selectionStatsFile ? { selectionStatsFile: context.selectionStatsFile } : {}) });
+    const autoResolve = createAutoResolveActivities({ models, ...(context.autoCache ? { autoCache: context.autoCache } : {}) });
+    return {
+      taskQueue: providerQueueFor(context.taskQueue, provider),
+      activities: { executeLlmStep: generate.executeLlmStep, resolveAutoTags: autoResolve.resolveAutoTags },
+      maxConcurrentActivityTaskExecutions: limits.concurrent_requests ?? DEFAULT_PROVIDER_CONCURRENCY,
+      ...(limits.requests_per_minute !== undefined ? { maxTaskQueueActivitiesPerSecond: limits.requests_per_minute / 60 } : {}),
+    };
+  });
+}

@@ -1,0 +1,159 @@
+// run_code steps in real runs: the shared dev server, an in-process worker with its sandbox queue, real Docker.
+import { execFileSync } from 'node:child_process';
+import type { Orchestrator } from '../../src/client';
+import { compileYaml } from '../helpers/compile';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
+
+const taskQueue = `run-code-test-${process.pid}`;
+let orchestrator: Orchestrator;
+
+beforeAll(async () => {
+  orchestrator = sharedServerOrchestrator(taskQueue);
+  await orchestrator.connect();
+});
+
+afterAll(async () => {
+  await orchestrator?.close();
+});
+
+function sandboxContainers(): string {
+  return execFileSync('docker', ['ps', '-a', '--filter', `label=org.orchestrator.task-queue=${taskQueue}.sandbox`, '--format', '{{.Names}} {{.Status}}'], { encoding: 'utf8' }).trim();
+}
+
+afterEach(() => {
+  expect(sandboxContainers()).toBe('');
+});
+
+test('a model writes code, run_code runs it, and a later step reads its stdout', async () => {
+  // The echo model answers with its prompt, so the "model" writes exactly this program, fenced as models do.
+  const result = await orchestrator.executeYaml(
+    `
+name: write_run_explain
+config: { model: echo }
+steps:
+  - id: write
+    action: |
+      Here is the program:
+      \`\`\`python
+      import json
+      print(json.dumps({"squares": [n * n for n in range(1, 6)]}))
+      \`\`\`
+  - id: run
+    action: run_code
+    parameters: { language: python, code: "{{ write.result }}" }
+  - id: explain
+    action: "The program printed {{ run.result.stdout }} and exited {{ run.result.exit_code }}"
+outputs:
+  stdout: "{{ run.result.stdout }}"
+  explanation: "{{ explain.result }}"
+`,
+  );
+  expect(result.status).toBe('completed');
+  expect(result.steps.run).toMatchObject({ status: 'completed', model: null, error: null });
+  expect(result.steps.run!.result).toMatchObject({ stdout: '{"squares": [1, 4, 9, 16, 25]}\n', stderr: '', exit_code: 0, timed_out: false, oom_killed: false });
+  expect(result.outputs.explanation).toBe('The program printed {"squares": [1, 4, 9, 16, 25]}\n and exited 0');
+});
+
+test('a non-zero exit fails the step with its stderr, and on_failure decides; allow_failure keeps it completed', async () => {
+  const result = await orchestrator.executeYaml(
+    `
+name: exits
+steps:
+  - id: strict
+    action: run_code
+    on_failure: continue
+    parameters: { language: python, code: "import sys\\nprint('partial')\\nsys.exit('bad input: 42')" }
+  - id: lenient
+    action: run_code
+    parameters: { language: bash, code: "echo checked; exit 4", allow_failure: true }
+  - id: after
+    depends_on: [strict]
+    action: run_code
+    parameters: { language: javascript, code: "console.log('after ran')" }
+`,
+  );
+  expect(result.status).toBe('partially_completed');
+  expect(result.steps.strict!.status).toBe('failed');
+  expect(result.steps.strict!.error).toBe("step 'strict': code exited with code 1: bad input: 42");
+  // The failed step still shows what the program printed.
+  expect(result.steps.strict!.result).toMatchObject({ stdout: 'partial\n', exit_code: 1 });
+  expect(result.steps.lenient).toMatchObject({ status: 'completed', result: { stdout: 'checked\n', exit_code: 4 } });
+  expect(result.steps.after).toMatchObject({ status: 'completed', result: { stdout: 'after ran\n' } });
+});
+
+test('input files go in and the files a program writes come back', async () => {
+  const result = await orchestrator.executeYaml(
+    `
+name: files
+inputs:
+  rows: { type: string, default: "a,1\\nb,2\\nc,3" }
+steps:
+  - id: total
+    action: run_code
+    parameters:
+      language: python
+      files: { data.csv: "{{ rows }}" }
+      code: |
+        import csv
+        total = sum(int(row[1]) for row in csv.reader(open("data.csv")))
+        open("total.txt", "w").write(str(total))
+        print("rows read")
+outputs:
+  total: "{{ total.result.files['total.txt'] }}"
+`,
+  );
+  expect(result.status).toBe('completed');
+  expect(result.outputs.total).toBe('6');
+  expect(result.steps.total!.result).toMatchObject({ files: { 'total.txt': '6' } });
+});
+
+test('a timeout is a step failure that says so', async () => {
+  const result = await orchestrator.executeYaml(
+    `
+name: slow
+steps:
+  - id: spin
+    action: run_code
+    parameters: { language: python, code: "while True: pass", timeout: 2 }
+`,
+  );
+  expect(result.status).toBe('failed');
+  expect(result.steps.spin!.error).toBe("step 'spin': code timed out after 2s");
+  expect(result.steps.spin!.result).toMatchObject({ timed_out: true, exit_code: null });
+});
+
+test('a run cancelled while its container runs leaves no container behind', async () => {
+  const { handle } = await orchestrator.start(
+    compileYaml(`
+name: cancelled
+steps:
+  - id: long
+    action: run_code
+    parameters: { language: python, code: "import time\\nprint('started', flush=True)\\ntime.sleep(120)", timeout: 200 }
+`),
+    {},
+  );
+  // Wait until the container is really running.
+  for (let i = 0; i < 100 && !sandboxContainers().includes('Up'); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(sandboxContainers()).toMatch(/^orc-sandbox-long-\w+ Up/);
+  await orchestrator.cancel(handle.workflowId);
+  const result = await orchestrator.follow(handle);
+  expect(result.status).toBe('cancelled');
+  // The heartbeat carries the cancel to the activity within a few seconds; it removes the container.
+  for (let i = 0; i < 50 && sandboxContainers() !== ''; i++) await new Promise((resolve) => setTimeout(resolve, 200));
+});
+
+test('a dry run shows the code without running it', async () => {
+  const result = await orchestrator.executeYaml(
+    `
+name: dry
+steps:
+  - id: run
+    action: run_code
+    parameters: { language: bash, code: "rm -rf /work/*" }
+`,
+    {},
+    { dryRun: true },
+  );
+  expect(result.steps.run!.result).toMatchObject({ dry_run: true, code: 'rm -rf /work/*', stdout: '' });
+});
