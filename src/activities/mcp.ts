@@ -86,6 +86,11 @@ function causeMessage(error: unknown): string {
   return cause !== undefined && cause !== message ? `${message} (${cause})` : message;
 }
 
+/** The last lines a stdio server wrote to stderr, which usually say why it stopped. */
+function stderrNote(stderr: string): string {
+  return stderr ? `; it wrote: ${stderr.split('\n').slice(-5).join(' | ')}` : '';
+}
+
 /** A server that could not be started or reached: retried, since it may be up (or installed) on the next attempt or worker. */
 function unreachable(error: unknown, where: Where, server: McpServerSpec, stderr: string): ApplicationFailure {
   const name = describeServer(where.server, server);
@@ -114,8 +119,7 @@ function unreachable(error: unknown, where: Where, server: McpServerSpec, stderr
       : code === 'EACCES'
         ? `check that '${server.command}' is executable`
         : 'check the command and its arguments; run it by hand to see it start';
-  const output = stderr ? `; it wrote: ${stderr.split('\n').slice(-5).join(' | ')}` : '';
-  return failure(where, 'McpServerUnavailable', `cannot start ${name}: ${reason}${output}; ${hint}`, false);
+  return failure(where, 'McpServerUnavailable', `cannot start ${name}: ${reason}${stderrNote(stderr)}; ${hint}`, false);
 }
 
 /** Errors the server answered a request with: wrong arguments or method are the pipeline's to fix, the rest may pass. */
@@ -173,9 +177,9 @@ export function createMcpActivities() {
       if ('url' in server && !URL.canParse(server.url)) throw failure(where, 'McpServerSpec', `MCP server '${input.serverName}' has a URL that is not valid: ${server.url}`, true);
       const signal = context.cancellationSignal;
       const callTimeout = Math.max(1000, context.info.startToCloseTimeoutMs);
-      const heartbeat = keepHeartbeating(context);
       const client = new Client(CLIENT_INFO);
       const { transport, stderrTail } = openTransport(server);
+      const heartbeat = keepHeartbeating(context);
       let connected = false;
       try {
         await client.connect(transport, { signal, timeout: Math.min(CONNECT_TIMEOUT_MS, callTimeout) });
@@ -210,7 +214,10 @@ export function createMcpActivities() {
         if (error instanceof ApplicationFailure) throw error;
         if (!connected) throw unreachable(error, where, server, stderrTail());
         if (error instanceof McpError) {
-          if (error.code === ErrorCode.ConnectionClosed) throw unreachable(error, where, server, stderrTail());
+          if (error.code === ErrorCode.ConnectionClosed) {
+            const name = describeServer(input.serverName, server);
+            throw failure(where, 'McpServerError', `${name} closed the connection while tool '${input.tool}' ran${stderrNote(stderrTail())}`, false);
+          }
           if (error.code === ErrorCode.RequestTimeout) {
             throw failure(where, 'McpTimeout', `tool '${input.tool}' on ${describeServer(input.serverName, server)} did not answer in time: ${error.message}`, false);
           }

@@ -7,6 +7,7 @@ import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from
 import { parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
+import { checkRunCodeStep } from './run-code';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
 import { containsTemplate, parseTemplate, TEMPLATE_GLOBALS } from './templates';
 import {
@@ -379,6 +380,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     const reader: Reader = { references: new Map(), stepsRead: new Set() };
     const action = typeof step.action === 'string' ? step.action : '';
     const actionKind = actionKindOf(action);
+    if (actionKind === 'run_code') checkRunCodeStep(step, ['steps', index], report, (mapPath, key) => source.positionOfKey(mapPath, key));
     if (actionKind === 'mcp') checkMcpStep(step, ['steps', index], report, (mapPath, key) => source.positionOfKey(mapPath, key), Object.keys(mcpServers));
     if (actionKind === 'prompt') readTemplate(action, at('action'), scope, reader);
     readValue(step.parameters, at('parameters'), scope, reader);

@@ -1,12 +1,9 @@
 // MCP servers a pipeline names (`mcp_servers`, top level or in config) and the parameters of its `mcp` steps.
 import * as path from 'node:path';
-import type { z } from 'zod';
 import { didYouMean, type Diagnostic } from './diagnostics';
+import { mcpServerFromText, type McpServer } from './mcp-server-text';
 import type { Position, YamlPath } from './source';
 import { containsTemplate } from './templates';
-import type { mcpServerSpecSchema } from './types';
-
-export type McpServer = z.infer<typeof mcpServerSpecSchema>;
 
 type Report = (code: Diagnostic['code'], message: string, at: YamlPath, position?: Position) => void;
 type PlainObject = Record<string, unknown>;
@@ -16,17 +13,6 @@ const HTTP_ONLY = ['headers'] as const;
 
 function isPlainObject(value: unknown): value is PlainObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * A server given as text: an http(s) URL is a Streamable HTTP endpoint, anything else a command line split on
- * whitespace (arguments that contain spaces need `{ command, args }`).
- */
-export function mcpServerFromText(text: string): McpServer {
-  const trimmed = text.trim();
-  if (/^https?:\/\//i.test(trimmed)) return { url: trimmed };
-  const [command, ...args] = trimmed.split(/\s+/);
-  return { command: command ?? '', args };
 }
 
 /** Scalars YAML may have typed (`PORT: 3001`, `--verbose: true`) become the strings a process is given. */

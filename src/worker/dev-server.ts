@@ -83,6 +83,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const databaseFile = options.databaseFile === undefined ? path.join(dataDirectory(), 'temporal.db') : options.databaseFile;
   const logFile = path.join(dataDirectory(), `temporal-dev-server-${port}.log`);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn', '--namespace', DEFAULT_NAMESPACE];
+  // One partition per task queue: the server divides a queue's rate limit among its partitions (default 4), so a
+  // provider's requests_per_minute would arrive in bursts of four. One process needs no partitions for throughput.
+  for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) args.push('--dynamic-config-value', `${key}=1`);
   if (ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (databaseFile) args.push('--db-filename', databaseFile);

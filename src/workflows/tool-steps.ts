@@ -2,12 +2,10 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { McpServerSpec, RunCodeInput } from '../activities/types';
 import { parseDuration } from '../compiler/durations';
+import { mcpServerFromText } from '../compiler/mcp-server-text';
+import { DEFAULT_CODE_MEMORY_MB, DEFAULT_CODE_TIMEOUT_SECONDS, isSafeWorkFileName, MAX_CODE_MEMORY_MB, MIN_CODE_MEMORY_MB, RUN_CODE_LANGUAGES } from '../compiler/run-code-rules';
 import type { CompiledStep } from '../compiler/types';
 
-export const RUN_CODE_LANGUAGES = ['python', 'javascript', 'bash'] as const;
-export const DEFAULT_CODE_TIMEOUT_SECONDS = 30;
-export const DEFAULT_CODE_MEMORY_MB = 256;
-export const MAX_CODE_MEMORY_MB = 4096;
 
 function refuse(step: CompiledStep, message: string): never {
   throw ApplicationFailure.nonRetryable(`step '${step.id}': ${message}`);
@@ -25,14 +23,14 @@ export function runCodeInput(step: CompiledStep, parameters: Record<string, unkn
     parameters.timeout === undefined || parameters.timeout === null ? Math.min(DEFAULT_CODE_TIMEOUT_SECONDS, step.timeoutSeconds) : parseDuration(parameters.timeout);
   if (timeoutSeconds === undefined) refuse(step, `parameters.timeout must be a duration such as 30 or "2m", got ${JSON.stringify(parameters.timeout)}`);
   const memoryMb = parameters.memory_mb ?? DEFAULT_CODE_MEMORY_MB;
-  if (typeof memoryMb !== 'number' || !Number.isInteger(memoryMb) || memoryMb < 16 || memoryMb > MAX_CODE_MEMORY_MB) {
-    refuse(step, `parameters.memory_mb must be a whole number from 16 to ${MAX_CODE_MEMORY_MB}, got ${JSON.stringify(memoryMb)}`);
+  if (typeof memoryMb !== 'number' || !Number.isInteger(memoryMb) || memoryMb < MIN_CODE_MEMORY_MB || memoryMb > MAX_CODE_MEMORY_MB) {
+    refuse(step, `parameters.memory_mb must be a whole number from ${MIN_CODE_MEMORY_MB} to ${MAX_CODE_MEMORY_MB}, got ${JSON.stringify(memoryMb)}`);
   }
   const files: Record<string, string> = {};
   const given = parameters.files ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) refuse(step, 'parameters.files must map file names to their contents');
   for (const [name, content] of Object.entries(given)) {
-    if (!/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/.test(name) || name.split('/').includes('..')) refuse(step, `file name '${name}' must be a relative path inside the work directory`);
+    if (!isSafeWorkFileName(name)) refuse(step, `file name '${name}' must be a relative path inside the work directory`);
     files[name] = typeof content === 'string' ? content : JSON.stringify(content, null, 2);
   }
   return { stepId: step.id, language: language as RunCodeInput['language'], code: codeFromText(code), timeoutSeconds, memoryMb, files };
@@ -61,7 +59,5 @@ export function mcpServerFor(step: CompiledStep, server: unknown, named: Record<
   if (typeof server !== 'string' || server.trim() === '') refuse(step, 'parameters.server must name an MCP server, a URL or a command');
   const known = Object.prototype.hasOwnProperty.call(named, server) ? named[server] : undefined;
   if (known) return { serverName: server, server: known };
-  if (/^https?:\/\//.test(server)) return { serverName: server, server: { url: server } };
-  const [command, ...args] = server.trim().split(/\s+/);
-  return { serverName: server, server: { command: command!, args } };
+  return { serverName: server, server: mcpServerFromText(server) };
 }

@@ -42,6 +42,13 @@ const catalog = createModelCatalog({
     pricing: free,
   },
   tiny: { provider: 'local', model: 'tiny', capabilities: { tasks: ['general'], context_window: 2048, structured_output: true }, pricing: free },
+  // The cheapest hosted model with a big window, but it cannot answer under a JSON Schema.
+  plain: {
+    provider: 'openai',
+    model: 'plain',
+    capabilities: { tasks: ['general'], context_window: 128_000, structured_output: false },
+    pricing: { input_per_1k: 0.00001, output_per_1k: 0.00001 },
+  },
 });
 
 let environment: TestWorkflowEnvironment;
@@ -135,6 +142,7 @@ test('a requirement picks a model when the step runs; the choice and its reasons
     rejected: [
       { model: 'anthropic:keyless', reasons: ["ANTHROPIC_API_KEY is not set in the worker's environment"] },
       { model: 'local:tiny', reasons: ['does not do reasoning (its tasks: general)'] },
+      { model: 'openai:plain', reasons: ['does not do reasoning (its tasks: general)'] },
     ],
     reason: expect.stringMatching(/^cost_optimized: openai:thrifty is the cheapest/),
     estimated_prompt_tokens: expect.any(Number),
@@ -204,6 +212,7 @@ steps:
     expect.arrayContaining([
       { model: 'openai:thrifty', reasons: [expect.stringMatching(/^context window 16,000 cannot hold the ~10,\d{3}-token prompt plus 8,000 tokens of answer$/)] },
       { model: 'local:tiny', reasons: [expect.stringMatching(/^context window 2,048 cannot hold/)] },
+      { model: 'openai:plain', reasons: ['no structured output'] },
     ]),
   );
   expect(result.steps.digest!.model).toBe('openai:lavish');
