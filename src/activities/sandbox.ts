@@ -12,6 +12,8 @@ import type { RunCodeInput, RunCodeResult } from './types';
 export const SANDBOX_LABEL = 'org.orchestrator.sandbox';
 /** Unix time after which a sandbox container is an orphan any worker may remove. */
 export const SANDBOX_DEADLINE_LABEL = 'org.orchestrator.deadline';
+/** A container ends itself this long after the program's timeout: room to put files in and take them out. */
+export const SANDBOX_GRACE_SECONDS = 20;
 
 const PROGRAM_FILE: Record<RunCodeInput['language'], { file: string; command: string[] }> = {
   python: { file: 'main.py', command: ['python3', 'main.py'] },
@@ -129,7 +131,7 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}) 
       const program = PROGRAM_FILE[input.language];
       const started = Date.now();
       const info = context.info;
-      const lifetimeSeconds = Math.ceil(input.timeoutSeconds) + 60;
+      const lifetimeSeconds = Math.ceil(input.timeoutSeconds) + SANDBOX_GRACE_SECONDS;
       let container: Docker.Container | undefined;
       let removed = false;
       const remove = async (): Promise<void> => {

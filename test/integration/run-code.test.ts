@@ -1,6 +1,8 @@
 // run_code steps in real runs: the shared dev server, an in-process worker with its sandbox queue, real Docker.
 import { execFileSync } from 'node:child_process';
 import type { Orchestrator } from '../../src/client';
+import { Client, Connection } from '@temporalio/client';
+import { orcEnvironment, startOrc, waitFor } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
 
@@ -156,4 +158,31 @@ steps:
     { dryRun: true },
   );
   expect(result.steps.run!.result).toMatchObject({ dry_run: true, code: 'rm -rf /work/*', stdout: '' });
+});
+
+test('a worker killed while its container runs: the container ends itself and is removed', async () => {
+  const queue = `run-code-kill-${process.pid}`;
+  const containers = (): string =>
+    execFileSync('docker', ['ps', '-a', '--filter', `label=org.orchestrator.task-queue=${queue}.sandbox`, '--format', '{{.Names}} {{.Status}}'], { encoding: 'utf8' }).trim();
+  const worker = startOrc(['worker'], orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_TASK_QUEUE: queue }));
+  const connection = await Connection.connect({ address: process.env.ORC_TEST_TEMPORAL_ADDRESS! });
+  try {
+    const client = new Client({ connection });
+    const pipeline = compileYaml(`
+name: orphaned
+steps:
+  - id: sleepy
+    action: run_code
+    parameters: { language: python, code: "import time\\ntime.sleep(300)", timeout: 3 }
+`);
+    const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: queue, workflowId: `${queue}-run`, args: [{ pipeline, inputs: {} }] });
+    await waitFor(() => containers().includes(' Up '), 60_000, 'the sandbox container to run');
+    worker.kill('SIGKILL');
+    await worker.done;
+    // Nobody is left to kill it at its 3 s timeout: it ends itself after timeout + 20 s, and AutoRemove deletes it.
+    await waitFor(() => containers() === '', 60_000, 'the orphaned container to be gone');
+    await handle.terminate('test over');
+  } finally {
+    await connection.close();
+  }
 });
