@@ -1,15 +1,35 @@
 // Records the histories the replay tests replay (test/histories/*.json): real runs of the example pipelines
 // on an in-memory dev server with the echo model, including a paused and resumed run, an approval, a
-// for_each and a failure with a handler. Run after `npm run build`: `node scripts/record-histories.js`.
-// Re-record only on purpose: the committed histories are what proves old runs still replay.
+// for_each and a failure with a handler. Run after `npm run build`: `node scripts/record-histories.js [NAME…]`
+// (names given: only those files are written). Re-record only on purpose: the committed histories are what
+// proves old runs still replay.
 const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 const { historyToJSON } = require('@temporalio/common/lib/proto-utils');
 const { Orchestrator, approveUpdate, pauseSignal, resumeSignal, statusQuery } = require('../dist/client');
 
 const root = path.join(__dirname, '..');
 const output = path.join(root, 'test', 'histories');
+const only = process.argv.slice(2);
+
+/**
+ * For model_routing: echo made selectable and rate-limited, so a run (not a dry run) selects it for requirements
+ * and sends its calls to the echo provider's own task queue.
+ */
+const routingModelsFile = `
+models:
+  echo:
+    provider: echo
+    model: echo
+    selectable: true
+    capabilities: { tasks: [general, reasoning], context_window: 1000000, structured_output: true }
+    pricing: { input_per_1k: 0, output_per_1k: 0 }
+providers:
+  echo:
+    rate_limits: { requests_per_minute: 6000, concurrent_requests: 4 }
+`;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -44,6 +64,22 @@ steps:
   - id: summary
     action: "Summarise {{ define.result }}"
 `,
+  model_routing: `
+name: model_routing_example
+steps:
+  - id: named
+    action: "Name a colour for {{ topic }}"
+    model: echo
+    parameters:
+      tone: "<AUTO>formal or casual</AUTO>"
+  - id: chosen
+    action: "Reason about {{ named.result }}"
+    model: { tasks: [reasoning], policy: cost_optimized }
+  - id: each
+    action: "Think about {{ item }}"
+    for_each: [red, green]
+    model: { tasks: [reasoning] }
+`,
   failure_handler: `
 name: failure_handler_example
 steps:
@@ -71,11 +107,16 @@ async function waitFor(handle, predicate) {
 
 async function main() {
   process.env.ORC_DEV_SERVER_PORT = String(await freePort());
+  const modelsDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-record-'));
+  process.env.ORC_MODELS_FILE = path.join(modelsDirectory, 'models.yaml');
+  fs.writeFileSync(process.env.ORC_MODELS_FILE, routingModelsFile);
+  for (const variable of ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GOOGLE_API_KEY']) delete process.env[variable];
   const orchestrator = new Orchestrator({ ui: false, databaseFile: null, logLevel: 'ERROR' });
   const client = await orchestrator.connect();
   const runs = [];
   const record = async (name, handle) => {
     await handle.result();
+    if (only.length > 0 && !only.includes(name)) return;
     const history = await handle.fetchHistory();
     fs.writeFileSync(path.join(output, `${name}.json`), `${historyToJSON(history)}\n`);
     runs.push(name);
@@ -105,7 +146,11 @@ async function main() {
   const failure = await orchestrator.start(orchestrator.compile(inline.failure_handler), { topic: 'tea' }, { dryRun: true, runId: 'history-failure-handler' });
   await record('failure_handler', failure.handle);
 
+  const routing = await orchestrator.start(orchestrator.compile(inline.model_routing), { topic: 'tea' }, { runId: 'history-model-routing' });
+  await record('model_routing', routing.handle);
+
   await orchestrator.close();
+  fs.rmSync(modelsDirectory, { recursive: true, force: true });
   console.log(`recorded ${runs.length} histories in ${path.relative(root, output)}: ${runs.join(', ')}`);
   void client;
 }

@@ -55,12 +55,20 @@ function workflowSource(options: PipelineWorkerOptions): Pick<WorkerOptions, 'wo
 
 let runtimeInstalled = false;
 
+/** Dedicated queues (sandbox, providers) poll activities only: the SDK's warning that they poll no workflows is noise. */
+class QuietLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: Parameters<DefaultLogger['log']>[2]): void {
+    if (message.startsWith('No workflows registered')) return;
+    super.log(level, message, meta);
+  }
+}
+
 /** The SDK logs every worker state change at INFO; ORC_LOG_LEVEL overrides the level orc picks. */
 function installRuntime(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.ORC_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level) });
+    Runtime.install({ logger: new QuietLogger((process.env.ORC_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level) });
   } catch {
     // Already installed by the host process (tests, an embedding application): keep theirs.
   }

@@ -2,17 +2,18 @@
 import { compileOk, stepOf, yaml } from './helpers';
 
 describe('action kinds', () => {
+  // Tool actions need their parameters to compile.
   it.each([
-    ['Summarise the text', 'prompt'],
-    ['"{{ inputs.question }}"', 'prompt'],
-    ['analyze', 'named'],
-    ['generate_report', 'named'],
-    ['generate', 'generate'],
-    ['run_code', 'run_code'],
-    ['mcp', 'mcp'],
-    ['approval', 'approval'],
-    ['pipeline', 'pipeline'],
-  ])('action %s is %s', (action, kind) => {
+    ['Summarise the text', 'prompt', ''],
+    ['"{{ inputs.question }}"', 'prompt', ''],
+    ['analyze', 'named', ''],
+    ['generate_report', 'named', ''],
+    ['generate', 'generate', ''],
+    ['run_code', 'run_code', 'parameters: { language: python, code: "print(1)" }'],
+    ['mcp', 'mcp', 'parameters: { server: mcp-server-everything, tool: echo }'],
+    ['approval', 'approval', ''],
+    ['pipeline', 'pipeline', ''],
+  ])('action %s is %s', (action, kind, parameters) => {
     const pipeline = compileOk(yaml`
       name: p
       inputs:
@@ -20,7 +21,7 @@ describe('action kinds', () => {
       steps:
         - id: a
           action: ${action}
-          ${action === 'mcp' ? 'parameters: { server: mcp-server-everything, tool: echo }' : ''}
+          ${parameters}
     `);
     expect(stepOf(pipeline, 'a').actionKind).toBe(kind);
   });

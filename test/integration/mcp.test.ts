@@ -2,6 +2,8 @@
 // over stdio by the activity or run over Streamable HTTP by the test; the shared dev server; an in-process worker.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { Orchestrator, RunResult } from '../../src/client';
 import { waitFor } from '../helpers/cli';
@@ -87,6 +89,14 @@ outputs:
   });
   // Each call started its own server and stopped it when the call was done.
   expect(serverProcesses(marker)).toEqual([]);
+});
+
+test('the example pipelines/mcp_tools.yaml runs end to end with the local model', async () => {
+  const result = await orchestrator.executeYamlFile('pipelines/mcp_tools.yaml', { a: 19, b: 23 });
+  expect(result.status).toBe('completed');
+  expect(result.outputs.tool_answer).toBe('The sum of 19 and 23 is 42.');
+  expect(result.steps.explain!.model).toMatch(/^local/);
+  expect(String(result.outputs.explanation).trim()).not.toBe('');
 });
 
 test("a tool's error fails the step with the tool's own message, without retrying", async () => {
@@ -277,6 +287,37 @@ steps:
     expect(result.steps.use!.result).toBe('Echo: over http / The sum of 2 and 3 is 5.');
     // Each call ends its session (HTTP DELETE), so the server keeps none behind.
     expect(serverOutput.match(/Received session termination request/g)).toHaveLength(2);
+  });
+
+  test('headers reach the server, and a 401 fails at once pointing at them', async () => {
+    const seen: Array<string | undefined> = [];
+    const guard = http.createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      response.writeHead(401, { 'content-type': 'text/plain' }).end('missing or wrong token');
+    });
+    await new Promise<void>((resolve) => guard.listen(0, '127.0.0.1', resolve));
+    const guarded = `http://127.0.0.1:${(guard.address() as AddressInfo).port}/mcp`;
+    try {
+      const result = await orchestrator.executeYaml(
+        `
+name: mcp_http_unauthorized
+config: { model: echo, max_retries: 2 }
+mcp_servers:
+  guarded: { url: "${guarded}", headers: { Authorization: "Bearer orc-test-token" } }
+steps:
+  - id: call
+    action: mcp
+    parameters: { server: guarded, tool: echo, arguments: { message: hi } }
+`,
+        {},
+      );
+      expect(result.steps.call).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(result.steps.call!.error).toMatch(/^step 'call': MCP server 'guarded' \(http:.+\) answered HTTP 401: .*missing or wrong token; check the `headers` it needs/);
+      expect(seen.length).toBeGreaterThan(0);
+      expect(new Set(seen)).toEqual(new Set(['Bearer orc-test-token']));
+    } finally {
+      await new Promise((resolve) => guard.close(resolve));
+    }
   });
 
   test('nothing listening at the URL is retried, then fails saying what to check', async () => {
