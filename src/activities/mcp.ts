@@ -34,6 +34,29 @@ function failure(where: Where, type: string, message: string, nonRetryable: bool
   return ApplicationFailure.create({ type, message: `step '${where.step}': ${message}`, nonRetryable, details });
 }
 
+const SECRET_REFERENCE = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/**
+ * `${env:NAME}` in a server's `env` or `headers` is read here, from the worker's environment, so a token reaches
+ * the server without ever being in the pipeline, the run's input or its history.
+ */
+export function withWorkerSecrets(server: McpServerSpec, missing: (name: string) => Error): McpServerSpec {
+  const fill = (values: Record<string, string> | undefined): Record<string, string> | undefined =>
+    values &&
+    Object.fromEntries(
+      Object.entries(values).map(([key, value]) => [
+        key,
+        value.replace(SECRET_REFERENCE, (_, name: string) => {
+          const found = process.env[name];
+          if (found === undefined) throw missing(name);
+          return found;
+        }),
+      ]),
+    );
+  if ('url' in server) return server.headers ? { ...server, headers: fill(server.headers)! } : server;
+  return server.env ? { ...server, env: fill(server.env)! } : server;
+}
+
 /** How the server is reached, for messages: the command line or the URL. */
 function describeServer(serverName: string, server: McpServerSpec): string {
   const reach = 'url' in server ? server.url : [server.command, ...(server.args ?? [])].join(' ');
@@ -173,7 +196,9 @@ export function createMcpActivities() {
       if (!parsed.success) {
         throw failure(where, 'McpServerSpec', `MCP server '${input.serverName}' must be { command, args, env, cwd } or { url, headers }: ${parsed.error.issues[0]?.message ?? 'invalid'}`, true);
       }
-      const server = parsed.data as McpServerSpec;
+      const server = withWorkerSecrets(parsed.data as McpServerSpec, (name) =>
+        failure(where, 'McpSecretMissing', `MCP server '${input.serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
+      );
       if ('url' in server && !URL.canParse(server.url)) throw failure(where, 'McpServerSpec', `MCP server '${input.serverName}' has a URL that is not valid: ${server.url}`, true);
       const signal = context.cancellationSignal;
       const callTimeout = Math.max(1000, context.info.startToCloseTimeoutMs);

@@ -214,6 +214,35 @@ steps:
   });
 });
 
+test('${env:NAME} hands a worker secret to a server without it entering the run', async () => {
+  process.env.ORC_TEST_MCP_TOKEN = `token-${Date.now()}`;
+  try {
+    const pipeline = compileYaml(`
+name: mcp_secret
+mcp_servers:
+  everything: ${everything(uniqueMarker('secret'), ', env: { SERVICE_TOKEN: "Bearer ${env:ORC_TEST_MCP_TOKEN}" }')}
+steps:
+  - id: env
+    action: mcp
+    parameters: { server: everything, tool: get-env }
+`);
+    // The run's input holds the reference, not the value.
+    expect(JSON.stringify(pipeline)).toContain('${env:ORC_TEST_MCP_TOKEN}');
+    expect(JSON.stringify(pipeline)).not.toContain(process.env.ORC_TEST_MCP_TOKEN);
+    const result = await orchestrator.execute(pipeline, {});
+    const seen = JSON.parse((result.steps.env!.result as { text: string }).text) as Record<string, string>;
+    expect(seen.SERVICE_TOKEN).toBe(`Bearer ${process.env.ORC_TEST_MCP_TOKEN}`);
+
+    delete process.env.ORC_TEST_MCP_TOKEN;
+    const missing = await orchestrator.execute(pipeline, {});
+    expect(missing.steps.env!.error).toBe(
+      "step 'env': MCP server 'everything' asks for ${env:ORC_TEST_MCP_TOKEN}, and the worker has no ORC_TEST_MCP_TOKEN in its environment: set it where the worker runs",
+    );
+  } finally {
+    delete process.env.ORC_TEST_MCP_TOKEN;
+  }
+});
+
 test('a run cancelled while a tool runs stops the stdio server', async () => {
   const marker = uniqueMarker('cancel');
   const { handle } = await orchestrator.start(

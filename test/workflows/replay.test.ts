@@ -21,13 +21,25 @@ async function replayAll(workflowsPath: string): Promise<Array<{ name: string; e
   return results;
 }
 
-test('the recorded histories cover a pause/resume, an approval, a for_each and a failure with a handler', () => {
+test('the recorded histories cover a pause/resume, an approval, a for_each, a failure with a handler and model routing', () => {
   expect(names).toEqual(
-    expect.arrayContaining(['approval.json', 'failure_handler.json', 'for_each.json', 'paused_resumed.json', 'summarize.json', 'pros_cons.json', 'support_reply.json']),
+    expect.arrayContaining([
+      'approval.json',
+      'failure_handler.json',
+      'for_each.json',
+      'paused_resumed.json',
+      'summarize.json',
+      'pros_cons.json',
+      'support_reply.json',
+      'model_routing.json',
+    ]),
   );
   const events = (name: string): string => JSON.stringify(load(name).events);
   expect(events('paused_resumed.json')).toContain('"signalName":"pause"');
   expect(events('approval.json')).toContain('"updateId"');
+  // Recorded after the model-routing patch: requirements selected by a local activity, calls on the provider's queue.
+  expect(events('model_routing.json')).toContain('"name":"orc-pipelines.provider.echo"');
+  expect(events('model_routing.json')).toContain('"markerName":"core_local_activity"');
 });
 
 test('every recorded history replays against the current workflow code', async () => {
