@@ -36,3 +36,15 @@ test('a misspelt requirement key, an unknown policy and a bad context window are
     { code: 'INVALID_VALUE', line: 11, message: expect.stringMatching(/context_window.*must be >= 1/) },
   ]);
 });
+
+test('auto_model names a model: a requirement there is an error rather than silently ignored', () => {
+  const diagnostics = compileErrors(yaml`
+    name: p
+    config:
+      auto_model: { tasks: [reasoning] }
+    steps:
+      - id: a
+        action: do it
+  `);
+  expect(diagnostics.map(({ code, line }) => ({ code, line }))).toEqual([{ code: 'INVALID_VALUE', line: 3 }]);
+});
