@@ -16,8 +16,8 @@ mkdir -p "$DATA_DIR"
 apt_install() {
   [ "$(id -u)" = 0 ] || fail "$* is needed and only root can install it: run 'apt-get install $*' as root, or set ORC_SANDBOX_IMAGE and DOCKER_HOST to an engine you have"
   say "installing $* from Debian"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1 ||
-    { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null 2>&1 ||
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
 }
 
 # 1. A Docker engine.
