@@ -1,5 +1,6 @@
 // run_code steps in real runs: the shared dev server, an in-process worker with its sandbox queue, real Docker.
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import type { Orchestrator } from '../../src/client';
 import { Client, Connection } from '@temporalio/client';
 import { orcEnvironment, startOrc, waitFor } from '../helpers/cli';
@@ -54,6 +55,21 @@ outputs:
   expect(result.steps.run).toMatchObject({ status: 'completed', model: null, error: null });
   expect(result.steps.run!.result).toMatchObject({ stdout: '{"squares": [1, 4, 9, 16, 25]}\n', stderr: '', exit_code: 0, timed_out: false, oom_killed: false });
   expect(result.outputs.explanation).toBe('The program printed {"squares": [1, 4, 9, 16, 25]}\n and exited 0');
+});
+
+test('the example pipelines/code_runner.yaml runs end to end with the local model', async () => {
+  const inputs = JSON.parse(fs.readFileSync('pipelines/inputs/code_runner.json', 'utf8')) as Record<string, unknown>;
+  const result = await orchestrator.executeYamlFile('pipelines/code_runner.yaml', inputs);
+  expect(result.status).toBe('completed');
+  expect(result.steps.write_code!.model).toMatch(/^local/);
+  // Whatever the 135M model wrote was really run in the sandbox (allow_failure: a crash is explained too).
+  const run = result.steps.run!.result as { exit_code: number; timed_out: boolean; duration_ms: number };
+  expect(result.steps.run!.status).toBe('completed');
+  expect(typeof run.exit_code).toBe('number');
+  expect(run.timed_out).toBe(false);
+  expect(run.duration_ms).toBeGreaterThan(0);
+  expect(result.steps.explain!.model).toMatch(/^local/);
+  expect(String(result.outputs.explanation).trim()).not.toBe('');
 });
 
 test('a non-zero exit fails the step with its stderr, and on_failure decides; allow_failure keeps it completed', async () => {
