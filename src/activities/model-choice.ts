@@ -22,6 +22,8 @@ export interface ModelChoiceDependencies {
    * (`createPipelineWorker` does, for every provider with `rate_limits`); by default none.
    */
   rateLimitedProviders?: ReadonlySet<string>;
+  /** The worker's models: one whose circuit is open is not chosen while it stays open. */
+  models?: { unavailable?(modelId: string): string | undefined };
 }
 
 /** The provider a named model belongs to: from the catalog for names and aliases, else what comes before `:`. */
@@ -72,7 +74,7 @@ export function createModelChoiceActivities(dependencies: ModelChoiceDependencie
         const selection = selectModel(requirement, catalogNow(), loadSelectionStats(dependencies.selectionStatsFile ?? selectionStatsFile()), {
           ...(input.call ? { promptTokens: estimatePromptTokens(input.call) } : {}),
           ...(input.call?.maxTokens ? { expectedOutputTokens: input.call.maxTokens } : {}),
-          unavailable: (entry) => missingCredential(entry, environment),
+          unavailable: (entry) => missingCredential(entry, environment) ?? dependencies.models?.unavailable?.(entry.id),
         });
         return {
           model: selection.model,

@@ -25,6 +25,10 @@ export function withCircuitBreaker(model: LanguageModel, settings: CircuitBreake
   return {
     id: model.id,
     provider: model.provider,
+    unavailable(): string | undefined {
+      if (consecutiveFailures < settings.failures || now() >= openUntil) return undefined;
+      return `circuit open after ${consecutiveFailures} failures in a row (${Math.ceil((openUntil - now()) / 1000)} s more)`;
+    },
     async generate(request: GenerateRequest): Promise<GenerateResponse> {
       const open = consecutiveFailures >= settings.failures;
       if (open && (now() < openUntil || trialInFlight)) {

@@ -10,6 +10,8 @@ import { ModelError, type LanguageModel } from './types';
 
 export interface ModelResolver {
   resolve(spec: string): LanguageModel;
+  /** Why a model this worker has already called fails fast now (its circuit is open); undefined otherwise. */
+  unavailable?(modelId: string): string | undefined;
 }
 
 export interface ModelResolverOptions {
@@ -26,6 +28,7 @@ function withCost(model: LanguageModel, catalog: ModelCatalog | undefined): Lang
   return {
     id: model.id,
     provider: model.provider,
+    ...(model.unavailable ? { unavailable: () => model.unavailable!() } : {}),
     async generate(request) {
       const response = await model.generate(request);
       const cost = catalog.priceOf(model.id, response.usage);
@@ -114,6 +117,9 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
   }
 
   return {
+    unavailable(modelId: string): string | undefined {
+      return resolved.get(modelId)?.unavailable?.();
+    },
     resolve(spec: string): LanguageModel {
       // Keyed by provider:model, so a name, an alias and the full spec share one client and one breaker.
       const key = options.catalog?.lookup(spec.trim())?.id ?? spec.trim();

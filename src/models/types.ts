@@ -32,6 +32,8 @@ export interface LanguageModel {
   readonly id: string;
   readonly provider: string;
   generate(request: GenerateRequest): Promise<GenerateResponse>;
+  /** Why calls fail fast right now (an open circuit), or undefined when the model takes calls. */
+  unavailable?(): string | undefined;
 }
 
 /** An error from a model provider, with what a caller needs to decide on a retry. */

@@ -127,6 +127,18 @@ test('a requirement is met by a model whose provider has a key; the answer recor
   expect(answer.selection!.estimated_prompt_tokens).toBeLessThan(60);
 });
 
+test("a model whose circuit is open in this worker is not chosen while it stays open", async () => {
+  const open = new Set(['openai:fast']);
+  const models = { unavailable: (id: string) => (open.has(id) ? 'circuit open after 5 failures in a row (30 s more)' : undefined) };
+  const { chooseModel } = createModelChoiceActivities({ catalog, environment: { OPENAI_API_KEY: 'k', GOOGLE_API_KEY: 'k' }, selectionStatsFile: statsFile, models });
+  const input: ChooseModelInput = { spec: { tasks: ['reasoning'], policy: 'cost_optimized' }, stepId: 'think', workflowTaskQueue: 'runs' };
+  const whileOpen = await chooseModel(input);
+  expect(whileOpen.model).toBe('google:deep');
+  expect(whileOpen.selection!.rejected).toContainEqual({ model: 'openai:fast', reasons: ['circuit open after 5 failures in a row (30 s more)'] });
+  open.clear();
+  expect((await chooseModel(input)).model).toBe('openai:fast');
+});
+
 test("the prompt's size and the step's max_tokens must fit the context window", async () => {
   const { chooseModel } = activities();
   const call = { ...callFor('name: p\nsteps:\n  - id: read\n    action: "Read {{ inputs.text }}"\n', { inputs: { text: 'word '.repeat(5_000) }, steps: {} }), maxTokens: 2_000 };

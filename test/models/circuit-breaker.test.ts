@@ -29,7 +29,11 @@ test('after 3 failures in a row calls fail fast (non-retryable), then one trial 
   await expect(fastFailure).rejects.toMatchObject({ isRetryable: false });
   expect(inner.calls).toBe(3);
 
+  // Selection asks the same question before it picks a model.
+  expect(model.unavailable?.()).toBe('circuit open after 3 failures in a row (30 s more)');
+
   clock = 31_000;
+  expect(model.unavailable?.()).toBeUndefined();
   await expect(model.generate(request)).resolves.toMatchObject({ text: 'fine' });
   expect(inner.calls).toBe(4);
   await expect(model.generate(request)).resolves.toMatchObject({ text: 'fine' });
