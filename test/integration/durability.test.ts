@@ -82,6 +82,9 @@ test('orc pause holds a 6-step run (nothing new starts for 10 s); `temporal work
   const taskQueue = `pause-${Date.now()}`;
   const environment = workerEnvironment(taskQueue);
   const worker = startOrc(['worker'], environment);
+  // Slow enough steps (6 × 2 s) that `orc pause`, a new node process, lands mid-run even on a loaded machine.
+  const savedDelay = fake.delayMs;
+  fake.delayMs = 2000;
   try {
     await withClient(async (client) => {
       const handle = await startRun(client, taskQueue, taskQueue);
@@ -104,6 +107,7 @@ test('orc pause holds a 6-step run (nothing new starts for 10 s); `temporal work
       expect(result.outputs.last).toBe(expectedLast);
     });
   } finally {
+    fake.delayMs = savedDelay;
     worker.kill('SIGINT');
     await worker.done;
   }
