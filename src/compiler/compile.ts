@@ -26,6 +26,7 @@ import {
   type OnFailure,
   type Reference,
 } from './types';
+import { isPlainObject, type PlainObject } from './values';
 
 export type CompileResult =
   | { ok: true; pipeline: CompiledPipeline; diagnostics: [] }
@@ -47,12 +48,6 @@ function structureValidator(): ReturnType<Ajv['compile']> {
     validateStructure = ajv.compile(JSON.parse(fs.readFileSync(schemaPath, 'utf8')) as object);
   }
   return validateStructure;
-}
-
-type PlainObject = Record<string, unknown>;
-
-function isPlainObject(value: unknown): value is PlainObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** JSON pointer (`/steps/0/id`) -> YAML path segments. */

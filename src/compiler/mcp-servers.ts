@@ -3,17 +3,11 @@ import * as path from 'node:path';
 import { didYouMean, type Diagnostic } from './diagnostics';
 import { mcpServerFromText, type McpServer } from './mcp-server-text';
 import type { Position, YamlPath } from './source';
-import { containsTemplate } from './templates';
+import { decidedAtRunTime, isPlainObject, type PlainObject } from './values';
 
 type Report = (code: Diagnostic['code'], message: string, at: YamlPath, position?: Position) => void;
-type PlainObject = Record<string, unknown>;
-
 const STDIO_ONLY = ['args', 'env', 'cwd'] as const;
 const HTTP_ONLY = ['headers'] as const;
-
-function isPlainObject(value: unknown): value is PlainObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Scalars YAML may have typed (`PORT: 3001`, `--verbose: true`) become the strings a process is given. */
 function scalarText(value: unknown): string | undefined {
@@ -82,11 +76,6 @@ export function compileMcpServers(
     }
   }
   return servers;
-}
-
-/** Text that a template or an AUTO tag decides at run time: its shape is only known then. */
-function decidedAtRunTime(value: unknown): boolean {
-  return typeof value === 'string' && (containsTemplate(value) || /<AUTO[\s>]/.test(value));
 }
 
 /**

@@ -3,20 +3,10 @@
 import { didYouMean, type Diagnostic } from './diagnostics';
 import { parseDuration } from './durations';
 import type { Position, YamlPath } from './source';
-import { containsTemplate } from './templates';
 import { isSafeWorkFileName, MAX_CODE_MEMORY_MB, MIN_CODE_MEMORY_MB, RUN_CODE_LANGUAGES, RUN_CODE_PARAMETERS } from './run-code-rules';
+import { decidedAtRunTime, isPlainObject, type PlainObject } from './values';
 
 type Report = (code: Diagnostic['code'], message: string, at: YamlPath, position?: Position) => void;
-type PlainObject = Record<string, unknown>;
-
-function isPlainObject(value: unknown): value is PlainObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function decidedAtRunTime(value: unknown): boolean {
-  return typeof value === 'string' && (containsTemplate(value) || /<AUTO[\s>]/.test(value));
-}
-
 export function checkRunCodeStep(step: PlainObject, at: YamlPath, report: Report, keyPosition: (mapPath: YamlPath, key: string) => Position): void {
   const id = typeof step.id === 'string' ? `'${step.id}'` : `#${Number(at[at.length - 1]) + 1}`;
   const parameters = step.parameters;

@@ -1,10 +1,10 @@
 // run_code steps in real runs: the shared dev server, an in-process worker with its sandbox queue, real Docker.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Orchestrator } from '../../src/client';
 import { Client, Connection } from '@temporalio/client';
 import { orcEnvironment, startOrc, waitFor } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
+import { sandboxContainers } from '../helpers/sandbox';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
 
 const taskQueue = `run-code-test-${process.pid}`;
@@ -19,12 +19,12 @@ afterAll(async () => {
   await orchestrator?.close();
 });
 
-function sandboxContainers(): string {
-  return execFileSync('docker', ['ps', '-a', '--filter', `label=org.orchestrator.task-queue=${taskQueue}.sandbox`, '--format', '{{.Names}} {{.Status}}'], { encoding: 'utf8' }).trim();
+function containers(): string {
+  return sandboxContainers(`${taskQueue}.sandbox`);
 }
 
 afterEach(() => {
-  expect(sandboxContainers()).toBe('');
+  expect(containers()).toBe('');
 });
 
 test('a model writes code, run_code runs it, and a later step reads its stdout', async () => {
@@ -152,13 +152,13 @@ steps:
     {},
   );
   // Wait until the container is really running.
-  for (let i = 0; i < 100 && !sandboxContainers().includes('Up'); i++) await new Promise((resolve) => setTimeout(resolve, 200));
-  expect(sandboxContainers()).toMatch(/^orc-sandbox-long-\w+ Up/);
+  for (let i = 0; i < 100 && !containers().includes('Up'); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(containers()).toMatch(/^orc-sandbox-long-\w+ Up/);
   await orchestrator.cancel(handle.workflowId);
   const result = await orchestrator.follow(handle);
   expect(result.status).toBe('cancelled');
   // The heartbeat carries the cancel to the activity within a few seconds; it removes the container.
-  for (let i = 0; i < 50 && sandboxContainers() !== ''; i++) await new Promise((resolve) => setTimeout(resolve, 200));
+  for (let i = 0; i < 50 && containers() !== ''; i++) await new Promise((resolve) => setTimeout(resolve, 200));
 });
 
 test('a dry run shows the code without running it', async () => {
@@ -178,8 +178,6 @@ steps:
 
 test('a worker killed while its container runs: the container ends itself and is removed', async () => {
   const queue = `run-code-kill-${process.pid}`;
-  const containers = (): string =>
-    execFileSync('docker', ['ps', '-a', '--filter', `label=org.orchestrator.task-queue=${queue}.sandbox`, '--format', '{{.Names}} {{.Status}}'], { encoding: 'utf8' }).trim();
   const worker = startOrc(['worker'], orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_TASK_QUEUE: queue }));
   const connection = await Connection.connect({ address: process.env.ORC_TEST_TEMPORAL_ADDRESS! });
   try {
@@ -192,11 +190,11 @@ steps:
     parameters: { language: python, code: "import time\\ntime.sleep(300)", timeout: 3 }
 `);
     const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: queue, workflowId: `${queue}-run`, args: [{ pipeline, inputs: {} }] });
-    await waitFor(() => containers().includes(' Up '), 60_000, 'the sandbox container to run');
+    await waitFor(() => sandboxContainers(`${queue}.sandbox`).includes(' Up '), 60_000, 'the sandbox container to run');
     worker.kill('SIGKILL');
     await worker.done;
     // Nobody is left to kill it at its 3 s timeout: it ends itself after timeout + 20 s, and AutoRemove deletes it.
-    await waitFor(() => containers() === '', 60_000, 'the orphaned container to be gone');
+    await waitFor(() => sandboxContainers(`${queue}.sandbox`) === '', 60_000, 'the orphaned container to be gone');
     await handle.terminate('test over');
   } finally {
     await connection.close();

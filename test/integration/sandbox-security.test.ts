@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { sandboxContainers } from '../helpers/sandbox';
 import { createSandboxActivities } from '../../src/activities/sandbox';
 import type { RunCodeInput, RunCodeResult } from '../../src/activities/types';
 
@@ -13,13 +14,9 @@ function run(code: string, extra: Partial<RunCodeInput> = {}): Promise<RunCodeRe
   return new MockActivityEnvironment({ taskQueue }).run(sandbox.runCode, input);
 }
 
-function sandboxContainers(): string {
-  return execFileSync('docker', ['ps', '-a', '--filter', `label=org.orchestrator.task-queue=${taskQueue}`, '--format', '{{.Names}} {{.Status}}'], { encoding: 'utf8' }).trim();
-}
-
 afterEach(() => {
   // Every path removes its container: none may be left, running or stopped.
-  expect(sandboxContainers()).toBe('');
+  expect(sandboxContainers(taskQueue)).toBe('');
 });
 
 test('a plain program runs as a non-root user in /work, with files in and out', async () => {
