@@ -22,7 +22,8 @@ export interface ProviderQueueContext {
   selectionStatsFile?: string;
 }
 
-export type ProviderQueue = Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>;
+/** Options of a worker for one dedicated task queue. */
+export type QueueWorkerOptions = Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>;
 
 /**
  * One queue per rate-limited provider, carrying its LLM steps and AUTO resolutions:
@@ -31,7 +32,7 @@ export type ProviderQueue = Pick<WorkerOptions, 'taskQueue' | 'activities'> & Pa
  * - `concurrent_requests` becomes `maxConcurrentActivityTaskExecutions`, per worker;
  * - `tokens_per_minute` is a token bucket in this worker, which calls wait on before they go out.
  */
-export function providerQueues(context: ProviderQueueContext): ProviderQueue[] {
+export function providerQueues(context: ProviderQueueContext): QueueWorkerOptions[] {
   return [...rateLimitedProvidersOf(context.catalog)].map((provider) => {
     const limits = context.catalog.providers[provider as ModelProvider]?.rate_limits ?? {};
     const models = limits.tokens_per_minute ? withTokenLimit(context.models, new TokenRateLimiter(limits.tokens_per_minute)) : context.models;

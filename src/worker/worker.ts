@@ -8,7 +8,7 @@ import { FileAutoValueCache } from '../activities/auto-cache';
 import { LocalModelServer } from '../models/local-server-process';
 import { loadModelCatalog, type ModelCatalog } from '../models/catalog';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
-import { providerQueues } from './provider-queues';
+import { providerQueues, type QueueWorkerOptions } from './provider-queues';
 import { createModelResolver, type ModelResolver } from '../models/registry';
 import { sandboxQueueFor, TASK_QUEUE } from '../workflows/definitions';
 import { DEFAULT_NAMESPACE } from './dev-server';
@@ -81,7 +81,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
   const catalog = options.catalog ?? loadModelCatalog();
   const models = options.models ?? createModelResolver({ localServer, catalog });
-  const activities = createActivities({ models, autoCache: defaultAutoCache(), catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog) });
+  const autoCache = defaultAutoCache();
+  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog) });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
@@ -94,7 +95,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   });
   // Work with its own limits runs on its own task queues, polled by workers of this same process.
   const queueWorkers: Worker[] = [];
-  for (const queue of await dedicatedQueues({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, models, taskQueue: worker.options.taskQueue, activities, catalog })) {
+  for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache })) {
     queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...queue }));
   }
   const all = [worker, ...queueWorkers];
@@ -132,9 +133,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
 }
 
 interface QueueContext {
-  connection: NativeConnection;
-  namespace: string;
   models: ModelResolver;
+  autoCache: FileAutoValueCache;
   /** The pipeline task queue this worker polls; dedicated queues are named after it. */
   taskQueue: string;
   activities: PipelineActivities;
@@ -142,8 +142,8 @@ interface QueueContext {
 }
 
 /** Task queues besides the pipeline queue that every worker polls (sandboxed code; rate-limited providers). */
-async function dedicatedQueues(context: QueueContext): Promise<Array<Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>>> {
-  const queues: Array<Pick<WorkerOptions, 'taskQueue' | 'activities'> & Partial<WorkerOptions>> = [];
+function dedicatedQueues(context: QueueContext): QueueWorkerOptions[] {
+  const queues: QueueWorkerOptions[] = [];
   // Sandboxed code: containers are heavy, so few at a time per worker (ORC_SANDBOX_CONCURRENCY, default 2).
   void removeOrphanSandboxes().catch(() => undefined);
   queues.push({
@@ -152,6 +152,6 @@ async function dedicatedQueues(context: QueueContext): Promise<Array<Pick<Worker
     maxConcurrentActivityTaskExecutions: Number(process.env.ORC_SANDBOX_CONCURRENCY ?? 2),
   });
   // Rate-limited providers: their LLM calls are paced by the server across all workers (see provider-queues.ts).
-  queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: defaultAutoCache() }));
+  queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: context.autoCache }));
   return queues;
 }
