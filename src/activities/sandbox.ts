@@ -43,9 +43,15 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   cpus: Number(process.env.ORC_SANDBOX_CPUS ?? 1),
 };
 
+/** The recipe ships with orc and does not change under a running worker: read and hashed once. */
+let recipeImage: string | undefined;
+
 /** The image setup builds from sandbox/image.json (tag = hash of the recipe), unless ORC_SANDBOX_IMAGE names another. */
 export function sandboxImage(): string {
-  if (process.env.ORC_SANDBOX_IMAGE) return process.env.ORC_SANDBOX_IMAGE;
+  return process.env.ORC_SANDBOX_IMAGE || (recipeImage ??= imageOfRecipe());
+}
+
+function imageOfRecipe(): string {
   const recipe = fs.readFileSync(path.join(projectRoot, 'sandbox', 'image.json'));
   const { repository } = JSON.parse(recipe.toString('utf8')) as { repository: string };
   return `${repository}:${createHash('sha256').update(recipe).digest('hex').slice(0, 12)}`;

@@ -11,7 +11,7 @@ import {
   tooLargeHint,
   unprocessableHint,
 } from './provider-errors';
-import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+import { ModelError, splitSystem, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
 export interface AnthropicSettings {
   model: string;
@@ -59,13 +59,8 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
 
   async function generate(request: GenerateRequest): Promise<GenerateResponse> {
     const anthropic = clientFor();
-    const system = request.messages
-      .filter((message) => message.role === 'system')
-      .map((message) => message.content)
-      .join('\n\n');
-    const messages: MessageParam[] = request.messages
-      .filter((message) => message.role !== 'system')
-      .map((message) => ({ role: message.role === 'assistant' ? 'assistant' : 'user', content: message.content }));
+    const { system, turns } = splitSystem(request.messages);
+    const messages: MessageParam[] = turns.map((message) => ({ role: message.role === 'assistant' ? 'assistant' : 'user', content: message.content }));
     const answerSchema = request.jsonSchema ? toolInputSchema(request.jsonSchema) : undefined;
     const body: MessageCreateParamsNonStreaming = {
       model,

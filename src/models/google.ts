@@ -24,7 +24,7 @@ import {
   modelErrorForStatus,
   timeoutError,
 } from './provider-errors';
-import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+import { ModelError, splitSystem, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
 export interface GoogleSettings {
   model: string;
@@ -63,13 +63,8 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
 
   async function generate(request: GenerateRequest): Promise<GenerateResponse> {
     const client = modelClient();
-    const systemInstruction = request.messages
-      .filter((message) => message.role === 'system')
-      .map((message) => message.content)
-      .join('\n\n');
-    const contents: Content[] = request.messages
-      .filter((message) => message.role !== 'system')
-      .map((message) => ({ role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text: message.content }] }));
+    const { system: systemInstruction, turns } = splitSystem(request.messages);
+    const contents: Content[] = turns.map((message) => ({ role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text: message.content }] }));
     let responseSchema: ResponseSchema | undefined;
     if (request.jsonSchema) {
       try {

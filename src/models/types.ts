@@ -59,3 +59,14 @@ export class ModelError extends Error {
 export function emptyUsage(): TokenUsage {
   return { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
 }
+
+/** Providers that take the system prompt apart from the turns: the system messages joined, and the other turns. */
+export function splitSystem(messages: ChatMessage[]): { system: string; turns: ChatMessage[] } {
+  return {
+    system: messages
+      .filter((message) => message.role === 'system')
+      .map((message) => message.content)
+      .join('\n\n'),
+    turns: messages.filter((message) => message.role !== 'system'),
+  };
+}

@@ -226,16 +226,16 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     return context;
   };
 
-  const modelFor = (step: CompiledStep): string => {
-    if (options.dryRun) return 'echo';
-    const spec = step.model ?? options.defaultModel ?? pipeline.config.model;
-    return typeof spec === 'string' ? spec : JSON.stringify(spec);
-  };
-
   /** What a step asks for: a model spec, or a requirement object that selection resolves when the step runs. */
   const modelSpecFor = (step: CompiledStep): string | Record<string, unknown> => {
     if (options.dryRun) return 'echo';
     return step.model ?? options.defaultModel ?? pipeline.config.model;
+  };
+
+  /** The spec as text, as runs from before model routing passed it (a requirement as its JSON). */
+  const modelFor = (step: CompiledStep): string => {
+    const spec = modelSpecFor(step);
+    return typeof spec === 'string' ? spec : JSON.stringify(spec);
   };
 
   /** Where a named model's calls go (its provider's queue when rate-limited): asked once per run and model. */
