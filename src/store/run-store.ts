@@ -1,0 +1,59 @@
+// The run store: values kept outside Temporal history (content-addressed, compressed) and the step result cache.
+import { FileRunStore } from './file-run-store';
+
+/** `sha256:<64 hex>` of the uncompressed bytes. */
+export type ValueKey = string;
+
+export interface CacheEntry {
+  /** The cache key (`sha256:…` of what decides the answer). */
+  key: string;
+  /** The cached output, stored as a value. */
+  valueKey: ValueKey;
+  /** ISO time the entry was written. */
+  storedAt: string;
+  /** ISO time after which the entry is not used. */
+  expiresAt: string;
+}
+
+export interface GcOutcome {
+  values: number;
+  cacheEntries: number;
+  bytes: number;
+}
+
+/**
+ * Every backend behaves the same: `put` is idempotent (same bytes, same key), values are compressed at rest, and
+ * every read or write of a value or entry marks it used now (what `gc` goes by).
+ */
+export interface RunStore {
+  /** Where the store is, for messages (`/path/.orc/store`, `postgres://host:port/db`, never a password). */
+  readonly location: string;
+  putValue(bytes: Uint8Array): Promise<ValueKey>;
+  /** null when no value has that key (deleted by gc, or another store). */
+  getValue(key: ValueKey): Promise<Uint8Array | null>;
+  /** A live (unexpired) entry, or null. */
+  getCacheEntry(key: string, now: Date): Promise<CacheEntry | null>;
+  putCacheEntry(entry: CacheEntry): Promise<void>;
+  /** Deletes every cache entry; returns how many there were. */
+  clearCache(): Promise<number>;
+  /**
+   * Deletes cache entries expired or unused since `before`, and values unused since `before` that no remaining
+   * entry points to and that are not in `keep` (values referenced by runs still open).
+   */
+  collectGarbage(before: Date, keep: ReadonlySet<ValueKey>): Promise<GcOutcome>;
+  close(): Promise<void>;
+}
+
+/** Where runs keep their values: `ORC_STORE_URL` (`postgres://…`, `file:///dir`, or a path), else `<data dir>/store`. */
+export function openRunStore(url: string | undefined, dataDirectory: string): RunStore {
+  if (url === undefined || url === '') return new FileRunStore(`${dataDirectory}/store`);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // Loaded on demand: a worker on the folder store never loads the pg driver.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PostgresRunStore } = require('./postgres-run-store') as typeof import('./postgres-run-store');
+    return new PostgresRunStore(url);
+  }
+  if (url.startsWith('file://')) return new FileRunStore(new URL(url).pathname);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new Error(`ORC_STORE_URL=${url}: the run store takes postgres://… or a folder (file:///dir or a path)`);
+  return new FileRunStore(url);
+}
