@@ -18,6 +18,23 @@ export interface TemplateContext {
   failed?: { id: string; error: string | null; status: StepStatus };
 }
 
+/** How an activity uses the step result cache (spec section 9); absent: the step is not cached. */
+export interface StepCachePolicy {
+  ttlSeconds: number;
+  /** false under `orc run --no-cache`: no entry is read (one is still written). */
+  read: boolean;
+  /** A replicate's index (evidence bundles): replicates of one step are cached apart. */
+  replicate?: number;
+}
+
+/** What a cached step records (`cache` in its step record); the activity returns it beside its output. */
+export interface CacheRecord {
+  hit: boolean;
+  key: string;
+  /** When the entry used (hit) or written (miss) was stored. */
+  stored_at: string | null;
+}
+
 export interface ExecuteStepInput {
   pipelineName: string;
   pipelineDescription: string | null;
@@ -30,6 +47,7 @@ export interface ExecuteStepInput {
   context: TemplateContext;
   /** The model was chosen by selection: add each call's outcome to the bandit statistics. */
   recordOutcome?: boolean;
+  cache?: StepCachePolicy;
 }
 
 export interface ExecuteStepOutput {
@@ -37,6 +55,7 @@ export interface ExecuteStepOutput {
   model: string;
   usage: Usage;
   attempt: number;
+  cache?: CacheRecord;
 }
 
 /** How a requirement (`model: { tasks, ... }`) was resolved for a step; kept in the step's result as `model_selection`. */
@@ -116,6 +135,7 @@ export interface RunCodeInput {
   memoryMb: number;
   /** name -> text content, written into the work directory before the code starts. */
   files: Record<string, string>;
+  cache?: StepCachePolicy;
 }
 
 export interface RunCodeResult {
@@ -141,6 +161,7 @@ export interface CallMcpToolInput {
   server: McpServerSpec;
   tool: string;
   arguments: Record<string, unknown>;
+  cache?: StepCachePolicy;
 }
 
 export interface McpToolResult {

@@ -87,6 +87,8 @@ export const compiledStepSchema = z.object({
   /** What its for_each expression reads: needed once, to get the list, not by every item's call. */
   forEachReferences: z.array(referenceSchema),
   autoTags: z.array(autoTagSchema),
+  /** Result caching (spec section 9): the step's `cache_results`/`cache_ttl`, else config's; null when off. */
+  cache: z.object({ ttlSeconds: z.number().positive() }).nullable().optional(),
 });
 export type CompiledStep = z.infer<typeof compiledStepSchema>;
 

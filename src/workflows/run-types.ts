@@ -1,5 +1,5 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the client and the API.
-import type { ModelSelectionRecord, ResolvedAutoTag } from '../activities/types';
+import type { CacheRecord, ModelSelectionRecord, ResolvedAutoTag } from '../activities/types';
 import type { CompiledPipeline } from '../compiler/types';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
@@ -24,6 +24,8 @@ export interface StepRecord {
   model_attempts?: Array<{ model: string; error: string | null }>;
   /** With a requirement (`model: { tasks, ... }`): the model selection chose, among which, and why. */
   model_selection?: ModelSelectionRecord;
+  /** A cached step (spec section 9): whether its answer came from the cache, under which key, stored when. */
+  cache?: CacheRecord;
 }
 
 export interface AutoResolution {
@@ -53,6 +55,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Use this model for every LLM step that names none (and for the pipeline default). */
   defaultModel?: string;
+  /** `orc run --no-cache`: cached steps read no entry (they still write one). */
+  noCache?: boolean;
   /** `orc rerun`: results of an earlier run's completed steps, taken as they are instead of running again. */
   reuse?: Record<string, StepRecord>;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
