@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { loadModelCatalog, missingCredential, modelProviderSchema, type ModelCatalog } from '../models/catalog';
 import { estimateTokens, ModelSelectionError, selectModel, type ModelRequirement } from '../models/selection';
 import { loadSelectionStats, selectionStatsFile } from '../models/selection-stats';
-import { providerQueueFor } from '../workflows/definitions';
+import { providerQueueFor } from '../base/task-queues';
 import type { FailureDetails } from './errors';
 import { buildPrompt, systemPrompt } from './generate';
 import { templateScope } from './render';
