@@ -7,6 +7,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import Docker from 'dockerode';
 import { projectRoot } from '../base/paths';
 import { readSettings } from '../base/settings';
+import { FailureType } from '../base/failure-types';
 import { packFiles, unpackFiles } from './sandbox-tar';
 import type { RunCodeInput, RunCodeResult } from './types';
 
@@ -89,16 +90,16 @@ function engineError(error: unknown, image: string): Error {
   if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES') {
     return ApplicationFailure.retryable(
       `sandbox: no Docker engine answers (${message}). Run scripts/setup-sandbox.sh (it starts dockerd as root), or set DOCKER_HOST.`,
-      'SandboxEngineUnavailable',
+      FailureType.SandboxEngineUnavailable,
     );
   }
   if (status === 404 && /image/i.test(message)) {
     return ApplicationFailure.nonRetryable(
       `sandbox: image '${image}' is not on this Docker engine. Run scripts/setup-sandbox.sh to build it, or set ORC_SANDBOX_IMAGE to an image you have.`,
-      'SandboxImageMissing',
+      FailureType.SandboxImageMissing,
     );
   }
-  return ApplicationFailure.retryable(`sandbox: Docker engine error: ${message}`, 'SandboxEngineError');
+  return ApplicationFailure.retryable(`sandbox: Docker engine error: ${message}`, FailureType.SandboxEngineError);
 }
 
 /** Runs one exec in the container; resolves when its streams end. */
