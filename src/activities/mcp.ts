@@ -9,7 +9,8 @@ import { didYouMean } from '../compiler/diagnostics';
 import { mcpServerSpecSchema } from '../compiler/types';
 import type { FailureDetails } from './errors';
 import { keepHeartbeating } from './generate';
-import type { CallMcpToolInput, McpServerSpec, McpToolResult } from './types';
+import { noStepCache, type StepCache } from './step-cache';
+import type { CallMcpToolInput, McpServerSpec, McpToolResult, WithCacheRecord } from './types';
 
 const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
 /** A server that has not answered `initialize` by then is not going to (the call itself may take the step's whole timeout). */
@@ -186,8 +187,8 @@ async function closeQuietly(client: Client, transport: Transport): Promise<void>
   await client.close().catch(() => undefined);
 }
 
-export function createMcpActivities() {
-  return {
+export function createMcpActivities(stepCache: StepCache = noStepCache) {
+  const uncached = {
     /** Connects to the step's server, calls its tool once and closes the connection (and a stdio server) on every path. */
     async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult> {
       const context = Context.current();
@@ -253,6 +254,18 @@ export function createMcpActivities() {
         clearInterval(heartbeat);
         await closeQuietly(client, transport);
       }
+    },
+  };
+
+  return {
+    /**
+     * Cached (spec section 9) by the server as the pipeline gives it (`${env:NAME}` references, never their values),
+     * the tool and its arguments; a tool that answered with an error fails the step and is not cached.
+     */
+    async callMcpTool(input: CallMcpToolInput): Promise<WithCacheRecord<McpToolResult>> {
+      const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
+      return record ? { ...value, cache: record } : value;
     },
   };
 }

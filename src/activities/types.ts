@@ -35,6 +35,9 @@ export interface CacheRecord {
   stored_at: string | null;
 }
 
+/** A run_code or mcp answer as its activity returns it: the result's fields, and `cache` beside them when cached. */
+export type WithCacheRecord<T> = T & { cache?: CacheRecord };
+
 export interface ExecuteStepInput {
   pipelineName: string;
   pipelineDescription: string | null;

@@ -14,7 +14,7 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ChooseModelOutput, ExecuteStepInput, ExecuteStepOutput, ResolveAutoTagsInput, ResolvedAutoTag, TemplateContext } from '../activities/types';
+import type { ChooseModelOutput, ExecuteStepInput, ExecuteStepOutput, ResolveAutoTagsInput, ResolvedAutoTag, StepCachePolicy, TemplateContext } from '../activities/types';
 import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import { parseDuration } from '../compiler/durations';
 import type { CompiledStep, Reference } from '../compiler/types';
@@ -348,7 +348,12 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     temperature: step.temperature ?? pipeline.config.temperature,
     maxTokens: step.maxTokens ?? pipeline.config.maxTokens,
     context,
+    ...cachePolicy(step),
   });
+
+  /** Spec section 9: what a cached step's activity is told (no `cache` at all for a step that is not cached). */
+  const cachePolicy = (step: CompiledStep): { cache?: StepCachePolicy } =>
+    step.cache ? { cache: { ttlSeconds: step.cache.ttlSeconds, read: !options.noCache } } : {};
 
   const callModel = (step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> => {
     if (!routeModels || options.dryRun) return callStepModel(modelInput(step, context));
@@ -482,7 +487,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       state.result = { stdout: '', stderr: '', exit_code: 0, files: {}, timed_out: false, oom_killed: false, duration_ms: 0, dry_run: true, code: input.code };
       return;
     }
-    const result = await sandboxActivities(workflowInfo().taskQueue, input.timeoutSeconds, step.timeoutSeconds).runCode(input);
+    const { cache, ...result } = await sandboxActivities(workflowInfo().taskQueue, input.timeoutSeconds, step.timeoutSeconds).runCode({ ...input, ...cachePolicy(step) });
+    if (cache) state.cache = cache;
     state.attempts = 1;
     const problem = result.timed_out
       ? `timed out after ${input.timeoutSeconds}s`
@@ -511,7 +517,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       return;
     }
     const calls = stepActivities(step.timeoutSeconds, step.maxRetries);
-    state.result = await calls.callMcpTool({ stepId: step.id, serverName, server, tool: parameters.tool, arguments: args as Record<string, unknown> });
+    const { cache, ...result } = await calls.callMcpTool({ stepId: step.id, serverName, server, tool: parameters.tool, arguments: args as Record<string, unknown>, ...cachePolicy(step) });
+    if (cache) state.cache = cache;
+    state.result = result;
     state.attempts = 1;
   };
 
@@ -553,6 +561,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
             state.model = output.model;
             state.usage = output.usage;
             state.attempts = output.attempt;
+            if (output.cache) state.cache = output.cache;
           }
       }
       const stepBudget = step.budget ?? null;
