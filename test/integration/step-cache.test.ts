@@ -163,7 +163,7 @@ steps:
   expect(fs.readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(1);
 }, 120_000);
 
-test('a worker killed (SIGKILL) right after its cache write loses nothing: the retried attempt hits, the model saw one request', async () => {
+test('a worker killed (SIGKILL) right after its cache write loses nothing: the retried attempt hits, the model saw one request; the CLI shows hits', async () => {
   const queue = `step-cache-kill-${process.pid}`;
   const killStore = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-step-cache-kill-'));
   const environment = (extra: Record<string, string>) =>
@@ -198,6 +198,16 @@ steps:
       expect(result.status).toBe('completed');
       expect(result.steps.only).toMatchObject({ result: `done(${prompt})`, attempts: 2, cache: { hit: true }, usage: { input_tokens: 0, output_tokens: 0 } });
       expect(fake.callsFor(prompt)).toHaveLength(1);
+
+      // The same pipeline from the command line: its progress marks the hit; --no-cache asks the model again.
+      const file = path.join(killStore, 'killed.yaml');
+      fs.writeFileSync(file, `name: killed_after_write\nconfig: { model: "openai:fake-model", cache_results: true }\nsteps:\n  - id: only\n    action: "${prompt}"\n`);
+      const cached = await runOrc(['run', file], environment({}));
+      expect(cached.code).toBe(0);
+      expect(cached.stderr).toMatch(/✓ only completed [\d.]+s openai:fake-model \(cached\)\n/);
+      const uncached = await runOrc(['run', file, '--no-cache', '--json'], environment({}));
+      expect(JSON.parse(uncached.stdout)).toMatchObject({ status: 'completed', steps: { only: { cache: { hit: false } } } });
+      expect(fake.callsFor(prompt)).toHaveLength(2);
     } finally {
       worker.kill('SIGINT');
       await worker.done;
