@@ -10,6 +10,7 @@ import { didYouMean } from '../compiler/diagnostics';
 import { mcpServerSpecSchema } from '../base/compiled-pipeline';
 import type { FailureDetails } from './errors';
 import { keepHeartbeating } from './generate';
+import { noStepCache, type StepCache } from './step-cache';
 import type { CallMcpToolInput, CallRecord, McpServerSpec, McpToolResult } from './types';
 
 const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
@@ -187,8 +188,8 @@ async function closeQuietly(client: Client, transport: Transport): Promise<void>
   await client.close().catch(() => undefined);
 }
 
-export function createMcpActivities() {
-  return {
+export function createMcpActivities(stepCache: StepCache = noStepCache) {
+  const uncached = {
     /** Connects to the step's server, calls its tool once and closes the connection (and a stdio server) on every path. */
     async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const context = Context.current();
@@ -254,6 +255,18 @@ export function createMcpActivities() {
         clearInterval(heartbeat);
         await closeQuietly(client, transport);
       }
+    },
+  };
+
+  return {
+    /**
+     * Cached (spec section 9) by the server as the pipeline gives it (`${env:NAME}` references, never their values),
+     * the tool and its arguments; a tool that answered with an error fails the step and is not cached.
+     */
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
+      const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
+      return record ? { ...value, cache: record } : value;
     },
   };
 }

@@ -227,7 +227,8 @@ function buildProgram(): Command {
     .option('--json', 'print only the result object as JSON')
     .option('--id <runId>', 'the run id (Temporal workflow id)')
     .option('--model <model>', 'the model for steps that name none (overrides config.model)')
-    .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string }) => {
+    .option('--no-cache', 'cached steps read no entry: they call their model or tool again (and store the new answer)')
+    .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string; cache: boolean }) => {
       const pipeline = compileOrReport(file);
       const inputs = parseInputs(flags.input, flags.inputFile);
       // Step failures are reported in the result; the in-process worker need not also log them.
@@ -241,6 +242,7 @@ function buildProgram(): Command {
           ...(flags.dryRun ? { dryRun: true } : {}),
           ...(flags.id ? { runId: flags.id } : {}),
           ...(flags.model ? { defaultModel: flags.model } : {}),
+          ...(flags.cache ? {} : { noCache: true }),
           onStart: ({ runId, attached }) => {
             if (flags.json) return;
             process.stderr.write(`${attached ? 'Attached to running' : 'Started'} run ${runId}\n`);
@@ -361,6 +363,16 @@ function buildProgram(): Command {
       } finally {
         await orchestrator.close();
       }
+    });
+
+  program
+    .command('cache')
+    .description('the step result cache (cache_results) in the run store')
+    .command('clear')
+    .description('delete every cached step result; the next runs call their models and tools again')
+    .action(async () => {
+      const { entries, location } = await new Orchestrator({ worker: false }).clearCache();
+      process.stdout.write(`Cleared ${entries} cache ${entries === 1 ? 'entry' : 'entries'} from ${location}\n`);
     });
 
   program

@@ -10,6 +10,8 @@ import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, Ru
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
+import { openRunStore, type RunStore } from '../store/run-store';
+import { dataDirectory } from '../base/paths';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -27,6 +29,8 @@ export interface OrchestratorOptions {
   models?: ModelResolver;
   /** Log level of the in-process worker (default WARN). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The run store (cached step results); by default ORC_STORE_URL, else the data folder's. */
+  store?: RunStore;
 }
 
 export interface ExecuteOptions extends RunOptions {
@@ -112,6 +116,7 @@ export class Orchestrator {
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
         ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
         ...(this.options.models ? { models: this.options.models } : {}),
+        ...(this.options.store ? { store: this.options.store } : {}),
       });
       this.workerRun = this.pipelineWorker.run();
     }
@@ -143,6 +148,7 @@ export class Orchestrator {
       options: {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+        ...(options.noCache ? { noCache: true } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
       },
     };
@@ -263,6 +269,16 @@ export class Orchestrator {
       ...(options.onStart ? { onStart: options.onStart } : {}),
     });
     return { handle, reused: Object.keys(reuse) };
+  }
+
+  /** `orc cache clear`: deletes every cached step result in the run store; returns how many entries there were. */
+  async clearCache(): Promise<{ entries: number; location: string }> {
+    const store = this.options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
+    try {
+      return { entries: await store.clearCache(), location: store.location };
+    } finally {
+      if (!this.options.store) await store.close();
+    }
   }
 
   /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */

@@ -25,7 +25,7 @@ export class ProgressPrinter {
       if (this.seen.get(id) === step.status || step.status === 'pending') continue;
       this.seen.set(id, step.status);
       const mark = MARKS[step.status] ?? ' ';
-      const detail = step.status === 'running' ? 'running' : `${step.status}${seconds(step)}${step.model ? ` ${step.model}` : ''}`;
+      const detail = step.status === 'running' ? 'running' : `${step.status}${seconds(step)}${step.model ? ` ${step.model}` : ''}${step.cache?.hit ? ' (cached)' : ''}`;
       const error = step.error && step.status !== 'completed' ? `: ${step.error}` : '';
       this.stream.write(`  ${mark} ${id} ${detail}${error}\n`);
     }

@@ -5,6 +5,8 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type W
 import { createActivities, type PipelineActivities } from '../activities';
 import { removeOrphanSandboxes } from '../activities/sandbox';
 import { FileAutoValueCache } from '../activities/auto-cache';
+import { RunStoreStepCache, type StepCache } from '../activities/step-cache';
+import { openRunStore, type RunStore } from '../store/run-store';
 import { LocalModelServer } from '../models/local-server-process';
 import { loadModelCatalog, type ModelCatalog } from '../models/catalog';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
@@ -19,6 +21,14 @@ import { dataDirectory, projectRoot } from '../base/paths';
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
 export function defaultAutoCache(): FileAutoValueCache {
   return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
+}
+
+/**
+ * For the durability test only: the worker dies (SIGKILL) right after it writes a cache entry, before the step's
+ * activity completes, to show the retried attempt takes the stored answer.
+ */
+function exitAfterCacheWrite(): boolean {
+  return process.env.ORC_TEST_EXIT_AFTER_CACHE_WRITE === '1';
 }
 
 export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');
@@ -36,6 +46,8 @@ export interface PipelineWorkerOptions {
   models?: ModelResolver;
   /** Models to select from and provider rate limits; by default the shipped models.yaml merged with the user's. */
   catalog?: ModelCatalog;
+  /** Where cached step results are kept; by default the run store of ORC_STORE_URL (or the data folder). */
+  store?: RunStore;
 }
 
 export interface PipelineWorker {
@@ -103,7 +115,9 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const catalog = options.catalog ?? loadModelCatalog();
   const models = options.models ?? createModelResolver({ localServer, catalog });
   const autoCache = defaultAutoCache();
-  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog) });
+  const store = options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
+  const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
+  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
@@ -116,7 +130,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   });
   // Work with its own limits runs on its own task queues, polled by workers of this same process.
   const queueWorkers: Worker[] = [];
-  for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache })) {
+  for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache, stepCache })) {
     queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...queue }));
   }
   const all = [worker, ...queueWorkers];
@@ -127,6 +141,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     closed = true;
     await localServer.stop();
     await connection.close();
+    // A store handed in belongs to the caller.
+    if (!options.store) await store.close();
   };
   return {
     worker,
@@ -160,6 +176,7 @@ interface QueueContext {
   taskQueue: string;
   activities: PipelineActivities;
   catalog: ModelCatalog;
+  stepCache: StepCache;
 }
 
 /** Task queues besides the pipeline queue that every worker polls (sandboxed code; rate-limited providers). */
@@ -173,6 +190,6 @@ function dedicatedQueues(context: QueueContext): QueueWorkerOptions[] {
     maxConcurrentActivityTaskExecutions: readSettings().sandboxConcurrency,
   });
   // Rate-limited providers: their LLM calls are paced by the server across all workers (see provider-queues.ts).
-  queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: context.autoCache }));
+  queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: context.autoCache, stepCache: context.stepCache }));
   return queues;
 }
