@@ -9,7 +9,8 @@ import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
-import { Orchestrator } from './orchestrator';
+import { pipelineFlowchart } from './mermaid-graph';
+import { Orchestrator, type RunListing } from './orchestrator';
 import { ProgressPrinter } from './progress';
 
 const EXIT_OK = 0;
@@ -119,6 +120,23 @@ function reportResult(result: RunResult, printer: ProgressPrinter, json: boolean
     printOutputs(result);
   }
   if (result.status !== 'completed' && result.status !== 'partially_completed') throw new ExitCode(EXIT_FAILED);
+}
+
+function formatRunTable(runs: RunListing[]): string {
+  if (runs.length === 0) return 'no runs\n';
+  const rows = [
+    ['RUN ID', 'PIPELINE', 'STATUS', 'STARTED', 'TOKENS', 'COST USD'],
+    ...runs.map((run) => [
+      run.run_id,
+      run.pipeline ?? '?',
+      run.status,
+      run.started_at.replace('T', ' ').slice(0, 19),
+      run.tokens === null ? '' : String(run.tokens),
+      run.cost_usd === null ? '' : run.cost_usd.toFixed(4),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`).join('');
 }
 
 function controlClient(): Orchestrator {
@@ -297,6 +315,56 @@ function buildProgram(): Command {
             process.stdout.write(`  ${id}: ${step.status}${step.attempts ? `, ${step.attempts} attempt(s)` : ''}${step.model ? `, ${step.model}` : ''}${step.error ? ` - ${step.error}` : ''}\n`);
           }
         }
+      } finally {
+        await orchestrator.close();
+      }
+    });
+
+  program
+    .command('list')
+    .description('list runs, newest first')
+    .option('--pipeline <name>', "only this pipeline's runs")
+    .option('--status <status>', 'only runs in this status (running, completed, failed, cancelled, ...)')
+    .option('--limit <n>', 'at most this many runs', (value: string) => Number(value), 50)
+    .option('--json', 'print as JSON')
+    .action(async (flags: { pipeline?: string; status?: string; limit: number; json?: boolean }) => {
+      if (!Number.isInteger(flags.limit) || flags.limit <= 0) {
+        process.stderr.write('orc: --limit expects a positive whole number\n');
+        throw new ExitCode(EXIT_USAGE);
+      }
+      const orchestrator = controlClient();
+      try {
+        const runs = await orchestrator.list({
+          ...(flags.pipeline !== undefined ? { pipeline: flags.pipeline } : {}),
+          ...(flags.status !== undefined ? { status: flags.status } : {}),
+          limit: flags.limit,
+        });
+        if (flags.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        else process.stdout.write(formatRunTable(runs));
+      } finally {
+        await orchestrator.close();
+      }
+    });
+
+  program
+    .command('graph')
+    .description("print a pipeline's steps as a Mermaid flowchart; with --run, coloured by that run's step states")
+    .argument('<file>', 'pipeline YAML file')
+    .option('--run <runId>', 'colour the steps by the state of this run')
+    .action(async (file: string, flags: { run?: string }) => {
+      const pipeline = compileOrReport(file);
+      if (!flags.run) {
+        process.stdout.write(pipelineFlowchart(pipeline));
+        return;
+      }
+      const orchestrator = controlClient();
+      try {
+        const state = await orchestrator.runState(flags.run);
+        if (state.pipeline !== pipeline.name) {
+          process.stderr.write(`orc: run ${flags.run} is of pipeline '${state.pipeline}', not '${pipeline.name}' (${file})\n`);
+          throw new ExitCode(EXIT_USAGE);
+        }
+        process.stdout.write(pipelineFlowchart(pipeline, state.steps));
       } finally {
         await orchestrator.close();
       }

@@ -1,12 +1,14 @@
 // The programmatic API (seeds/000 `Orchestrator`): compile YAML, start the run on Temporal, wait for its result.
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { compileOrThrow, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../workflows/run-types';
-import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
+import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
+import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
+import { runDetails, runSummary, withoutSourcePositions } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
 
@@ -39,6 +41,38 @@ export interface ExecuteOptions extends RunOptions {
   onStart?: (info: { runId: string; attached: boolean }) => void;
 }
 
+/** One line of `orc list`. */
+export interface RunListing {
+  run_id: string;
+  pipeline: string | null;
+  status: string;
+  started_at: string;
+  closed_at: string | null;
+  tokens: number | null;
+  cost_usd: number | null;
+}
+
+/**
+ * The run's own status (OrcStatus) while its workflow is open or closed normally; Temporal's status when the
+ * workflow ended without saying (terminated, timed out) or the server has no search attributes.
+ */
+function runListing(execution: WorkflowExecutionInfo): RunListing {
+  const attributes = execution.typedSearchAttributes;
+  const temporalStatus = execution.status.name.toLowerCase();
+  const orcStatus = attributes.get(OrcStatus);
+  const closedWithoutSaying = temporalStatus !== 'running' && (orcStatus === undefined || orcStatus === 'running');
+  const memoPipeline = typeof execution.memo?.pipeline === 'string' ? execution.memo.pipeline : null;
+  return {
+    run_id: execution.workflowId,
+    pipeline: attributes.get(OrcPipeline) ?? memoPipeline,
+    status: closedWithoutSaying || orcStatus === undefined ? temporalStatus : orcStatus,
+    started_at: execution.startTime.toISOString(),
+    closed_at: execution.closeTime?.toISOString() ?? null,
+    tokens: attributes.get(OrcTokens) ?? null,
+    cost_usd: attributes.get(OrcCostUsd) ?? null,
+  };
+}
+
 export function newRunId(pipelineName: string): string {
   return `${pipelineName}-${randomBytes(4).toString('hex')}`;
 }
@@ -50,6 +84,7 @@ export class Orchestrator {
   private pipelineWorker?: PipelineWorker;
   private workerRun?: Promise<void>;
   private connecting?: Promise<Client>;
+  private searchAttributesKnown?: Promise<boolean>;
 
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
@@ -107,6 +142,22 @@ export class Orchestrator {
     return this.client;
   }
 
+  /**
+   * Whether the server knows orc's search attributes (a server orc starts does; a cluster needs them created once,
+   * see the README). Without them runs still work, but neither set nor update them.
+   */
+  async hasSearchAttributes(): Promise<boolean> {
+    this.searchAttributesKnown ??= (async () => {
+      await this.connect();
+      try {
+        return (await missingSearchAttributes(this.connection!, this.namespace)).length === 0;
+      } catch {
+        return false;
+      }
+    })();
+    return this.searchAttributesKnown;
+  }
+
   compile(yaml: string, file?: string): CompiledPipeline {
     return compileOrThrow(yaml, file);
   }
@@ -121,13 +172,16 @@ export class Orchestrator {
     if (!resolution.ok) throw new PipelineValidationError(pipeline.sourceFile ?? pipeline.name, resolution.diagnostics);
     const client = await this.connect();
     const runId = options.runId ?? newRunId(pipeline.name);
+    const searchAttributes = await this.hasSearchAttributes();
     const runInput: PipelineRunInput = {
-      pipeline,
+      // Inputs were checked above, the last use of their source positions: the Web UI's Input panel stays readable.
+      pipeline: withoutSourcePositions(pipeline),
       inputs: resolution.values,
       options: {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
+        ...(searchAttributes ? { searchAttributes: true } : {}),
       },
     };
     try {
@@ -136,6 +190,16 @@ export class Orchestrator {
         workflowId: runId,
         args: [runInput],
         memo: { pipeline: pipeline.name, ...(pipeline.sourceFile ? { file: pipeline.sourceFile } : {}) },
+        staticSummary: runSummary(pipeline),
+        staticDetails: runDetails(pipeline, resolution.values),
+        ...(searchAttributes
+          ? {
+              typedSearchAttributes: [
+                { key: OrcPipeline, value: pipeline.name },
+                { key: OrcStatus, value: 'running' },
+              ],
+            }
+          : {}),
       });
       options.onStart?.({ runId, attached: false });
       return { handle, attached: false };
@@ -192,6 +256,39 @@ export class Orchestrator {
 
   async status(runId: string): Promise<RunProgress> {
     return (await this.handle(runId)).query(statusQuery);
+  }
+
+  /** A run's state: asked of the run while it runs, its result once it has closed (no worker needed then). */
+  async runState(runId: string): Promise<RunProgress | RunResult> {
+    const handle = await this.handle(runId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    return (await handle.result()) as RunResult;
+  }
+
+  /**
+   * `orc list`: runs of the pipeline workflow, newest first, through Temporal's visibility queries. With the
+   * search attributes the server filters; without them (a cluster where nobody created them) the client does.
+   */
+  async list(filter: { pipeline?: string; status?: string; limit?: number } = {}): Promise<RunListing[]> {
+    const client = await this.connect();
+    const indexed = await this.hasSearchAttributes();
+    const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
+    if (indexed && filter.pipeline !== undefined) clauses.push(`${OrcPipeline.name} = ${quote(filter.pipeline)}`);
+    if (indexed && filter.status !== undefined) clauses.push(`${OrcStatus.name} = ${quote(filter.status)}`);
+    const limit = filter.limit ?? 100;
+    const listings: RunListing[] = [];
+    for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+      // A run that continued as new is listed once, by its latest execution.
+      if (execution.status.name === 'CONTINUED_AS_NEW') continue;
+      const listing = runListing(execution);
+      if (filter.pipeline !== undefined && listing.pipeline !== filter.pipeline) continue;
+      if (filter.status !== undefined && listing.status !== filter.status) continue;
+      listings.push(listing);
+      if (listings.length >= limit) break;
+    }
+    return listings;
   }
 
   async pause(runId: string): Promise<void> {

@@ -59,6 +59,8 @@ export interface RunOptions {
   noCache?: boolean;
   /** `orc rerun`: results of an earlier run's completed steps, taken as they are instead of running again. */
   reuse?: Record<string, StepRecord>;
+  /** The server knows orc's search attributes (OrcPipeline, OrcStatus, OrcCostUsd, OrcTokens): keep them up to date. */
+  searchAttributes?: boolean;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
 }
