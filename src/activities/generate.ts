@@ -5,6 +5,7 @@ import { recordOutcome, type CallOutcome } from '../models/selection';
 import { selectionStatsFile, updateSelectionStats } from '../models/selection-stats';
 import type { ChatMessage, LanguageModel } from '../models/types';
 import { toApplicationFailure } from './errors';
+import { heartbeatLiveText, type LiveText } from './live-text';
 import { renderText, renderValue, templateScope } from './render';
 import { schemaProblems } from './schema-check';
 import type { ExecuteStepInput, ExecuteStepOutput } from './types';
@@ -45,9 +46,10 @@ export function systemPrompt(input: ExecuteStepInput): string {
   return `You are one step of the pipeline "${input.pipelineName}".${purpose}${format}`;
 }
 
-async function generateChecked(model: LanguageModel, input: ExecuteStepInput, messages: ChatMessage[], signal: AbortSignal) {
+async function generateChecked(model: LanguageModel, input: ExecuteStepInput, messages: ChatMessage[], signal: AbortSignal, live?: LiveText) {
   const schema = input.step.outputSchema ?? undefined;
   const request = {
+    ...(live ? { onText: (text: string) => live.onText(text) } : {}),
     messages,
     ...(schema ? { jsonSchema: schema } : {}),
     ...(input.temperature !== null ? { temperature: input.temperature } : {}),
@@ -60,6 +62,7 @@ async function generateChecked(model: LanguageModel, input: ExecuteStepInput, me
   const problems = schemaProblems(schema, first.json);
   if (problems === null) return { result: first.json, usage: first.usage };
   // One repair attempt with the validation error fed back, then the step fails.
+  live?.nextCall();
   const repair = await model.generate({
     ...request,
     messages: [...messages, { role: 'assistant', content: first.text }, { role: 'user', content: `That JSON is invalid: ${problems}. Answer again with JSON that fixes this.` }],
@@ -95,7 +98,7 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
     async executeLlmStep(input: ExecuteStepInput): Promise<ExecuteStepOutput> {
       const context = Context.current();
       const attempt = context.info.attempt;
-      const heartbeat = keepHeartbeating(context);
+      const live = heartbeatLiveText(context, input.step.id, input.context.index ?? null);
       let startedAt: number | undefined;
       let modelId = input.model;
       try {
@@ -108,7 +111,7 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
           { role: 'user', content: prompt },
         ];
         startedAt = Date.now();
-        const { result, usage } = await generateChecked(model, input, messages, context.cancellationSignal);
+        const { result, usage } = await generateChecked(model, input, messages, context.cancellationSignal, live);
         if (input.recordOutcome) learn(modelId, { success: true, latencyMs: Date.now() - startedAt, costUsd: usage.cost_usd });
         return { result, model: model.id, usage, attempt };
       } catch (error) {
@@ -118,7 +121,7 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
         }
         throw toApplicationFailure(error, { step: input.step.id, attempt });
       } finally {
-        clearInterval(heartbeat);
+        live.stop();
       }
     },
   };

@@ -10,7 +10,7 @@ import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
 import { pipelineFlowchart } from './mermaid-graph';
-import { Orchestrator, type RunListing } from './orchestrator';
+import { Orchestrator, type RunListing, type TokenListener } from './orchestrator';
 import { ProgressPrinter } from './progress';
 
 const EXIT_OK = 0;
@@ -139,6 +139,12 @@ function formatRunTable(runs: RunListing[]): string {
   return rows.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`).join('');
 }
 
+/** Answers as they arrive, for a person at a terminal only: logs and --json stay as they were. */
+function liveTokens(printer: ProgressPrinter, json: boolean | undefined): TokenListener | undefined {
+  if (json || !process.stderr.isTTY) return undefined;
+  return (stepId, text, { item }) => printer.token(stepId, text, item);
+}
+
 function controlClient(): Orchestrator {
   return new Orchestrator({ address: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
 }
@@ -258,7 +264,7 @@ function buildProgram(): Command {
             `orc: no worker is polling task queue '${orchestrator.taskQueue}' on ${orchestrator.address}; start one with \`orc worker\` (waiting for one)\n`,
           );
         }
-        result = await orchestrator.follow(handle, (progress: RunProgress) => printer.update(progress));
+        result = await orchestrator.follow(handle, (progress: RunProgress) => printer.update(progress), liveTokens(printer, flags.json));
       } catch (error) {
         if (error instanceof PipelineValidationError) {
           for (const diagnostic of error.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
@@ -291,7 +297,7 @@ function buildProgram(): Command {
           },
         });
         if (!flags.json) process.stderr.write(`Reusing ${reused.length} completed step(s): ${reused.join(', ') || 'none'}\n`);
-        result = await orchestrator.follow(handle, (progress) => printer.update(progress));
+        result = await orchestrator.follow(handle, (progress) => printer.update(progress), liveTokens(printer, flags.json));
       } finally {
         await orchestrator.close();
       }

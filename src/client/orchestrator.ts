@@ -1,7 +1,7 @@
 // The programmatic API (seeds/000 `Orchestrator`): compile YAML, start the run on Temporal, wait for its result.
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { compileOrThrow, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
@@ -11,6 +11,7 @@ import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-at
 import { runDetails, runSummary, withoutSourcePositions } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
+import type { LiveTextDetails } from '../activities/live-text';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -37,6 +38,11 @@ export interface ExecuteOptions extends RunOptions {
   coerceStrings?: boolean;
   /** Called with the run's state about twice a second while it runs. */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * Called with each new piece of a running LLM step's answer, as the worker reports it (every second or two,
+   * wherever the worker runs). `item` is the for_each item's index.
+   */
+  onToken?: TokenListener;
   /** Called once the run has started (or been attached to). */
   onStart?: (info: { runId: string; attached: boolean }) => void;
 }
@@ -71,6 +77,40 @@ function runListing(execution: WorkflowExecutionInfo): RunListing {
     tokens: attributes.get(OrcTokens) ?? null,
     cost_usd: attributes.get(OrcCostUsd) ?? null,
   };
+}
+
+export type TokenListener = (stepId: string, text: string, info: { item: number | null }) => void;
+
+/** Turns the answers-so-far that running activities heartbeat into the pieces not yet passed on. */
+class LiveTextReader {
+  private readonly seen = new Map<string, { call: number; end: number }>();
+
+  constructor(private readonly listener: TokenListener) {}
+
+  read(description: WorkflowExecutionDescription): void {
+    for (const activity of description.raw.pendingActivities ?? []) {
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      let details: Partial<LiveTextDetails>;
+      try {
+        details = defaultPayloadConverter.fromPayload<Partial<LiveTextDetails>>(payload);
+      } catch {
+        continue;
+      }
+      if (typeof details?.step !== 'string' || typeof details.text !== 'string' || typeof details.offset !== 'number') continue;
+      const item = typeof details.item === 'number' ? details.item : null;
+      const key = `${details.step}#${item}#${activity.activityId}`;
+      const call = details.call ?? 1;
+      const before = this.seen.get(key);
+      // A new call (the repair of invalid JSON) or a new attempt starts its text over.
+      const from = before && before.call === call && before.end <= details.offset + details.text.length ? before.end : 0;
+      const end = details.offset + details.text.length;
+      this.seen.set(key, { call, end });
+      if (end <= from) continue;
+      const piece = from < details.offset ? `…${details.text}` : details.text.slice(from - details.offset);
+      this.listener(details.step, from === 0 && before ? `\n${piece}` : piece, { item });
+    }
+  }
 }
 
 export function newRunId(pipelineName: string): string {
@@ -211,14 +251,17 @@ export class Orchestrator {
   }
 
   /** Waits for a run's result, reporting progress on the way. */
-  async follow(handle: WorkflowHandle, onProgress?: (progress: RunProgress) => void): Promise<RunResult> {
+  async follow(handle: WorkflowHandle, onProgress?: (progress: RunProgress) => void, onToken?: TokenListener): Promise<RunResult> {
     let done = false;
     const result = handle.result() as Promise<RunResult>;
+    const liveText = onToken ? new LiveTextReader(onToken) : undefined;
     const polling = (async () => {
-      if (!onProgress) return;
+      if (!onProgress && !liveText) return;
       while (!done) {
         try {
-          onProgress(await handle.query(statusQuery));
+          if (onProgress) onProgress(await handle.query(statusQuery));
+          // Running activities' heartbeat details: the answers so far (see activities/live-text.ts).
+          if (liveText) liveText.read(await handle.describe());
         } catch {
           // The run may not have had its first workflow task yet, or has just closed.
         }
@@ -237,7 +280,7 @@ export class Orchestrator {
 
   async execute(pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
     const { handle } = await this.start(pipeline, inputs, options);
-    return this.follow(handle, options.onProgress);
+    return this.follow(handle, options.onProgress, options.onToken);
   }
 
   /** seeds/000 `execute_yaml`: compile and run, returning the run's result (spec section 6). */
