@@ -9,6 +9,7 @@ import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
+import { metricsPortFrom } from '../worker/telemetry';
 import { pipelineFlowchart } from './mermaid-graph';
 import { Orchestrator, type RunListing, type TokenListener } from './orchestrator';
 import { ProgressPrinter } from './progress';
@@ -143,6 +144,15 @@ function formatRunTable(runs: RunListing[]): string {
 function liveTokens(printer: ProgressPrinter, json: boolean | undefined): TokenListener | undefined {
   if (json || !process.stderr.isTTY) return undefined;
   return (stepId, text, { item }) => printer.token(stepId, text, item);
+}
+
+function metricsPortOrExit(flag: string | undefined): number | undefined {
+  try {
+    return metricsPortFrom(flag);
+  } catch (error) {
+    process.stderr.write(`orc: ${(error as Error).message}\n`);
+    throw new ExitCode(EXIT_USAGE);
+  }
 }
 
 function controlClient(): Orchestrator {
@@ -427,10 +437,18 @@ function buildProgram(): Command {
   program
     .command('worker')
     .description('run a worker for the pipeline task queue on TEMPORAL_ADDRESS')
-    .action(async () => {
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: ORC_METRICS_PORT, else none)')
+    .action(async (flags: { metricsPort?: string }) => {
       const address = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`;
-      const worker = await createPipelineWorker({ address, namespace: process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE });
-      process.stderr.write(`orc worker polling '${worker.worker.options.taskQueue}' on ${address} (Ctrl-C to stop)\n`);
+      const metricsPort = metricsPortOrExit(flags.metricsPort);
+      const worker = await createPipelineWorker({
+        address,
+        namespace: process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE,
+        ...(metricsPort !== undefined ? { metricsPort } : {}),
+      });
+      process.stderr.write(
+        `orc worker polling '${worker.worker.options.taskQueue}' on ${address}${metricsPort !== undefined ? `, metrics on port ${metricsPort}` : ''} (Ctrl-C to stop)\n`,
+      );
       const running = worker.run();
       await Promise.race([untilSignal(), running]);
       await worker.shutdown();
@@ -439,9 +457,11 @@ function buildProgram(): Command {
   program
     .command('server')
     .description('embedded Temporal dev server + Web UI + worker, in the foreground')
-    .action(async () => {
+    .option('--metrics-port <port>', "serve the worker's Prometheus metrics on this port (default: ORC_METRICS_PORT, else none)")
+    .action(async (flags: { metricsPort?: string }) => {
+      const metricsPort = metricsPortOrExit(flags.metricsPort);
       const server = await startDevServer({ port: defaultDevServerPort(), ui: true, reuseExisting: false });
-      const worker = await createPipelineWorker({ address: server.address });
+      const worker = await createPipelineWorker({ address: server.address, ...(metricsPort !== undefined ? { metricsPort } : {}) });
       process.stderr.write(`Temporal server on ${server.address}\nTemporal Web UI: ${server.uiUrl}\nWorker polling '${worker.worker.options.taskQueue}' (Ctrl-C to stop)\n`);
       const running = worker.run();
       await Promise.race([untilSignal(), running]);

@@ -1,7 +1,7 @@
 // A worker for the pipeline task queue: the generic workflow plus the activities, with their model dependencies.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type PipelineActivities } from '../activities';
 import { removeOrphanSandboxes } from '../activities/sandbox';
 import { FileAutoValueCache } from '../activities/auto-cache';
@@ -13,6 +13,8 @@ import { createModelResolver, type ModelResolver } from '../models/registry';
 import { sandboxQueueFor, TASK_QUEUE } from '../workflows/definitions';
 import { DEFAULT_NAMESPACE } from './dev-server';
 import { dataDirectory, projectRoot } from './paths';
+import { meteredModels } from '../activities/metrics';
+import { runtimeOptions, stepActivityInterceptors, tracingFromEnvironment, type Tracing } from './telemetry';
 
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
 export function defaultAutoCache(): FileAutoValueCache {
@@ -34,6 +36,8 @@ export interface PipelineWorkerOptions {
   models?: ModelResolver;
   /** Models to select from and provider rate limits; by default the shipped models.yaml merged with the user's. */
   catalog?: ModelCatalog;
+  /** Serve Prometheus metrics on this port (`orc worker --metrics-port`); only the first worker of a process can. */
+  metricsPort?: number;
 }
 
 export interface PipelineWorker {
@@ -47,48 +51,46 @@ export interface PipelineWorker {
   shutdown(): Promise<void>;
 }
 
-function workflowSource(options: PipelineWorkerOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(options: PipelineWorkerOptions, tracing: Tracing | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (options.workflowsPath) return { workflowsPath: options.workflowsPath };
+  // The prebuilt bundle has no tracing interceptors: a tracing worker bundles the workflow with them as it starts.
+  if (tracing) return { workflowsPath: require.resolve('../workflows') };
   if (fs.existsSync(WORKFLOW_BUNDLE_PATH)) return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
   return { workflowsPath: require.resolve('../workflows') };
 }
 
 let runtimeInstalled = false;
 
-/** Dedicated queues (sandbox, providers) poll activities only: the SDK's warning that they poll no workflows is noise. */
-class QuietLogger extends DefaultLogger {
-  override log(level: LogLevel, message: string, meta?: Parameters<DefaultLogger['log']>[2]): void {
-    if (message.startsWith('No workflows registered')) return;
-    super.log(level, message, meta);
-  }
-}
-
 /** The SDK logs every worker state change at INFO; ORC_LOG_LEVEL overrides the level orc picks. */
-function installRuntime(level: LogLevel): void {
+function installRuntime(level: LogLevel, metricsPort: number | undefined): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new QuietLogger((process.env.ORC_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level) });
+    Runtime.install(runtimeOptions((process.env.ORC_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level, metricsPort));
   } catch {
     // Already installed by the host process (tests, an embedding application): keep theirs.
   }
 }
 
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
-  installRuntime(options.logLevel ?? 'WARN');
+  installRuntime(options.logLevel ?? 'WARN', options.metricsPort);
+  const tracing = tracingFromEnvironment();
+  const activityInterceptors = tracing?.workerOptions.interceptors?.activity ?? [stepActivityInterceptors];
   const connection = await NativeConnection.connect({ address: options.address });
   const localServer = new LocalModelServer();
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
   const catalog = options.catalog ?? loadModelCatalog();
-  const models = options.models ?? createModelResolver({ localServer, catalog });
+  const models = meteredModels(options.models ?? createModelResolver({ localServer, catalog }));
   const autoCache = defaultAutoCache();
   const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog) });
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE,
-    ...workflowSource(options),
+    ...workflowSource(options, tracing),
     activities,
+    interceptors: { ...tracing?.workerOptions.interceptors, activity: activityInterceptors },
+    ...(tracing?.workerOptions.sinks ? { sinks: tracing.workerOptions.sinks } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     // Heartbeats reach the server at least every 2 s, so a cancel reaches a running model call within ~2 s.
     maxHeartbeatThrottleInterval: '2 seconds',
@@ -96,7 +98,15 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   // Work with its own limits runs on its own task queues, polled by workers of this same process.
   const queueWorkers: Worker[] = [];
   for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache })) {
-    queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...queue }));
+    queueWorkers.push(
+      await Worker.create({
+        connection,
+        namespace: options.namespace ?? DEFAULT_NAMESPACE,
+        maxHeartbeatThrottleInterval: '2 seconds',
+        interceptors: { activity: activityInterceptors },
+        ...queue,
+      }),
+    );
   }
   const all = [worker, ...queueWorkers];
   let running: Promise<void> | undefined;
@@ -106,6 +116,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     closed = true;
     await localServer.stop();
     await connection.close();
+    await tracing?.shutdown();
   };
   return {
     worker,

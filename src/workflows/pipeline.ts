@@ -34,6 +34,7 @@ import type {
   StepStatus,
   Usage,
 } from './run-types';
+import { recordRunMetrics } from './run-metrics';
 
 const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
 /**
@@ -728,5 +729,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     const counts = Object.values(final.steps).reduce<Record<string, number>>((tally, step) => ({ ...tally, [step.status]: (tally[step.status] ?? 0) + 1 }), {});
     upsertMemo({ status: final.status, steps: counts, ...(final.error ? { error: final.error.slice(0, 500) } : {}) });
   }
+  recordRunMetrics(pipeline, final);
   return final;
 }
