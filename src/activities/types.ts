@@ -1,5 +1,6 @@
 // Inputs and outputs of the activities, as the workflow sees them (types only: the workflow bundle imports this).
-import type { AutoTag, CompiledStep } from '../compiler/types';
+import type { AutoTag, CompiledStep, CompiledTool } from '../compiler/types';
+import type { ChatMessage, ToolDefinition } from '../models/types';
 import type { StepStatus, Usage } from '../workflows/run-types';
 
 /** What a template may read of another step. */
@@ -171,4 +172,36 @@ export interface McpToolResult {
   structured: unknown;
   /** Every content part, as the server sent it. */
   content: unknown[];
+}
+
+/** The tools of an agent step, to be described to its models (spec section 11). */
+export interface DescribeAgentToolsInput {
+  stepId: string;
+  tools: CompiledTool[];
+  mcpServers: Record<string, McpServerSpec>;
+}
+
+/** One model turn of an agent: the conversation so far and the tools it may call. */
+export interface AgentTurnInput {
+  stepId: string;
+  agent: string;
+  /** 1 for the first turn of the step, counted over every agent. */
+  turn: number;
+  model: string;
+  messages: ChatMessage[];
+  tools: ToolDefinition[];
+  temperature: number | null;
+  maxTokens: number | null;
+  /** The step's output schema: a final answer is asked again in this shape. */
+  outputSchema: Record<string, unknown> | null;
+}
+
+export interface AgentTurnOutput {
+  /** The assistant's message: tool calls, or the final answer in `content`. */
+  message: ChatMessage;
+  /** The final answer as the output schema shapes it, when the step has one. */
+  answer?: unknown;
+  model: string;
+  usage: Usage;
+  attempt: number;
 }
