@@ -18,6 +18,8 @@ import type { ChooseModelOutput, ExecuteStepInput, ExecuteStepOutput, ResolveAut
 import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import { parseDuration } from '../compiler/durations';
 import type { CompiledStep, Reference } from '../compiler/types';
+import { AgentStopped, agentUsage } from './agent-loop';
+import { runAgentStep } from './agent-step';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
 import { forEachChunkWorkflow } from './for-each';
 import { addUsage, callForItems, callStepModel, modelChoiceActivities, sandboxActivities, stepActivities, templateActivities, zeroUsage } from './step-calls';
@@ -199,7 +201,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
       validator: (decision: ApprovalDecision): void => {
         const step = stepsById.get(decision.step);
         if (!step) throw new Error(`this run has no step '${decision.step}' (steps: ${pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
-        if (step.actionKind !== 'approval') throw new Error(`step '${decision.step}' is not an approval step`);
+        if (step.actionKind !== 'approval' && !step.agent) throw new Error(`step '${decision.step}' is not an approval step or an agent step`);
         const earlier = decisions.get(decision.step);
         if (earlier) throw new Error(`step '${decision.step}' was already ${earlier.approved ? 'approved' : 'rejected'}${earlier.by ? ` by ${earlier.by}` : ''}`);
         const status = record(decision.step).status;
@@ -515,6 +517,52 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     state.attempts = 1;
   };
 
+  /** An agent or a team (spec section 11); a stopped loop keeps its transcript as the step's result. */
+  const runAgents = async (step: CompiledStep, state: StepRecord, context: TemplateContext): Promise<void> => {
+    const { prompt } = await renderForStep(step, { prompt: step.parameters.prompt }, context);
+    try {
+      const result = await runAgentStep(step, typeof prompt === 'string' ? prompt : JSON.stringify(prompt), {
+        pipeline,
+        options,
+        route: async (spec) => {
+          if (!routeModels || options.dryRun) return { model: typeof spec === 'string' ? spec : JSON.stringify(spec), taskQueue: null };
+          const route = typeof spec === 'string' ? await routeOf(spec) : await modelChoiceActivities.chooseModel({ spec, stepId: step.id, workflowTaskQueue: workflowInfo().taskQueue });
+          state.model ??= route.model;
+          return route;
+        },
+        approve: async (question) => {
+          // Each call is decided on its own: the decision is taken off once read.
+          waitingApprovals.set(step.id, question);
+          state.status = 'waiting';
+          changed = true;
+          const decided = await condition(() => decisions.has(step.id), DEFAULT_APPROVAL_TIMEOUT_SECONDS * 1000).finally(() => waitingApprovals.delete(step.id));
+          state.status = 'running';
+          changed = true;
+          const decision = decisions.get(step.id);
+          decisions.delete(step.id);
+          if (!decided || !decision) return { approved: false, comment: `no decision within ${DEFAULT_APPROVAL_TIMEOUT_SECONDS}s`, by: null };
+          return { approved: decision.approved, comment: decision.comment ?? null, by: decision.by ?? null };
+        },
+        overBudget: (used) => {
+          const tokens = used.input_tokens + used.output_tokens;
+          if (step.budget?.tokens !== undefined && tokens > step.budget.tokens) return `used ${tokens} tokens, over its budget of ${step.budget.tokens}`;
+          if (step.budget?.costUsd !== undefined && used.cost_usd > step.budget.costUsd) return `cost $${used.cost_usd.toFixed(6)}, over its budget of $${step.budget.costUsd}`;
+          return budgetStop(used);
+        },
+        describeError: (error) => failureMessage(error, step),
+      });
+      state.result = result;
+      state.usage = agentUsage(result);
+      state.attempts = 1;
+    } catch (error) {
+      if (!(error instanceof AgentStopped)) throw error;
+      rejections.set(step.id, error.result);
+      state.usage = agentUsage(error.result);
+      state.attempts = 1;
+      throw error.toFailure();
+    }
+  };
+
   const runStep = async (step: CompiledStep): Promise<void> => {
     const state = record(step.id);
     try {
@@ -544,6 +592,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
           break;
         case 'mcp':
           await callMcpTool(effective, state, context);
+          break;
+        case 'agent':
+        case 'agents':
+          await runAgents(effective, state, context);
           break;
         default:
           if (effective.forEach !== null) await runForEach(effective, state, context);
