@@ -9,7 +9,7 @@ import { didYouMean } from '../compiler/diagnostics';
 import { mcpServerSpecSchema } from '../compiler/types';
 import type { FailureDetails } from './errors';
 import { keepHeartbeating } from './generate';
-import type { CallMcpToolInput, McpServerSpec, McpToolResult } from './types';
+import type { CallMcpToolInput, CallRecord, McpServerSpec, McpToolResult } from './types';
 
 const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
 /** A server that has not answered `initialize` by then is not going to (the call itself may take the step's whole timeout). */
@@ -189,7 +189,7 @@ async function closeQuietly(client: Client, transport: Transport): Promise<void>
 export function createMcpActivities() {
   return {
     /** Connects to the step's server, calls its tool once and closes the connection (and a stdio server) on every path. */
-    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult> {
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const context = Context.current();
       const where: Where = { step: input.stepId, server: input.serverName, tool: input.tool, attempt: context.info.attempt };
       const parsed = mcpServerSpecSchema.safeParse(input.server);
@@ -232,7 +232,7 @@ export function createMcpActivities() {
         if (size > MAX_RESULT_BYTES) {
           throw failure(where, 'McpResultTooLarge', `tool '${input.tool}' answered with ${size} bytes, over the ${MAX_RESULT_BYTES} bytes a step's result may hold`, true);
         }
-        return result;
+        return { ...result, attempt: where.attempt };
       } catch (error) {
         // A cancel aborts the signal: report the cancellation itself, not the aborted request it caused.
         if (signal.aborted) throw signal.reason;

@@ -7,7 +7,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import Docker from 'dockerode';
 import { projectRoot } from '../worker/paths';
 import { packFiles, unpackFiles } from './sandbox-tar';
-import type { RunCodeInput, RunCodeResult } from './types';
+import type { CallRecord, RunCodeInput, RunCodeResult } from './types';
 
 export const SANDBOX_LABEL = 'org.orchestrator.sandbox';
 /** Unix time after which a sandbox container is an orphan any worker may remove. */
@@ -134,7 +134,7 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}) 
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...dependencies.limits };
 
   return {
-    async runCode(input: RunCodeInput): Promise<RunCodeResult> {
+    async runCode(input: RunCodeInput): Promise<RunCodeResult & CallRecord> {
       const context = Context.current();
       const image = sandboxImage();
       const program = PROGRAM_FILE[input.language];
@@ -237,6 +237,7 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}) 
           timed_out: timedOut,
           oom_killed: oomKilled,
           duration_ms: durationMs,
+          attempt: info.attempt,
         };
       } finally {
         clearInterval(heartbeat);

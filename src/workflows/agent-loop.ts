@@ -1,5 +1,4 @@
 // The loop of an `agent` or `agents` step (spec section 11): model turns and tool calls, each its own activity (deterministic).
-import { ApplicationFailure } from '@temporalio/workflow';
 import type { AgentTurnInput, AgentTurnOutput } from '../activities/types';
 import { FailureType } from '../base/failure-types';
 import type { CompiledAgent, CompiledAgentStep, CompiledTool } from '../compiler/types';
@@ -59,15 +58,11 @@ export interface AgentLoopRuntime {
 export class AgentStopped extends Error {
   constructor(
     message: string,
-    readonly type: string,
+    readonly type: FailureType,
     readonly result: AgentResult,
   ) {
     super(message);
     this.name = 'AgentStopped';
-  }
-
-  toFailure(): ApplicationFailure {
-    return ApplicationFailure.create({ type: this.type, message: this.message, nonRetryable: true });
   }
 }
 
@@ -95,7 +90,7 @@ export async function runAgentLoop(stepId: string, plan: CompiledAgentStep, prom
   const record = (entry: Partial<TranscriptEntry> & Pick<TranscriptEntry, 'agent' | 'role'>): void => {
     result.transcript.push({ content: null, tool_call: null, tool_result: null, ...entry });
   };
-  const stop = (message: string, type: string): never => {
+  const stop = (message: string, type: FailureType): never => {
     throw new AgentStopped(`step '${stepId}': ${message}`, type, result);
   };
 

@@ -139,6 +139,7 @@ steps:
   const loop = result.steps.loop!;
   expect(loop.status).toBe('failed');
   expect(loop.error).toMatch(/reached max_turns \(3\)/);
+  expect(loop).toMatchObject({ error_code: 'MAX_TURNS' });
   const kept = loop.result as AgentResult;
   expect(kept.turns).toBe(3);
   expect(kept.transcript.filter((entry) => entry.role === 'tool')).toHaveLength(3);
