@@ -33,7 +33,7 @@ function registerHandlers(run: RunState): void {
       validator: (decision: ApprovalDecision): void => {
         const step = run.stepsById.get(decision.step);
         if (!step) throw new Error(`this run has no step '${decision.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
-        if (step.actionKind !== 'approval') throw new Error(`step '${decision.step}' is not an approval step`);
+        if (step.actionKind !== 'approval' && !step.agent) throw new Error(`step '${decision.step}' is neither an approval step nor an agent step`);
         const earlier = run.approvals.decisions.get(decision.step);
         if (earlier) throw new Error(`step '${decision.step}' was already ${earlier.approved ? 'approved' : 'rejected'}${earlier.by ? ` by ${earlier.by}` : ''}`);
         const status = run.record(decision.step).status;
@@ -122,7 +122,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   auto.startEarly();
 
   const stepsScope = new CancellationScope();
-  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (): string | null => scheduler.budgetStop());
+  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (extra): string | null => scheduler.budgetStop(extra));
   const scheduler: Scheduler = new Scheduler(run, stepsScope, (step): Promise<void> => execution.runStep(step));
   await runSteps(run, scheduler, stepsScope, metadata);
 
