@@ -51,6 +51,7 @@ async function generateChecked(model: LanguageModel, input: ExecuteStepInput, me
     messages,
     ...(schema ? { jsonSchema: schema } : {}),
     ...(input.temperature !== null ? { temperature: input.temperature } : {}),
+    ...(input.seed !== undefined ? { seed: input.seed } : {}),
     // JSON needs room to close its brackets: a structured answer gets more tokens unless the step says otherwise.
     ...(input.maxTokens !== null ? { maxTokens: input.maxTokens } : schema ? { maxTokens: STRUCTURED_MAX_TOKENS } : {}),
     signal,

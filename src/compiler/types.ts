@@ -56,6 +56,21 @@ export type Reference = z.infer<typeof referenceSchema>;
 export const budgetSchema = z.object({ tokens: z.number().int().nonnegative().optional(), costUsd: z.number().nonnegative().optional() });
 export type Budget = z.infer<typeof budgetSchema>;
 
+/** A step run k times whose result is an evidence bundle (spec section 10). */
+export const compiledReplicatesSchema = z.object({
+  /** How many calls; null while `replicates` is an AUTO tag not yet decided. */
+  count: z.number().int().positive().nullable(),
+  /** Replicate i uses models[i mod n]; empty: the step's model. */
+  models: z.array(z.string()),
+  /** null: majority for structured or short answers, medoid for free text. */
+  consensus: z.enum(['majority', 'medoid', 'judge']).nullable(),
+  /** Below it the step fails with CONFLICT. */
+  minAgreement: z.number().min(0).max(1).nullable(),
+  /** The judge's model (consensus: judge); null: the step's model. */
+  judgeModel: z.string().nullable(),
+});
+export type CompiledReplicates = z.infer<typeof compiledReplicatesSchema>;
+
 export const compiledStepSchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -89,6 +104,7 @@ export const compiledStepSchema = z.object({
   autoTags: z.array(autoTagSchema),
   /** Result caching (spec section 9): the step's `cache_results`/`cache_ttl`, else config's; null when off. */
   cache: z.object({ ttlSeconds: z.number().positive() }).nullable().optional(),
+  replicates: compiledReplicatesSchema.nullable().optional(),
 });
 export type CompiledStep = z.infer<typeof compiledStepSchema>;
 

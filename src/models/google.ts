@@ -83,6 +83,7 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
       ...(systemInstruction ? { systemInstruction } : {}),
       generationConfig: {
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
         ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
         ...(responseSchema ? { responseMimeType: 'application/json', responseSchema } : {}),
       },

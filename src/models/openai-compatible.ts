@@ -58,6 +58,7 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
       model,
       messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
       // OpenAI's newer models reject max_tokens; most other compatible servers know only max_tokens.
       ...(request.maxTokens !== undefined
         ? provider === 'openai'

@@ -11,6 +11,8 @@ export interface GenerateRequest {
   jsonSchema?: Record<string, unknown>;
   temperature?: number;
   maxTokens?: number;
+  /** Sampling seed, for providers that take one (replicates differ by seed). */
+  seed?: number;
   signal?: AbortSignal;
 }
 
