@@ -165,8 +165,18 @@ export function judgedAgreement(answer: unknown, values: unknown[], structured: 
   return values.reduce((sum: number, value: unknown) => sum + similarity(answer, value), 0) / values.length;
 }
 
-/** The prompt a judge model gets: the task and every successful replicate's answer. */
-export function judgePrompt(task: string, values: unknown[]): string {
-  const answers = values.map((value, index) => `Answer ${index + 1}:\n${typeof value === 'string' ? value : JSON.stringify(value)}`).join('\n\n');
-  return `Several answers were given to this task:\n\n${task}\n\n${answers}\n\nRead them all and write the single best answer to the task. Give only the answer.`;
+/** The name under which a judge's template reads the replicates' answers (never a step id: ids start with a letter). */
+export const JUDGE_ANSWERS = '__replicates';
+
+/**
+ * The judge's prompt template: the step's own task (a template the compiler checked) and the answers, which reach the
+ * prompt as data through JUDGE_ANSWERS — text a model wrote is never rendered as a template.
+ */
+export function judgeTemplate(task: string): string {
+  return `Several answers were given to this task:\n\n${task}\n\n{{ ${JUDGE_ANSWERS}.result }}\n\nRead them all and write the single best answer to the task. Give only the answer.`;
+}
+
+/** The answers as the judge reads them. */
+export function judgeAnswers(values: unknown[]): string {
+  return values.map((value, index) => `Answer ${index + 1}:\n${typeof value === 'string' ? value : JSON.stringify(value)}`).join('\n\n');
 }

@@ -1,10 +1,11 @@
 // Runs a replicated step (spec section 10): k calls as their own activities, then the consensus and its evidence.
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { isCancellation } from '@temporalio/workflow';
 import type { ExecuteStepOutput } from '../activities/types';
 import { FailureType } from '../base/failure-types';
 import type { CompiledReplicates, CompiledStep } from '../compiler/types';
 import { defaultMethod, judgedAgreement, majority, medoid, type Consensus, type ReplicateAnswer } from './evidence';
 import type { Usage } from './run-types';
+import { StepFailure } from './step-failure';
 
 /** Replicates must differ: a step with no temperature (or 0) samples at this one. */
 export const REPLICATE_TEMPERATURE = 0.7;
@@ -17,6 +18,8 @@ export interface EvidenceBundle extends Consensus {
 
 export interface ReplicateCall {
   index: number;
+  /** How the Web UI names the call: `replicate 3`, `judge`. */
+  label: string;
   /** models[index mod n], or null for the step's own model. */
   model: string | null;
   seed: number;
@@ -36,11 +39,10 @@ export interface ReplicateHooks {
 
 export interface ReplicatesOutcome {
   result: unknown;
-  evidence: EvidenceBundle | { replicates: ReplicateAnswer[] };
+  evidence: EvidenceBundle;
   usage: Usage;
+  /** The models that answered, in the order of the replicates. */
   models: string[];
-  /** Set when the run's budget stopped further replicates: the finished ones are kept, the step did not finish. */
-  budgetStopped: string | null;
 }
 
 function addUsage(total: Usage, more: Usage): void {
@@ -56,6 +58,8 @@ function errorText(error: unknown): string {
 }
 
 /**
+ * Failures throw StepFailure with the evidence so far: CONFLICT (too few succeeded, or agreement under
+ * min_agreement, on_failure applies), or a budget stop (the run ends budget_exceeded, finished replicates kept).
  * At most `maxParallel` replicates at once, each its own activity with its own retries; a replicate that fails for
  * good does not vote. The run's budget is checked before each replicate starts.
  */
@@ -72,7 +76,7 @@ export async function runReplicates(step: CompiledStep, settings: CompiledReplic
       const index = next++;
       const model = settings.models.length > 0 ? settings.models[index % settings.models.length]! : null;
       try {
-        const output = await hooks.call({ index, model, seed: index + 1, temperature: temperature && temperature > 0 ? temperature : REPLICATE_TEMPERATURE });
+        const output = await hooks.call({ index, label: `replicate ${index + 1}`, model, seed: index + 1, temperature: temperature && temperature > 0 ? temperature : REPLICATE_TEMPERATURE });
         answers[index] = { value: output.result, model: output.model, status: 'completed', usage: output.usage };
         addUsage(usage, output.usage);
       } catch (error) {
@@ -85,15 +89,13 @@ export async function runReplicates(step: CompiledStep, settings: CompiledReplic
   await Promise.all(Array.from({ length: Math.max(1, Math.min(maxParallel, count)) }, lane));
   const replicates = finished();
   const models = [...new Set(replicates.map((answer) => answer.model))];
-  if (budgetStopped !== null) return { result: null, evidence: { replicates }, usage, models, budgetStopped };
+  if (budgetStopped !== null) {
+    throw new StepFailure(`step '${step.id}' stopped after ${replicates.length} of ${count} replicates: ${budgetStopped}`, { usage, extra: { evidence: { replicates } } }, budgetStopped);
+  }
 
   const values = replicates.filter((answer) => answer.status === 'completed').map((answer) => answer.value);
   if (values.length * 2 < count) {
-    throw ApplicationFailure.create({
-      message: `step '${step.id}': only ${values.length} of ${count} replicates succeeded; at least half must`,
-      type: FailureType.Conflict,
-      nonRetryable: true,
-    });
+    throw new StepFailure(`${FailureType.Conflict}: step '${step.id}': only ${values.length} of ${count} replicates succeeded; at least half must`, { usage, extra: { evidence: { replicates } } });
   }
   const method = settings.consensus ?? defaultMethod(values, step.outputSchema !== null);
   let bundle: EvidenceBundle;
@@ -113,12 +115,10 @@ export async function runReplicates(step: CompiledStep, settings: CompiledReplic
   }
   hooks.progress(bundle, usage);
   if (settings.minAgreement !== null && bundle.agreement < settings.minAgreement) {
-    throw ApplicationFailure.create({
-      message: `step '${step.id}': the replicates agree ${bundle.agreement.toFixed(2)}, under min_agreement ${settings.minAgreement}`,
-      type: FailureType.Conflict,
-      nonRetryable: true,
-
+    throw new StepFailure(`${FailureType.Conflict}: step '${step.id}': the replicates agree ${bundle.agreement.toFixed(2)}, under min_agreement ${settings.minAgreement}`, {
+      usage,
+      extra: { evidence: bundle },
     });
   }
-  return { result: bundle.consensus, evidence: bundle, usage, models, budgetStopped: null };
+  return { result: bundle.consensus, evidence: bundle, usage, models };
 }
