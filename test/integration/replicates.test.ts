@@ -154,21 +154,21 @@ steps:
 });
 
 test('a token budget that allows three of five replicates ends the run budget_exceeded with three recorded', async () => {
-  fake.answerFor = (prompt) => (prompt === 'Vote' ? 'yes' : undefined);
+  fake.answerFor = (prompt) => (prompt === 'Vote now' ? 'yes' : undefined);
   const result = await orchestrator.execute(
     compileYaml(`
 name: budgeted
 config: { model: "openai:gpt-4o-mini", budget: { tokens: 45 } }
 steps:
   - id: vote
-    action: Vote
+    action: Vote now
     replicates: 5
     max_parallel: 1
 `),
   );
   expect(result.status).toBe('budget_exceeded');
   expect((result.steps.vote!.evidence as { replicates: unknown[] }).replicates).toHaveLength(3);
-  expect(fake.calls.filter((call) => call.prompt === 'Vote')).toHaveLength(3);
+  expect(fake.calls.filter((call) => call.prompt === 'Vote now')).toHaveLength(3);
   expect(result.usage.input_tokens + result.usage.output_tokens).toBe(45);
 });
 
