@@ -1,10 +1,17 @@
 // Evidence bundles through real Temporal runs: replicates as activities, majority/medoid/judge, CONFLICT, budgets, AUTO.
+import { Client, Connection } from '@temporalio/client';
 import type { Orchestrator } from '../../src/client';
+import type { PipelineRunInput, RunProgress, RunResult } from '../../src/base/run-types';
+import { statusQuery } from '../../src/workflows/definitions';
+import { orcEnvironment, startOrc, waitFor } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
 import { FakeOpenAIServer } from '../helpers/fake-openai';
+import { FakeToolModelServer } from '../helpers/fake-tool-models';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
 
 const fake = new FakeOpenAIServer();
+/** Speaks Anthropic's Messages protocol (and OpenAI's, Gemini's): the cross-model ensemble's second provider. */
+const anthropic = new FakeToolModelServer();
 let orchestrator: Orchestrator;
 
 /** Replicate i is sent seed i + 1: the fake answers by seed, so the test knows which replicate said what. */
@@ -14,6 +21,9 @@ beforeAll(async () => {
   fake.delayMs = 20;
   process.env.OPENAI_BASE_URL = await fake.start();
   process.env.OPENAI_API_KEY = 'sk-test-replicates';
+  process.env.ANTHROPIC_BASE_URL = await anthropic.start();
+  process.env.ANTHROPIC_API_KEY = 'sk-ant-test-replicates';
+  anthropic.scripts.set('default', () => ({ text: 'A' }));
   orchestrator = sharedServerOrchestrator(`replicates-${process.pid}`);
   await orchestrator.connect();
 });
@@ -26,6 +36,7 @@ afterEach(() => {
 afterAll(async () => {
   await orchestrator?.close();
   await fake.stop();
+  await anthropic.stop();
 });
 
 test('five replicates answering A, A, B, A, C: the consensus is A, agreement 0.6, B and C counted', async () => {
@@ -192,3 +203,90 @@ steps:
   expect(evidence.agreement).toBeGreaterThanOrEqual(0);
   expect(evidence.agreement).toBeLessThanOrEqual(1);
 });
+
+test('five replicates over [openai, anthropic, local] call each model as models[i mod 3] says', async () => {
+  fake.answerFor = (prompt) => (prompt === 'Pick a letter, A or B' ? 'A' : undefined);
+  const result = await orchestrator.execute(
+    compileYaml(`
+name: cross_model
+config: { max_tokens: 8 }
+steps:
+  - id: pick
+    action: Pick a letter, A or B
+    replicates: 5
+    models: ["openai:gpt-4o-mini", "anthropic:claude-haiku-4", local]
+    consensus: majority
+`),
+  );
+  expect(result.status).toBe('completed');
+  const evidence = result.steps.pick!.evidence as { replicates: Array<{ model: string; status: string }> };
+  expect(evidence.replicates.map((replicate) => replicate.model)).toEqual([
+    'openai:gpt-4o-mini',
+    'anthropic:claude-haiku-4',
+    'local:smollm2-135m',
+    'openai:gpt-4o-mini',
+    'anthropic:claude-haiku-4',
+  ]);
+  expect(fake.calls.filter((call) => call.prompt === 'Pick a letter, A or B')).toHaveLength(2);
+  // The Anthropic replicates went over Anthropic's own wire protocol (/v1/messages).
+  expect(anthropic.requestsFor('claude-haiku-4').filter((request) => request.provider === 'anthropic')).toHaveLength(2);
+  expect(result.steps.pick!.result).toBe('A');
+});
+
+test('a worker killed with SIGKILL while replicates run: finished replicates are not called again', async () => {
+  const taskQueue = `replicates-crash-${Date.now()}`;
+  const address = process.env.ORC_TEST_TEMPORAL_ADDRESS!;
+  const environment = orcEnvironment({
+    TEMPORAL_ADDRESS: address,
+    ORC_TASK_QUEUE: taskQueue,
+    OPENAI_API_KEY: 'sk-test-replicates',
+    OPENAI_BASE_URL: process.env.OPENAI_BASE_URL,
+  });
+  const seeds: number[] = [];
+  fake.answerFor = (prompt, body) => {
+    if (prompt !== 'Crash vote') return undefined;
+    seeds.push(body.seed ?? 0);
+    return 'yes';
+  };
+  fake.delayMs = 1500;
+  const pipeline = compileYaml(`
+name: crash_replicates
+config: { model: "openai:gpt-4o-mini", timeout: 20s, max_retries: 5 }
+steps:
+  - id: vote
+    action: Crash vote
+    replicates: 5
+    max_parallel: 1
+`);
+  const connection = await Connection.connect({ address });
+  const first = startOrc(['worker'], environment);
+  let second: ReturnType<typeof startOrc> | undefined;
+  try {
+    const client = new Client({ connection });
+    const input: PipelineRunInput = { pipeline, inputs: {} };
+    const handle = await client.workflow.start('pipelineWorkflow', { taskQueue, workflowId: taskQueue, args: [input] });
+    let finished = 0;
+    await waitFor(() => seeds.length >= 2, 60_000, 'two replicates answered');
+    // What the run recorded as finished before the kill: those replicates must never be asked again.
+    for (let tries = 0; tries < 50 && finished < 2; tries++) {
+      const progress: RunProgress = await handle.query(statusQuery);
+      finished = (progress.steps.vote!.evidence as { replicates?: unknown[] } | undefined)?.replicates?.length ?? 0;
+      if (finished < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    first.kill('SIGKILL');
+    await first.done;
+    expect(finished).toBeGreaterThanOrEqual(2);
+    second = startOrc(['worker'], environment);
+    const result = (await handle.result()) as RunResult;
+    expect(result.status).toBe('completed');
+    expect((result.steps.vote!.evidence as { replicates: unknown[] }).replicates).toHaveLength(5);
+    for (let seed = 1; seed <= finished; seed++) expect(seeds.filter((each) => each === seed)).toHaveLength(1);
+    expect(new Set(seeds)).toEqual(new Set([1, 2, 3, 4, 5]));
+  } finally {
+    fake.delayMs = 20;
+    first.kill('SIGKILL');
+    second?.kill('SIGINT');
+    await second?.done;
+    await connection.close();
+  }
+}, 180_000);
