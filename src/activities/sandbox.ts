@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import Docker from 'dockerode';
-import { projectRoot } from '../worker/paths';
+import { projectRoot } from '../base/paths';
+import { readSettings } from '../base/settings';
+import { FailureType } from '../base/failure-types';
 import { packFiles, unpackFiles } from './sandbox-tar';
 import type { CallRecord, RunCodeInput, RunCodeResult } from './types';
 
@@ -36,11 +38,11 @@ export interface SandboxLimits {
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
-  outputBytes: Number(process.env.ORC_SANDBOX_OUTPUT_BYTES ?? 1024 * 1024),
+  outputBytes: readSettings().sandboxOutputBytes,
   filesBytes: 4 * 1024 * 1024,
   workDirMb: 64,
   pids: 64,
-  cpus: Number(process.env.ORC_SANDBOX_CPUS ?? 1),
+  cpus: readSettings().sandboxCpus,
 };
 
 /** The recipe ships with orc and does not change under a running worker: read and hashed once. */
@@ -48,7 +50,7 @@ let recipeImage: string | undefined;
 
 /** The image setup builds from sandbox/image.json (tag = hash of the recipe), unless ORC_SANDBOX_IMAGE names another. */
 export function sandboxImage(): string {
-  return process.env.ORC_SANDBOX_IMAGE || (recipeImage ??= imageOfRecipe());
+  return readSettings().sandboxImage ?? (recipeImage ??= imageOfRecipe());
 }
 
 function imageOfRecipe(): string {
@@ -88,16 +90,16 @@ function engineError(error: unknown, image: string): Error {
   if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES') {
     return ApplicationFailure.retryable(
       `sandbox: no Docker engine answers (${message}). Run scripts/setup-sandbox.sh (it starts dockerd as root), or set DOCKER_HOST.`,
-      'SandboxEngineUnavailable',
+      FailureType.SandboxEngineUnavailable,
     );
   }
   if (status === 404 && /image/i.test(message)) {
     return ApplicationFailure.nonRetryable(
       `sandbox: image '${image}' is not on this Docker engine. Run scripts/setup-sandbox.sh to build it, or set ORC_SANDBOX_IMAGE to an image you have.`,
-      'SandboxImageMissing',
+      FailureType.SandboxImageMissing,
     );
   }
-  return ApplicationFailure.retryable(`sandbox: Docker engine error: ${message}`, 'SandboxEngineError');
+  return ApplicationFailure.retryable(`sandbox: Docker engine error: ${message}`, FailureType.SandboxEngineError);
 }
 
 /** Runs one exec in the container; resolves when its streams end. */
