@@ -2,7 +2,8 @@
 import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ExecuteStepInput } from '../../activities/types';
 import { callForItems, forEachChunkWorkflow, itemsCacheRecord, type ItemRoute, type ItemsOutcome } from '../for-each';
-import { addUsage, MAX_IN_FLIGHT, zeroUsage } from '../step-calls';
+import { addUsage, zeroUsage } from '../run-types';
+import { MAX_IN_FLIGHT } from '../step-calls';
 import type { StepOutcome, StepRunner } from './types';
 
 /**
