@@ -10,6 +10,7 @@ import { didYouMean } from '../compiler/diagnostics';
 import { mcpServerSpecSchema } from '../base/compiled-pipeline';
 import type { FailureDetails } from './errors';
 import { keepHeartbeating } from './generate';
+import { noStepCache, type StepCache } from './step-cache';
 import type { CallMcpToolInput, CallRecord, McpServerSpec, McpToolResult } from './types';
 
 const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
@@ -187,8 +188,8 @@ async function closeQuietly(client: Client, transport: Transport): Promise<void>
   await client.close().catch(() => undefined);
 }
 
-export function createMcpActivities() {
-  return {
+export function createMcpActivities(stepCache: StepCache = noStepCache) {
+  const uncached = {
     /** Connects to the step's server, calls its tool once and closes the connection (and a stdio server) on every path. */
     async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const context = Context.current();
@@ -256,4 +257,54 @@ export function createMcpActivities() {
       }
     },
   };
+
+  return {
+    /**
+     * Cached (spec section 9) by the server as the pipeline gives it (`${env:NAME}` references, never their values),
+     * the tool and its arguments; a tool that answered with an error fails the step and is not cached.
+     */
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
+      const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
+      return record ? { ...value, cache: record } : value;
+    },
+  };
+}
+
+/** A tool as an MCP server describes it: what an agent's model is told about it. */
+export interface McpToolDescription {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** Connects to a server, lists its tools with their argument schemas and closes the connection (agents offer them to models). */
+export async function listServerTools(serverName: string, spec: McpServerSpec, where: { step: string; attempt: number }, signal: AbortSignal): Promise<McpToolDescription[]> {
+  const at: Where = { step: where.step, server: serverName, tool: '(list)', attempt: where.attempt };
+  const server = withWorkerSecrets(spec, (name) =>
+    failure(at, 'McpSecretMissing', `MCP server '${serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
+  );
+  const client = new Client(CLIENT_INFO);
+  const { transport, stderrTail } = openTransport(server);
+  let connected = false;
+  try {
+    await client.connect(transport, { signal, timeout: CONNECT_TIMEOUT_MS });
+    connected = true;
+    const tools: McpToolDescription[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_LIST_PAGES; page++) {
+      const listed = await client.listTools(cursor ? { cursor } : undefined, { signal, timeout: CONNECT_TIMEOUT_MS });
+      tools.push(...listed.tools.map((tool) => ({ name: tool.name, description: tool.description ?? '', inputSchema: tool.inputSchema as Record<string, unknown> })));
+      cursor = listed.nextCursor;
+      if (!cursor) break;
+    }
+    return tools;
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (error instanceof ApplicationFailure) throw error;
+    if (!connected) throw unreachable(error, at, server, stderrTail());
+    throw failure(at, 'McpServerError', `listing the tools of ${describeServer(serverName, server)} failed: ${causeMessage(error)}`, false);
+  } finally {
+    await closeQuietly(client, transport);
+  }
 }
