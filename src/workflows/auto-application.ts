@@ -4,7 +4,8 @@ import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import type { CompiledStep } from '../compiler/types';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import { activityLabel, addUsage, stepActivities } from './step-calls';
+import { addUsage } from './run-types';
+import { activityLabel, stepActivities } from './step-calls';
 
 function setAtPath(target: Record<string, unknown>, keys: ReadonlyArray<string | number>, value: unknown): void {
   let current: Record<string | number, unknown> = target;

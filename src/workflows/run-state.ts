@@ -3,8 +3,8 @@ import { workflowInfo } from '@temporalio/workflow';
 import type { ResolvedAutoTag, TemplateContext } from '../activities/types';
 import type { CompiledPipeline, CompiledStep, Reference } from '../compiler/types';
 import { ApprovalDesk } from './approval-desk';
-import type { AutoResolution, CarriedState, PipelineRunInput, RunOptions, RunProgress, RunResult, RunStatus, StepRecord, Usage } from './run-types';
-import { addUsage, zeroUsage } from './step-calls';
+import { addUsage, zeroUsage, type AutoResolution, type CarriedState, type PipelineRunInput, type RunOptions, type RunProgress, type RunResult, type RunStatus, type StepRecord, type Usage } from './run-types';
+
 
 function pendingRecord(): StepRecord {
   return { status: 'pending', result: null, error: null, attempts: 0, model: null, usage: zeroUsage(), started_at: null, completed_at: null };
