@@ -4,7 +4,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, type Workflow
 import { defaultPayloadConverter } from '@temporalio/common';
 import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
-import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
+import { checkReachable, TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
@@ -98,10 +98,12 @@ export class Orchestrator {
       });
       address = this.devServer.address;
     }
+    const source = this.options.address ? 'the address option' : embedded ? 'the embedded dev server' : 'TEMPORAL_ADDRESS';
+    await checkReachable(address, source);
     try {
       this.connection = await Connection.connect({ address, connectTimeout: TEMPORAL_CONNECT_TIMEOUT_MS });
     } catch (error) {
-      throw new TemporalUnreachableError(address, this.options.address ? 'the address option' : embedded ? 'the embedded dev server' : 'TEMPORAL_ADDRESS', error);
+      throw new TemporalUnreachableError(address, source, error);
     }
     this.client = new Client({ connection: this.connection, namespace: this.namespace });
     if (this.options.worker ?? embedded) {
