@@ -304,7 +304,7 @@ function buildProgram(): Command {
         const progress = await orchestrator.status(runId);
         if (flags.json) process.stdout.write(`${JSON.stringify(progress, null, 2)}\n`);
         else {
-          process.stdout.write(`${progress.run_id}: ${progress.status}${progress.paused ? ' (paused)' : ''}\n`);
+          process.stdout.write(`${progress.run_id}: ${progress.status}${progress.paused && progress.status !== 'paused' ? ' (paused)' : ''}\n`);
           for (const waiting of progress.waiting) process.stdout.write(`  waiting for approval: ${waiting.step} - ${waiting.prompt}\n`);
           for (const [id, step] of Object.entries(progress.steps)) {
             process.stdout.write(`  ${id}: ${step.status}${step.attempts ? `, ${step.attempts} attempt(s)` : ''}${step.model ? `, ${step.model}` : ''}${step.error ? ` - ${step.error}` : ''}\n`);
