@@ -10,7 +10,8 @@ import { didYouMean } from '../compiler/diagnostics';
 import { mcpServerSpecSchema } from '../base/compiled-pipeline';
 import type { FailureDetails } from './errors';
 import { keepHeartbeating } from './generate';
-import type { CallMcpToolInput, McpServerSpec, McpToolResult } from './types';
+import { noStepCache, type StepCache } from './step-cache';
+import type { CallMcpToolInput, CallRecord, McpServerSpec, McpToolResult } from './types';
 
 const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
 /** A server that has not answered `initialize` by then is not going to (the call itself may take the step's whole timeout). */
@@ -187,10 +188,10 @@ async function closeQuietly(client: Client, transport: Transport): Promise<void>
   await client.close().catch(() => undefined);
 }
 
-export function createMcpActivities() {
-  return {
+export function createMcpActivities(stepCache: StepCache = noStepCache) {
+  const uncached = {
     /** Connects to the step's server, calls its tool once and closes the connection (and a stdio server) on every path. */
-    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult> {
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const context = Context.current();
       const where: Where = { step: input.stepId, server: input.serverName, tool: input.tool, attempt: context.info.attempt };
       const parsed = mcpServerSpecSchema.safeParse(input.server);
@@ -233,7 +234,7 @@ export function createMcpActivities() {
         if (size > MAX_RESULT_BYTES) {
           throw failure(where, FailureType.McpResultTooLarge, `tool '${input.tool}' answered with ${size} bytes, over the ${MAX_RESULT_BYTES} bytes a step's result may hold`, true);
         }
-        return result;
+        return { ...result, attempt: where.attempt };
       } catch (error) {
         // A cancel aborts the signal: report the cancellation itself, not the aborted request it caused.
         if (signal.aborted) throw signal.reason;
@@ -254,6 +255,18 @@ export function createMcpActivities() {
         clearInterval(heartbeat);
         await closeQuietly(client, transport);
       }
+    },
+  };
+
+  return {
+    /**
+     * Cached (spec section 9) by the server as the pipeline gives it (`${env:NAME}` references, never their values),
+     * the tool and its arguments; a tool that answered with an error fails the step and is not cached.
+     */
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
+      const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
+      return record ? { ...value, cache: record } : value;
     },
   };
 }

@@ -9,7 +9,8 @@ import { projectRoot } from '../base/paths';
 import { readSettings } from '../base/settings';
 import { FailureType } from '../base/failure-types';
 import { packFiles, unpackFiles } from './sandbox-tar';
-import type { RunCodeInput, RunCodeResult } from './types';
+import { noStepCache, type StepCache } from './step-cache';
+import type { CallRecord, RunCodeInput, RunCodeResult } from './types';
 
 export const SANDBOX_LABEL = 'org.orchestrator.sandbox';
 /** Unix time after which a sandbox container is an orphan any worker may remove. */
@@ -131,12 +132,12 @@ export interface SandboxDependencies {
   limits?: Partial<SandboxLimits>;
 }
 
-export function createSandboxActivities(dependencies: SandboxDependencies = {}) {
+export function createSandboxActivities(dependencies: SandboxDependencies = {}, stepCache: StepCache = noStepCache) {
   const docker = dependencies.docker ?? new Docker();
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...dependencies.limits };
 
-  return {
-    async runCode(input: RunCodeInput): Promise<RunCodeResult> {
+  const uncached = {
+    async runCode(input: RunCodeInput): Promise<RunCodeResult & CallRecord> {
       const context = Context.current();
       const image = sandboxImage();
       const program = PROGRAM_FILE[input.language];
@@ -239,12 +240,34 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}) 
           timed_out: timedOut,
           oom_killed: oomKilled,
           duration_ms: durationMs,
+          attempt: info.attempt,
         };
       } finally {
         clearInterval(heartbeat);
         context.cancellationSignal.removeEventListener('abort', onCancel);
         await remove();
       }
+    },
+  };
+
+  return {
+    /**
+     * Cached (spec section 9) by the language, code, files, limits and the sandbox image; only a run that exited 0
+     * is kept: a failure may come from the machine's load (a timeout, a memory kill) as much as from the code.
+     */
+    async runCode(input: RunCodeInput): Promise<RunCodeResult & CallRecord> {
+      const request = () => ({
+        action: 'run_code',
+        language: input.language,
+        code: input.code,
+        files: input.files,
+        timeoutSeconds: input.timeoutSeconds,
+        memoryMb: input.memoryMb,
+        image: sandboxImage(),
+      });
+      const succeeded = (result: RunCodeResult): boolean => result.exit_code === 0 && !result.timed_out && !result.oom_killed;
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.runCode(input), succeeded);
+      return record ? { ...value, cache: record } : value;
     },
   };
 }

@@ -30,6 +30,13 @@ export interface StepCachePolicy {
   replicate?: number;
 }
 
+/** What the run_code and mcp activities return beside their result's own fields (the workflow takes them off). */
+export interface CallRecord {
+  /** The attempt that answered (Temporal's `activityInfo().attempt`, 1 for the first). */
+  attempt?: number;
+  cache?: CacheRecord;
+}
+
 export interface ExecuteStepInput {
   pipelineName: string;
   pipelineDescription: string | null;

@@ -128,3 +128,5 @@ export const DEFAULT_MODEL = 'local';
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_MAX_RETRIES = 3;
 export const DEFAULT_MAX_PARALLEL = 10;
+/** How long a cached step result is used when neither the step nor config gives `cache_ttl` (spec section 9). */
+export const DEFAULT_CACHE_TTL_SECONDS = 7 * 24 * 3600;

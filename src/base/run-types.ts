@@ -104,6 +104,11 @@ export interface RunOptions {
   noCache?: boolean;
   /** `orc rerun`: results of an earlier run's completed steps, taken as they are instead of running again. */
   reuse?: Record<string, StepRecord>;
+  /**
+   * Keep the Orc* search attributes (spec section 13) up to date. Set by a client that checked the server has
+   * them registered: upserting an unregistered attribute fails the workflow task, and the run stalls.
+   */
+  searchAttributes?: boolean;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
 }

@@ -12,6 +12,7 @@ import { diagnosticAt, PipelineSource, type YamlPath } from './source';
 import { modelNameProblem, type KnownModels } from './model-names';
 import { containsTemplate, parseTemplate, TEMPLATE_GLOBALS } from './templates';
 import {
+  DEFAULT_CACHE_TTL_SECONDS,
   DEFAULT_MAX_PARALLEL,
   DEFAULT_MAX_RETRIES,
   DEFAULT_MODEL,
@@ -35,6 +36,8 @@ export type CompileResult =
 
 const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline']);
 const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'generate']);
+/** A person's decision and a child run are not answers to a request: they are never cached. */
+const UNCACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set(['approval', 'pipeline']);
 const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
 const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status']);
 const ON_FAILURE_KEYWORDS: ReadonlySet<string> = new Set(['fail', 'continue', 'skip', 'retry']);
@@ -371,6 +374,25 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
   })();
   const defaultRetries = typeof rawConfig.max_retries === 'number' ? rawConfig.max_retries : DEFAULT_MAX_RETRIES;
 
+  const ttlOf = (value: unknown, at: YamlPath): number | undefined => {
+    if (value === undefined) return undefined;
+    const seconds = parseDuration(value);
+    if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(value)}': use seconds or a string like 30s, 5m, 1d`, at);
+    return seconds;
+  };
+  const configCacheTtl = ttlOf(rawConfig.cache_ttl, [configKey, 'cache_ttl']) ?? DEFAULT_CACHE_TTL_SECONDS;
+  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; approvals and child pipelines are never cached. */
+  const cachePolicyOf = (step: PlainObject, actionKind: ActionKind, at: (...rest: Array<string | number>) => YamlPath): CompiledStep['cache'] => {
+    const ttlSeconds = ttlOf(step.cache_ttl, at('cache_ttl')) ?? configCacheTtl;
+    const cacheable = !UNCACHEABLE_ACTIONS.has(actionKind);
+    if (!cacheable && (step.cache_results === true || step.cache_ttl !== undefined)) {
+      const key = step.cache_results === true ? 'cache_results' : 'cache_ttl';
+      report('INVALID_VALUE', `'${key}' does not apply to action ${actionKind}: only LLM, run_code and mcp steps are cached`, at(key));
+    }
+    const enabled = typeof step.cache_results === 'boolean' ? step.cache_results : rawConfig.cache_results === true;
+    return cacheable && enabled ? { ttlSeconds } : null;
+  };
+
   const compiledSteps: CompiledStep[] = [];
   const dependencies = new Map<string, string[]>();
   rawSteps.forEach((step, index) => {
@@ -415,9 +437,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
       if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(step.timeout)}': use seconds or a string like 30s, 5m, 1h`, timeoutAt);
       else timeoutSeconds = seconds;
     }
-    if (step.cache_ttl !== undefined && parseDuration(step.cache_ttl) === undefined) {
-      report('BAD_DURATION', `bad duration '${String(step.cache_ttl)}': use seconds or a string like 30s, 5m, 1h`, at('cache_ttl'));
-    }
+    const cache = cachePolicyOf(step, actionKind, at);
     for (const field of ['max_retries', 'max_parallel', 'replicates'] as const) {
       const value = step[field];
       if (typeof value === 'string' && parseAutoTag(value).kind === 'none') {
@@ -455,6 +475,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
       references: [...reader.references.values()],
       forEachReferences: [...forEachReader.references.values()],
       autoTags: stepTags,
+      cache,
     });
   });
 

@@ -1,6 +1,6 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
 import { HOSTED_PROVIDERS } from '../base/providers';
 import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
@@ -70,6 +70,8 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
         : {}),
     };
 
+    if (request.onText) return streamAnswer(client, body, request, request.onText);
+
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
       completion = await client.chat.completions.create(body, request.signal ? { signal: request.signal } : undefined);
@@ -95,6 +97,42 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
 
     const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: choice.finish_reason === 'length' });
     return { text, json, usage };
+  }
+
+  /** The same request as a stream, so a caller can show the answer as it arrives (`orc run` on a terminal). */
+  async function streamAnswer(
+    client: OpenAI,
+    body: ChatCompletionCreateParamsNonStreaming,
+    request: GenerateRequest,
+    onText: (textSoFar: string) => void,
+  ): Promise<GenerateResponse> {
+    const streaming: ChatCompletionCreateParamsStreaming = { ...body, stream: true, stream_options: { include_usage: true } };
+    let text = '';
+    let refusal = '';
+    let finishReason: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    try {
+      const stream = await client.chat.completions.create(streaming, request.signal ? { signal: request.signal } : undefined);
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        if (choice.delta?.refusal) refusal += choice.delta.refusal;
+        if (choice.delta?.content) {
+          text += choice.delta.content;
+          onText(text);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason ?? error;
+      throw toModelError(error, { provider, model, baseURL: client.baseURL, timeoutMs: client.timeout });
+    }
+    if (refusal) throw new ModelError(`${id} refused to answer: ${refusal}`, { provider, model, isRetryable: false });
+    if (finishReason === null) throw new ModelError(`${id} ended its stream without finishing the answer`, { provider, model, isRetryable: true });
+    const tokens = { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0, cost_usd: 0 };
+    if (!request.jsonSchema) return { text, usage: tokens };
+    return { text, json: jsonAnswer(text, { provider, model, stoppedAtTokenLimit: finishReason === 'length' }), usage: tokens };
   }
 
   return { id, provider, generate };

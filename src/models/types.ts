@@ -13,6 +13,8 @@ export interface GenerateRequest {
   temperature?: number;
   maxTokens?: number;
   signal?: AbortSignal;
+  /** Called with the answer's text so far as it arrives, by adapters that can stream (others answer at once). */
+  onText?: (textSoFar: string) => void;
 }
 
 export interface GenerateResponse {

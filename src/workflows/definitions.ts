@@ -1,4 +1,4 @@
-// Signals, queries and updates of the pipeline workflow; clients import these, never the strings.
+// Signals, queries, updates and search attributes of the pipeline workflow; clients import these, never the strings.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalResult, RunProgress } from './run-types';
 
@@ -14,3 +14,7 @@ export const resumeSignal = defineSignal('resume');
 export const statusQuery = defineQuery<RunProgress>('status');
 /** Decides a waiting approval step; rejected (with the reason) for an unknown step, one not waiting, or one decided. */
 export const approveUpdate = defineUpdate<ApprovalResult, [ApprovalDecision]>('approve');
+
+// The run's custom search attributes (spec section 13) live in the ground floor; the workflow upserts them only when
+// `RunOptions.searchAttributes` says the server has them registered.
+export { ORC_SEARCH_ATTRIBUTES, OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
