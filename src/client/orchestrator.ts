@@ -415,7 +415,7 @@ export class Orchestrator {
 
   /** `orc cache clear`: deletes every cached step result in the run store; returns how many entries there were. */
   async clearCache(): Promise<{ entries: number; location: string }> {
-    const store = this.options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
+    const store = this.options.store ?? openRunStore(readSettings().storeUrl, dataDirectory());
     try {
       return { entries: await store.clearCache(), location: store.location };
     } finally {
