@@ -270,9 +270,11 @@ function buildProgram(): Command {
       const printer = new ProgressPrinter(process.stderr, !flags.json);
       let result: RunResult;
       try {
-        if (!flags.json && !readSettings().temporalAddress) process.stderr.write('Starting the embedded Temporal server and worker...\n');
         const { handle } = await orchestrator.start(pipeline, inputs, {
           coerceStrings: true,
+          onValid: () => {
+            if (!flags.json && !readSettings().temporalAddress) process.stderr.write('Starting the embedded Temporal server and worker...\n');
+          },
           ...(flags.dryRun ? { dryRun: true } : {}),
           ...(flags.id ? { runId: flags.id } : {}),
           ...(flags.model ? { defaultModel: flags.model } : {}),

@@ -50,6 +50,8 @@ export interface ExecuteOptions extends RunOptions {
   onToken?: TokenListener;
   /** Called once the run has started (or been attached to). */
   onStart?: (info: { runId: string; attached: boolean }) => void;
+  /** Called once the pipeline and inputs are valid, before connecting (which may start the embedded server). */
+  onValid?: () => void;
 }
 
 /** One line of `orc list`. */
@@ -233,6 +235,7 @@ export class Orchestrator {
     }
     const resolution = resolveRunInputs(pipeline, inputs, { coerceStrings: options.coerceStrings ?? false });
     if (!resolution.ok) throw new PipelineValidationError(pipeline.sourceFile ?? pipeline.name, resolution.diagnostics);
+    options.onValid?.();
     const client = await this.connect();
     const runId = options.runId ?? newRunId(pipeline.name);
     const searchAttributes = await this.hasSearchAttributes();
