@@ -55,6 +55,13 @@ describe('orc validate names what a user got wrong', () => {
     expect(result.stderr).toContain("UNKNOWN_MODEL unknown model provider 'foo'");
     expect(result.stderr).not.toContain('Starting');
   });
+
+  test('compile --resolve asks the model a run would: a step\'s requirement goes through selection, not to local', async () => {
+    const result = await runOrc(['compile', '--resolve', '--json', fixture('auto-requirement.yaml')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`orc: step 'pick': Model requirement {"tasks":["astrology"]}: no model in the catalog meets it.`);
+    expect(result.stdout).toBe('');
+  });
 });
 
 describe('an unreachable TEMPORAL_ADDRESS', () => {
