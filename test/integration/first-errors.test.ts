@@ -2,7 +2,7 @@
 // Temporal server that is not there (refusing, or silent), a missing pipeline file, and connecting again.
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { Orchestrator, PipelineValidationError } from '../../src/client';
+import { Orchestrator, PipelineValidationError, type CompiledPipeline } from '../../src/client';
 import { TemporalUnreachableError } from '../../src/base/temporal-unreachable-error';
 import { orcEnvironment, runOrc } from '../helpers/cli';
 import { freePort } from '../helpers/ports';
@@ -106,6 +106,13 @@ describe('the Orchestrator API', () => {
     const error = await orchestrator.executeYamlFile(missing).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(PipelineValidationError);
     expect((error as PipelineValidationError).message).toMatch(new RegExp(`^${missing.replace(/\./g, '\\.')}:1:1: FILE_UNREADABLE cannot read file: ENOENT`));
+    await orchestrator.close();
+  });
+
+  test('start checks a compiled pipeline handed in through the API against its schema, before connecting', async () => {
+    const orchestrator = new Orchestrator({ address: '127.0.0.1:1', worker: false });
+    const handMade = { name: 'hand_made', steps: [{ id: 'a' }] } as unknown as CompiledPipeline;
+    await expect(orchestrator.start(handMade, {})).rejects.toThrow(/^not a compiled pipeline: .*steps\.0\.actionKind/);
     await orchestrator.close();
   });
 
