@@ -529,7 +529,14 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
     rawSteps.forEach((step, index) => {
       checkModel(step.model, ['steps', index, 'model']);
       checkModels(step.fallback, ['steps', index, 'fallback']);
+      checkModels(step.models, ['steps', index, 'models']);
+      checkModel(step.judge_model, ['steps', index, 'judge_model']);
+      // An inline agent (`action: agent` without a named one) names its model among the parameters.
+      if ((step.action === 'agent' || step.action === 'agents') && isPlainObject(step.parameters)) checkModel(step.parameters.model, ['steps', index, 'parameters', 'model']);
     });
+    if (isPlainObject(document.agents)) {
+      for (const [name, agent] of Object.entries(document.agents)) if (isPlainObject(agent)) checkModel(agent.model, ['agents', name, 'model']);
+    }
   }
 
   if (diagnostics.length > 0) {

@@ -91,6 +91,25 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
     ).toEqual([]);
   });
 
+  it('checks the models of agents, replicates and judges too', () => {
+    const errors = modelErrors(yaml`
+      name: p
+      agents:
+        helper: { model: openai:gpt-4o-mnii, system: You help. }
+      steps:
+        - id: a
+          action: "Label it"
+          replicates: 2
+          models: [mini, local:tiny]
+          consensus: judge
+          judge_model: anthropic:nope
+        - id: b
+          action: agent
+          parameters: { agent: helper, prompt: hi }
+    `);
+    expect(errors.map(({ path }) => path)).toEqual(['agents.helper.model', 'steps[0].models[1]', 'steps[0].judge_model']);
+  });
+
   it('is not checked without a catalog (the API compiles any provider:model)', () => {
     expect(compilePipeline('name: p\nsteps:\n  - id: a\n    action: hi there\n    model: openai:anything\n').ok).toBe(true);
   });
