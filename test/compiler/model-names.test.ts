@@ -44,7 +44,7 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
       { line: 8, column: 12, path: 'steps[0].model' },
     ]);
     expect(errors[0]!.message).toBe(
-      "model 'openai:gpt-4o-mnii' is not in the model catalog (did you mean 'openai:gpt-4o-mini'?); to use a model models.yaml does not list, add it to your models.yaml",
+      "model 'openai:gpt-4o-mnii' is not in the model catalog (did you mean 'openai:gpt-4o-mini'?); if you do mean this model, add it to your models.yaml",
     );
     expect(errors[1]!.message).toMatch(/^unknown model provider 'opneai' in 'opneai:gpt-4o-mini' \(did you mean 'openai'\?\)/);
     expect(errors[2]!.message).toBe("unknown model provider 'foo' in 'foo:bar' (providers: local, echo, openai, anthropic, google)");
@@ -67,7 +67,7 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
     ]);
   });
 
-  it('accepts names, aliases, provider:model ids, local, echo, templates, AUTO tags and requirements', () => {
+  it('accepts names, aliases, provider:model ids, local, echo, templates, AUTO tags, requirements, and hosted models the catalog lacks that are no near miss', () => {
     expect(
       modelErrors(yaml`
         name: p
@@ -86,7 +86,7 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
           - id: d
             action: four
             model: { tasks: [general] }
-            fallback: [echo, local:smollm2-135m, smollm2-135m]
+            fallback: [echo, local:smollm2-135m, smollm2-135m, openai:gpt-4.1, openai:fake-model]
       `),
     ).toEqual([]);
   });
@@ -102,7 +102,7 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
           replicates: 2
           models: [mini, local:tiny]
           consensus: judge
-          judge_model: anthropic:nope
+          judge_model: openai:gpt-4o-minii
         - id: b
           action: agent
           parameters: { agent: helper, prompt: hi }
