@@ -395,7 +395,8 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Exit once stdout is flushed: a large `--json` result written to a pipe is otherwise cut short.
+    (code) => process.stdout.write('', () => process.exit(code)),
     (error: unknown) => {
       process.stderr.write(`orc: ${String(error)}\n`);
       process.exit(EXIT_FAILED);

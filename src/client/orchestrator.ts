@@ -9,6 +9,9 @@ import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, Ru
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
+import type { RunStore } from '../store/run-store';
+import { resolveStoredPayload, storedPayloadsDataConverter } from '../store/stored-payloads';
+import { defaultRunStore } from '../worker/worker';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -50,6 +53,7 @@ export class Orchestrator {
   private pipelineWorker?: PipelineWorker;
   private workerRun?: Promise<void>;
   private connecting?: Promise<Client>;
+  private store?: RunStore;
 
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
@@ -92,12 +96,15 @@ export class Orchestrator {
       address = this.devServer.address;
     }
     this.connection = await Connection.connect({ address });
-    this.client = new Client({ connection: this.connection, namespace: this.namespace });
+    // Values over 256 KiB travel through the run store both ways, so callers always see full values.
+    this.store = defaultRunStore();
+    this.client = new Client({ connection: this.connection, namespace: this.namespace, dataConverter: storedPayloadsDataConverter(this.store) });
     if (this.options.worker ?? embedded) {
       this.pipelineWorker = await createPipelineWorker({
         address,
         namespace: this.namespace,
         taskQueue: this.taskQueue,
+        store: this.store,
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
         ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
         ...(this.options.models ? { models: this.options.models } : {}),
@@ -213,7 +220,7 @@ export class Orchestrator {
     const history = await old.fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`run ${runId} has no recorded input to re-run`);
-    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(payload);
+    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(await resolveStoredPayload(payload, this.store!));
     let previous: RunResult;
     try {
       previous = (await old.result()) as RunResult;
@@ -273,6 +280,7 @@ export class Orchestrator {
       await this.workerRun?.catch(() => undefined);
     }
     await this.connection?.close();
+    await this.store?.close();
     await this.devServer?.stop();
   }
 }

@@ -13,6 +13,14 @@ import { createModelResolver, type ModelResolver } from '../models/registry';
 import { sandboxQueueFor, TASK_QUEUE } from '../workflows/definitions';
 import { DEFAULT_NAMESPACE } from './dev-server';
 import { dataDirectory, projectRoot } from './paths';
+import { openRunStore, type RunStore } from '../store/run-store';
+import { storedPayloadsDataConverter } from '../store/stored-payloads';
+import { maxValueBytes, valueCeilingInterceptor } from '../store/value-ceiling';
+
+/** The run store of this process: ORC_STORE_URL, else a folder in the data directory (spec section 12). */
+export function defaultRunStore(): RunStore {
+  return openRunStore(process.env.ORC_STORE_URL, dataDirectory());
+}
 
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
 export function defaultAutoCache(): FileAutoValueCache {
@@ -34,6 +42,10 @@ export interface PipelineWorkerOptions {
   models?: ModelResolver;
   /** Models to select from and provider rate limits; by default the shipped models.yaml merged with the user's. */
   catalog?: ModelCatalog;
+  /** Where values over 256 KiB are kept; by default defaultRunStore() (then closed with the worker). */
+  store?: RunStore;
+  /** The ceiling on an activity's answer; by default ORC_MAX_VALUE_BYTES (64 MiB). */
+  maxValueBytes?: number;
 }
 
 export interface PipelineWorker {
@@ -83,8 +95,16 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const models = options.models ?? createModelResolver({ localServer, catalog });
   const autoCache = defaultAutoCache();
   const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog) });
+  // Large values go to the run store on every worker of the process; each activity's answer meets the ceiling.
+  const ownStore = options.store === undefined;
+  const store = options.store ?? defaultRunStore();
+  const valueHandling = {
+    dataConverter: storedPayloadsDataConverter(store),
+    interceptors: { activity: [valueCeilingInterceptor(options.maxValueBytes ?? maxValueBytes())] },
+  };
   const worker = await Worker.create({
     connection,
+    ...valueHandling,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE,
     ...workflowSource(options),
@@ -96,7 +116,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   // Work with its own limits runs on its own task queues, polled by workers of this same process.
   const queueWorkers: Worker[] = [];
   for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache })) {
-    queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...queue }));
+    queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...valueHandling, ...queue }));
   }
   const all = [worker, ...queueWorkers];
   let running: Promise<void> | undefined;
@@ -106,6 +126,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     closed = true;
     await localServer.stop();
     await connection.close();
+    if (ownStore) await store.close();
   };
   return {
     worker,
