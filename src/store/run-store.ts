@@ -49,7 +49,6 @@ export function openRunStore(url: string | undefined, dataDirectory: string): Ru
   if (url === undefined || url === '') return new FileRunStore(`${dataDirectory}/store`);
   if (/^postgres(ql)?:\/\//.test(url)) {
     // Loaded on demand: a worker on the folder store never loads the pg driver.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PostgresRunStore } = require('./postgres-run-store') as typeof import('./postgres-run-store');
     return new PostgresRunStore(url);
   }

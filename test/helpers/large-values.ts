@@ -33,6 +33,7 @@ steps:
     action: run_code
     parameters:
       language: python
+      timeout: 180
       code: |
         import sys
         line = "y" * 1023 + "\\n"
