@@ -8,7 +8,8 @@ import type { temporal } from '@temporalio/proto';
 import type { RunResult } from '../../src/client';
 import { createPipelineWorker, type PipelineWorker } from '../../src/worker/worker';
 import { openRunStore, type RunStore } from '../../src/store/run-store';
-import { STORED_PAYLOAD_THRESHOLD } from '../../src/store/stored-payloads';
+import { STORED_PAYLOAD_THRESHOLD, storedValueKeyOf } from '../../src/store/stored-payloads';
+import type { Payload } from '@temporalio/common';
 import { orcEnvironment, startOrc, type CommandResult } from './cli';
 
 const everythingServer = path.join(path.dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
@@ -141,21 +142,24 @@ export async function startLargeValueHarness(name: string, storeUrl: string, opt
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** The bytes a payload takes in history: its data and metadata. */
-function payloadBytes(payload: { data?: Uint8Array | null; metadata?: Record<string, Uint8Array> | null }): number {
+function payloadBytes(payload: Payload): number {
   let bytes = payload.data?.length ?? 0;
   for (const [key, value] of Object.entries(payload.metadata ?? {})) bytes += key.length + value.length;
   return bytes;
 }
 
 /** Every payload under a history event, found by shape (an object with `data` bytes and `metadata`). */
-function payloadSizes(node: unknown, sizes: number[]): void {
-  if (node === null || typeof node !== 'object' || node instanceof Uint8Array) return;
+function payloadsIn(node: unknown, found: Payload[] = []): Payload[] {
+  if (node === null || typeof node !== 'object' || node instanceof Uint8Array) return found;
   const candidate = node as { data?: unknown; metadata?: unknown };
-  if (candidate.data instanceof Uint8Array && typeof candidate.metadata === 'object') {
-    sizes.push(payloadBytes(candidate as { data: Uint8Array; metadata: Record<string, Uint8Array> }));
-    return;
-  }
-  for (const value of Object.values(node)) payloadSizes(value, sizes);
+  if (candidate.data instanceof Uint8Array && typeof candidate.metadata === 'object') found.push(candidate as Payload);
+  else for (const value of Object.values(node)) payloadsIn(value, found);
+  return found;
+}
+
+async function historyPayloads(client: Client, workflowId: string): Promise<Payload[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((event) => payloadsIn(event));
 }
 
 export interface HistoryScan {
@@ -175,8 +179,7 @@ export async function scanHistories(client: Client, workflowId: string): Promise
     scan.workflows++;
     for (const event of (history.events ?? []) as HistoryEvent[]) {
       scan.events++;
-      const sizes: number[] = [];
-      payloadSizes(event, sizes);
+      const sizes = payloadsIn(event).map(payloadBytes);
       scan.payloads += sizes.length;
       scan.largestPayload = Math.max(scan.largestPayload, ...sizes);
       const child = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
@@ -188,10 +191,21 @@ export async function scanHistories(client: Client, workflowId: string): Promise
   return scan;
 }
 
+/** The run-store keys a run's history references (its own, not its children's). */
+export async function referencedKeys(client: Client, workflowId: string): Promise<Set<string>> {
+  return new Set((await historyPayloads(client, workflowId)).map(storedValueKeyOf).filter((key): key is string => key !== null));
+}
+
+/** A reference payload of a run's history (the first one), as the Web UI would send it to a codec server. */
+export async function firstReferencePayload(client: Client, workflowId: string): Promise<Payload> {
+  const found = (await historyPayloads(client, workflowId)).find((payload) => storedValueKeyOf(payload) !== null);
+  if (!found) throw new Error(`no reference payload in the history of ${workflowId}`);
+  return found;
+}
+
 /** Runs the large pipeline through the CLI and checks what a user and the history see. */
-export async function expectLargeValuesRun(harness: LargeValueHarness): Promise<void> {
+export async function expectLargeValuesRun(harness: LargeValueHarness): Promise<string> {
   const inputs = largeInputs();
-  const runId = `large-values-${Date.now()}`;
   const output = await harness.runCli(LARGE_PIPELINE, inputs, {});
   if (output.code !== 0) throw new Error(`orc run failed (${output.code}): ${output.stderr.slice(-2000)} ${output.stdout.replace(/[TMpy]{200,}/g, '…')}`);
   const result = JSON.parse(output.stdout) as RunResult;
@@ -215,6 +229,7 @@ export async function expectLargeValuesRun(harness: LargeValueHarness): Promise<
   expect(scan.largestPayload).toBeLessThan(STORED_PAYLOAD_THRESHOLD);
   process.stdout.write(
     `large values (${harness.store.location}): input file ${(output.inputBytes / MB).toFixed(1)} MB, result ${(output.stdout.length / MB).toFixed(1)} MB, ` +
-      `orc run ${output.seconds.toFixed(1)} s; history: ${scan.workflows} workflow(s), ${scan.events} events, ${scan.payloads} payloads, largest ${scan.largestPayload} bytes (run ${runId})\n`,
+      `orc run ${output.seconds.toFixed(1)} s; history: ${scan.workflows} workflow(s), ${scan.events} events, ${scan.payloads} payloads, largest ${scan.largestPayload} bytes\n`,
   );
+  return result.run_id;
 }

@@ -3,14 +3,28 @@
 // its step instead of hanging the run.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunResult } from '../../src/client';
-import { CEILING_PIPELINE, expectLargeValuesRun, MB, startLargeValueHarness, scanHistories, type LargeValueHarness } from '../helpers/large-values';
-import { STORED_PAYLOAD_THRESHOLD } from '../../src/store/stored-payloads';
+import { Orchestrator, type RunResult } from '../../src/client';
+import { compileYaml } from '../helpers/compile';
+import { orcEnvironment, runOrc } from '../helpers/cli';
+import {
+  CEILING_PIPELINE,
+  expectLargeValuesRun,
+  firstReferencePayload,
+  MB,
+  referencedKeys,
+  scanHistories,
+  startLargeValueHarness,
+  type LargeValueHarness,
+} from '../helpers/large-values';
+import { startCodecServer } from '../../src/store/codec-server';
+import { STORED_PAYLOAD_THRESHOLD, storedValueKeyOf } from '../../src/store/stored-payloads';
 
+const storeDirectory = path.join(os.tmpdir(), `orc-large-values-store-${process.pid}`);
 let harness: LargeValueHarness;
+let closedRunId: string;
 
 beforeAll(async () => {
-  harness = await startLargeValueHarness('large-values', path.join(os.tmpdir(), `orc-large-values-store-${process.pid}`));
+  harness = await startLargeValueHarness('large-values', storeDirectory);
 });
 
 afterAll(async () => {
@@ -18,8 +32,84 @@ afterAll(async () => {
 });
 
 test('5 MB input and echo, 100 MB printed, 300 × 20 KB for_each and a 3 MB MCP answer: full values, small history', async () => {
-  await expectLargeValuesRun(harness);
+  closedRunId = await expectLargeValuesRun(harness);
 }, 300_000);
+
+test('an open run: status and the codec server give full values, gc keeps them (not a closed run\'s), rerun reads its stored input', async () => {
+  const orchestrator = new Orchestrator({ address: process.env.ORC_TEST_TEMPORAL_ADDRESS!, taskQueue: harness.taskQueue, worker: false });
+  const previousStore = process.env.ORC_STORE_URL;
+  process.env.ORC_STORE_URL = storeDirectory;
+  const codec = await startCodecServer({ store: harness.store, allowedOrigins: ['http://localhost:8233'], token: 'secret' });
+  try {
+    const pipeline = compileYaml(`
+name: held_large
+config: { model: echo }
+inputs:
+  text: { type: string, required: true }
+steps:
+  - id: big
+    action: "{{ text }}"
+  - id: hold
+    depends_on: [big]
+    action: approval
+    parameters: { prompt: "Keep going?" }
+`);
+    const text = 'H'.repeat(5 * MB);
+    const { handle } = await orchestrator.start(pipeline, { text });
+    let progress = await orchestrator.status(handle.workflowId).catch(() => null);
+    for (let attempt = 0; attempt < 300 && (progress?.waiting.length ?? 0) === 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      progress = await orchestrator.status(handle.workflowId).catch(() => null);
+    }
+    // The status query's answer (over 5 MB) comes back whole.
+    expect(progress!.waiting).toEqual([{ step: 'hold', prompt: 'Keep going?' }]);
+    expect((progress!.steps.big!.result as string).length).toBeGreaterThanOrEqual(5 * MB);
+
+    // The Web UI's codec-server call: a reference from the history comes back as the full payload.
+    const reference = await firstReferencePayload(harness.client, handle.workflowId);
+    const body = JSON.stringify({
+      payloads: [{ metadata: Object.fromEntries(Object.entries(reference.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(reference.data!).toString('base64') }],
+    });
+    const refused = await fetch(`${codec.url}/decode`, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+    expect(refused.status).toBe(401);
+    const decoded = await fetch(`${codec.url}/decode`, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer secret', Origin: 'http://localhost:8233', 'X-Namespace': 'default' },
+    });
+    expect(decoded.status).toBe(200);
+    expect(decoded.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+    const [payload] = ((await decoded.json()) as { payloads: Array<{ data: string }> }).payloads;
+    expect(Buffer.from(payload!.data, 'base64').length).toBeGreaterThanOrEqual(5 * MB);
+    expect(storedValueKeyOf({ data: Buffer.from(payload!.data, 'base64'), metadata: {} })).toBeNull();
+
+    // gc with a cutoff of now: the closed run's values go, the open run's stay.
+    const openKeys = await referencedKeys(harness.client, handle.workflowId);
+    const closedOnly = [...(await referencedKeys(harness.client, closedRunId))].filter((key) => !openKeys.has(key));
+    expect(openKeys.size).toBeGreaterThan(0);
+    expect(closedOnly.length).toBeGreaterThan(0);
+    const gc = await runOrc(['gc', '--older-than', '1ms'], orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_STORE_URL: storeDirectory }));
+    expect(gc.stderr).toBe('');
+    expect(gc.stdout).toMatch(/^gc \(.*\): deleted \d+ value\(s\) .* kept \d+ value\(s\) referenced by \d+ open run\(s\)\n$/);
+    for (const key of openKeys) expect(await harness.store.getValue(key)).not.toBeNull();
+    for (const key of closedOnly) expect(await harness.store.getValue(key)).toBeNull();
+
+    // orc rerun reads the old run's input (a stored 5 MB value) and reuses its completed step.
+    await orchestrator.cancel(handle.workflowId);
+    await handle.result().catch(() => undefined);
+    const rerun = await orchestrator.rerun(handle.workflowId);
+    expect(rerun.reused).toEqual(['big']);
+    await orchestrator.cancel(rerun.handle.workflowId);
+    const cancelled = (await rerun.handle.result().catch(() => orchestrator.status(rerun.handle.workflowId))) as RunResult;
+    expect((cancelled.steps.big!.result as string).length).toBeGreaterThanOrEqual(5 * MB);
+    process.stdout.write(`gc: ${gc.stdout}`);
+  } finally {
+    if (previousStore === undefined) delete process.env.ORC_STORE_URL;
+    else process.env.ORC_STORE_URL = previousStore;
+    await codec.close();
+    await orchestrator.close();
+  }
+}, 180_000);
 
 describe('the ceiling (ORC_MAX_VALUE_BYTES)', () => {
   let ceilingHarness: LargeValueHarness;
