@@ -3,19 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { FailureType } from '../base/failure-types';
 
-export const DEFAULT_MAX_VALUE_BYTES = 64 * 1024 * 1024;
-
-/** ORC_MAX_VALUE_BYTES, a whole number of bytes (default 64 MiB). */
-export function maxValueBytes(environment: NodeJS.ProcessEnv = process.env): number {
-  const text = environment.ORC_MAX_VALUE_BYTES;
-  if (text === undefined || text.trim() === '') return DEFAULT_MAX_VALUE_BYTES;
-  const bytes = Number(text);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new Error(`ORC_MAX_VALUE_BYTES=${text}: give a whole number of bytes (default ${DEFAULT_MAX_VALUE_BYTES}, 64 MiB)`);
-  }
-  return bytes;
-}
-
 export function describeBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
