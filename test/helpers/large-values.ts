@@ -92,7 +92,11 @@ export interface LargeValueHarness {
 }
 
 /** A worker of this process on its own queue and the given store (ORC_STORE_URL), plus a client for histories. */
-export async function startLargeValueHarness(name: string, storeUrl: string, options: { maxValueBytes?: number } = {}): Promise<LargeValueHarness> {
+export async function startLargeValueHarness(
+  name: string,
+  storeUrl: string,
+  options: { maxValueBytes?: number; /** What the worker uses instead of the store itself (a store that fails, say). */ workerStore?: (store: RunStore) => RunStore } = {},
+): Promise<LargeValueHarness> {
   const address = process.env.ORC_TEST_TEMPORAL_ADDRESS!;
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), `orc-${name}-`));
   const taskQueue = `${name}-${process.pid}`;
@@ -101,7 +105,7 @@ export async function startLargeValueHarness(name: string, storeUrl: string, opt
     address,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
-    store,
+    store: options.workerStore ? options.workerStore(store) : store,
     ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
   });
   const workerRun = worker.run();

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Orchestrator, type RunResult } from '../../src/client';
 import { compileYaml } from '../helpers/compile';
-import { orcEnvironment, runOrc } from '../helpers/cli';
+import { orcEnvironment, runOrc, waitFor } from '../helpers/cli';
 import {
   CEILING_PIPELINE,
   expectLargeValuesRun,
@@ -136,5 +136,54 @@ describe('the ceiling (ORC_MAX_VALUE_BYTES)', () => {
     const scan = await scanHistories(ceilingHarness.client, result.run_id);
     expect(scan.largestPayload).toBeLessThan(STORED_PAYLOAD_THRESHOLD);
     process.stdout.write(`value ceiling: orc run returned in ${output.seconds.toFixed(1)} s\n`);
+  }, 120_000);
+});
+
+describe('a run store that cannot be reached for a while', () => {
+  let outageHarness: LargeValueHarness;
+  let failing = true;
+  let refusedWrites = 0;
+
+  beforeAll(async () => {
+    outageHarness = await startLargeValueHarness('store-outage', path.join(os.tmpdir(), `orc-store-outage-${process.pid}`), {
+      workerStore: (store) => ({
+        location: store.location,
+        putValue: async (bytes) => {
+          if (failing) {
+            refusedWrites++;
+            throw new Error('connect ECONNREFUSED (the store is down)');
+          }
+          return store.putValue(bytes);
+        },
+        getValue: (key) => store.getValue(key),
+        getCacheEntry: (key, now) => store.getCacheEntry(key, now),
+        putCacheEntry: (entry) => store.putCacheEntry(entry),
+        clearCache: () => store.clearCache(),
+        collectGarbage: (before, keep) => store.collectGarbage(before, keep),
+        close: () => Promise.resolve(),
+      }),
+    });
+  });
+
+  afterAll(async () => {
+    await outageHarness?.close();
+  });
+
+  test('the run waits (its workflow task is retried, not spun) and completes with full values once the store is back', async () => {
+    // The workflow task that schedules the step must store the step's 3 MB input: it fails while the store is down.
+    const running = outageHarness.runCli(CEILING_PIPELINE, { text: 'w'.repeat(3 * MB) });
+    await waitFor(() => refusedWrites > 0, 60_000, 'the worker to meet the store outage');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const attemptsWhileDown = refusedWrites;
+    failing = false;
+    const output = await running;
+    expect(output.code).toBe(0);
+    const result = JSON.parse(output.stdout) as RunResult;
+    expect(result.status).toBe('completed');
+    expect((result.steps.huge!.result as string).length).toBeGreaterThanOrEqual(3 * MB);
+    // A handful of retries in 10 s, not a busy loop.
+    expect(attemptsWhileDown).toBeGreaterThan(0);
+    expect(attemptsWhileDown).toBeLessThan(50);
+    process.stdout.write(`store outage: ${attemptsWhileDown} refused writes in 10 s; orc run returned after ${output.seconds.toFixed(1)} s\n`);
   }, 120_000);
 });
