@@ -3,7 +3,8 @@ import { Context } from '@temporalio/activity';
 import type { ModelResolver } from '../models/registry';
 import { recordOutcome, type CallOutcome } from '../models/selection';
 import { selectionStatsFile, updateSelectionStats } from '../models/selection-stats';
-import { emptyUsage, type ChatMessage, type LanguageModel, type TokenUsage } from '../models/types';
+import type { ChatMessage, LanguageModel } from '../models/types';
+import { zeroUsage, type Usage } from '../base/run-types';
 import { toApplicationFailure } from './errors';
 import { renderText, renderValue, templateScope } from './render';
 import { schemaProblems } from './schema-check';
@@ -66,7 +67,7 @@ function modelRequest(input: ExecuteStepInput, scope: Record<string, unknown>) {
   };
 }
 
-async function generateChecked(model: LanguageModel, question: ReturnType<typeof modelRequest>, signal: AbortSignal): Promise<{ result: unknown; usage: TokenUsage }> {
+async function generateChecked(model: LanguageModel, question: ReturnType<typeof modelRequest>, signal: AbortSignal): Promise<{ result: unknown; usage: Usage }> {
   const schema = question.jsonSchema;
   const { messages } = question;
   const request = { ...question, signal };
@@ -129,7 +130,7 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
         // The key holds the model as resolved (`local` -> local:smollm2-135m), so a name and its alias share entries.
         const { value, record } = await stepCache.answer(input.cache, () => ({ action: 'generate', model: model.id, ...question }), ask);
         // A cached answer cost nothing this time.
-        const usage = record?.hit ? emptyUsage() : value.usage;
+        const usage = record?.hit ? zeroUsage() : value.usage;
         return { result: value.result, model: model.id, usage, attempt, ...(record ? { cache: record } : {}) };
       } catch (error) {
         // Only the model's own failures count: not a prompt that would not render, not a cancelled call.

@@ -1,5 +1,5 @@
 // Prints each step's progress once per change: a line when it starts, a line when it ends.
-import type { RunProgress, RunResult, StepRecord } from '../workflows/run-types';
+import type { RunProgress, RunResult, StepRecord } from '../base/run-types';
 
 const MARKS: Record<string, string> = { completed: '✓', failed: '✗', skipped: '-', cancelled: '⊘', running: '…', waiting: '⏸' };
 

@@ -9,6 +9,7 @@ import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
 import { checkRunCodeStep } from './run-code';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
+import { modelNameProblem, type KnownModels } from './model-names';
 import { containsTemplate, parseTemplate, TEMPLATE_GLOBALS } from './templates';
 import {
   DEFAULT_CACHE_TTL_SECONDS,
@@ -26,7 +27,7 @@ import {
   type JsonSchema,
   type OnFailure,
   type Reference,
-} from './types';
+} from '../base/compiled-pipeline';
 import { isPlainObject, type PlainObject } from './values';
 
 export type CompileResult =
@@ -187,7 +188,13 @@ interface Reader {
   stepsRead: Set<string>;
 }
 
-export function compilePipeline(text: string, options: { file?: string } = {}): CompileResult {
+export interface CompileOptions {
+  file?: string;
+  /** The models that exist (from models.yaml): with it, a model no provider or catalog entry knows is an error. */
+  models?: KnownModels;
+}
+
+export function compilePipeline(text: string, options: CompileOptions = {}): CompileResult {
   const parsed = PipelineSource.parse(text);
   const source = parsed.source;
   if (parsed.errors.length > 0) return { ok: false, diagnostics: parsed.errors };
@@ -486,6 +493,23 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     }
   }
 
+  if (options.models) {
+    const checkModel = (value: unknown, at: YamlPath): void => {
+      const problem = typeof value === 'string' ? modelNameProblem(value, options.models!) : undefined;
+      if (problem) report('UNKNOWN_MODEL', problem, at);
+    };
+    const checkModels = (value: unknown, at: YamlPath): void => {
+      if (Array.isArray(value)) value.forEach((model, position) => checkModel(model, [...at, position]));
+    };
+    checkModel(rawConfig.model, [configKey, 'model']);
+    checkModel(rawConfig.auto_model, [configKey, 'auto_model']);
+    checkModels(rawConfig.fallback_models, [configKey, 'fallback_models']);
+    rawSteps.forEach((step, index) => {
+      checkModel(step.model, ['steps', index, 'model']);
+      checkModels(step.fallback, ['steps', index, 'fallback']);
+    });
+  }
+
   if (diagnostics.length > 0) {
     diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
     return { ok: false, diagnostics };
@@ -532,17 +556,17 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
   return { ok: true, pipeline, diagnostics: [] };
 }
 
-export function compilePipelineFile(file: string): CompileResult {
+export function compilePipelineFile(file: string, options: Omit<CompileOptions, 'file'> = {}): CompileResult {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     return {
       ok: false,
-      diagnostics: [{ code: 'YAML_SYNTAX', message: `cannot read file: ${(error as Error).message}`, path: '(root)', line: 1, column: 1 }],
+      diagnostics: [{ code: 'FILE_UNREADABLE', message: `cannot read file: ${(error as Error).message}`, path: '(root)', line: 1, column: 1 }],
     };
   }
-  return compilePipeline(text, { file });
+  return compilePipeline(text, { ...options, file });
 }
 
 /** For callers that want an exception: the API and `orc run`. */

@@ -1,6 +1,7 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { HOSTED_PROVIDERS } from '../base/providers';
 import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
@@ -108,7 +109,7 @@ function toModelError(
     ...context,
     detail: apiErrorDetail,
     // Only OpenAI's own key comes from a known variable; for other compatible servers the hint names the provider.
-    keyVariable: provider === 'openai' ? 'OPENAI_API_KEY' : undefined,
+    keyVariable: provider === 'openai' ? HOSTED_PROVIDERS.openai.keyVariable : undefined,
     hints: { 422: unprocessableHint },
   });
   return mapped ?? failedError(error, { provider, model });

@@ -1,4 +1,5 @@
 // The narrow interface every model provider implements, and the errors they raise.
+import type { Usage } from '../base/run-types';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -14,17 +15,11 @@ export interface GenerateRequest {
   signal?: AbortSignal;
 }
 
-export interface TokenUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
-
 export interface GenerateResponse {
   text: string;
   /** The parsed answer when `jsonSchema` was given. */
   json?: unknown;
-  usage: TokenUsage;
+  usage: Usage;
 }
 
 export interface LanguageModel {
@@ -54,10 +49,6 @@ export class ModelError extends Error {
   get isRetryable(): boolean {
     return this.details.isRetryable;
   }
-}
-
-export function emptyUsage(): TokenUsage {
-  return { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
 }
 
 /** Providers that take the system prompt apart from the turns: the system messages joined, and the other turns. */

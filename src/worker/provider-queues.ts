@@ -8,7 +8,7 @@ import { rateLimitedProvidersOf } from '../activities/model-choice';
 import type { ModelCatalog, ModelProvider } from '../models/catalog';
 import { TokenRateLimiter, withTokenLimit } from '../models/rate-limits';
 import type { ModelResolver } from '../models/registry';
-import { providerQueueFor } from '../workflows/definitions';
+import { providerQueueFor } from '../base/task-queues';
 
 /** Calls a worker runs at once on a provider's queue when `concurrent_requests` is not given. */
 export const DEFAULT_PROVIDER_CONCURRENCY = 20;

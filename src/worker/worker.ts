@@ -12,13 +12,15 @@ import { loadModelCatalog, type ModelCatalog } from '../models/catalog';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
 import { providerQueues, type QueueWorkerOptions } from './provider-queues';
 import { createModelResolver, type ModelResolver } from '../models/registry';
-import { sandboxQueueFor, TASK_QUEUE } from '../workflows/definitions';
+import { sandboxQueueFor } from '../base/task-queues';
+import { readSettings } from '../base/settings';
+import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { DEFAULT_NAMESPACE } from './dev-server';
-import { dataDirectory, projectRoot } from './paths';
+import { dataDirectory, projectRoot } from '../base/paths';
 
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
 export function defaultAutoCache(): FileAutoValueCache {
-  return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), Number(process.env.ORC_AUTO_CACHE_TTL ?? 86400));
+  return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
 }
 
 /**
@@ -80,15 +82,34 @@ function installRuntime(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new QuietLogger((process.env.ORC_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level) });
+    Runtime.install({ logger: new QuietLogger((readSettings().logLevel?.toUpperCase() as LogLevel | undefined) ?? level) });
   } catch {
     // Already installed by the host process (tests, an embedding application): keep theirs.
   }
 }
 
+/** The worker's connection, or within a few seconds an error naming the address and what to check. */
+async function connectWorker(address: string): Promise<NativeConnection> {
+  const source = address === readSettings().temporalAddress ? 'TEMPORAL_ADDRESS' : 'the worker address';
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = NativeConnection.connect({ address });
+  // The native connection has no connect timeout of its own; a late success is closed rather than leaked.
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), TEMPORAL_CONNECT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([connecting, timeout]);
+  } catch (error) {
+    connecting.then((late) => late.close(), () => undefined).catch(() => undefined);
+    throw new TemporalUnreachableError(address, source, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
   installRuntime(options.logLevel ?? 'WARN');
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await connectWorker(options.address);
   const localServer = new LocalModelServer();
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
   const catalog = options.catalog ?? loadModelCatalog();
@@ -100,7 +121,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const worker = await Worker.create({
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
-    taskQueue: options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE,
+    taskQueue: options.taskQueue ?? readSettings().taskQueue,
     ...workflowSource(options),
     activities,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
@@ -166,7 +187,7 @@ function dedicatedQueues(context: QueueContext): QueueWorkerOptions[] {
   queues.push({
     taskQueue: sandboxQueueFor(context.taskQueue),
     activities: { runCode: context.activities.runCode },
-    maxConcurrentActivityTaskExecutions: Number(process.env.ORC_SANDBOX_CONCURRENCY ?? 2),
+    maxConcurrentActivityTaskExecutions: readSettings().sandboxConcurrency,
   });
   // Rate-limited providers: their LLM calls are paced by the server across all workers (see provider-queues.ts).
   queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: context.autoCache, stepCache: context.stepCache }));
