@@ -53,6 +53,8 @@ export interface Settings {
   /** ORC_CIRCUIT_FAILURES, ORC_CIRCUIT_OPEN_SECONDS: a hosted model's circuit breaker. */
   circuitFailures: number;
   circuitOpenSeconds: number;
+  /** ORC_TEST_EXIT_AFTER_CACHE_WRITE=1, for a durability test only: the worker dies (SIGKILL) right after it writes a cache entry. */
+  exitAfterCacheWrite: boolean;
   /** A hosted provider's API key (OPENAI_API_KEY, ...), from the provider table. */
   apiKey(provider: HostedProvider): string | undefined;
   /** A hosted provider's endpoint (OPENAI_BASE_URL, ...), else its public one. */
@@ -80,6 +82,7 @@ export function readSettings(environment: Environment = process.env): Settings {
     sandboxImage: text(environment, 'ORC_SANDBOX_IMAGE'),
     circuitFailures: number(environment, 'ORC_CIRCUIT_FAILURES', 5),
     circuitOpenSeconds: number(environment, 'ORC_CIRCUIT_OPEN_SECONDS', 30),
+    exitAfterCacheWrite: text(environment, 'ORC_TEST_EXIT_AFTER_CACHE_WRITE') === '1',
     apiKey: (provider) => text(environment, HOSTED_PROVIDERS[provider].keyVariable),
     baseUrl: (provider) => text(environment, HOSTED_PROVIDERS[provider].baseUrlVariable) ?? HOSTED_PROVIDERS[provider].defaultBaseUrl,
   };

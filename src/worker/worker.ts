@@ -23,14 +23,6 @@ export function defaultAutoCache(): FileAutoValueCache {
   return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
 }
 
-/**
- * For the durability test only: the worker dies (SIGKILL) right after it writes a cache entry, before the step's
- * activity completes, to show the retried attempt takes the stored answer.
- */
-function exitAfterCacheWrite(): boolean {
-  return process.env.ORC_TEST_EXIT_AFTER_CACHE_WRITE === '1';
-}
-
 export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');
 
 export interface PipelineWorkerOptions {
@@ -116,7 +108,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const models = options.models ?? createModelResolver({ localServer, catalog });
   const autoCache = defaultAutoCache();
   const store = options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
-  const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
+  // The durability test's hook: dying between the cache write and the activity's completion must lose nothing.
+  const stepCache = new RunStoreStepCache({ store, ...(readSettings().exitAfterCacheWrite ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
   const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
   const worker = await Worker.create({
     connection,
