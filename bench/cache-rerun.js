@@ -1,6 +1,6 @@
 // Benchmark (prints figures, asserts nothing): a few-step pipeline on the local model, run once and then re-run
 // with every step cached. Prints the re-run's time divided by the first run's (goal <= 0.10) and how many model
-// calls the re-run made (goal 0). `node bench/cache-rerun.js` after a build; `cacheRerun()` for `npm run bench`.
+// calls the re-run made (goal 0). `node bench/cache-rerun.js` after a build; `npm run bench` calls benchCacheRerun().
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -62,10 +62,11 @@ async function timed(run) {
 }
 
 /**
- * Runs the benchmark on its own embedded dev server, local model and empty run store; returns the figures.
- * `log` receives each printed line.
+ * Runs the benchmark on its own embedded dev server, local model and empty run store, and returns the figures;
+ * `log` receives each printed line. An orchestrator handed in (bench.js passes its own) is not used: this one's
+ * worker needs the real local model behind a resolver that counts its calls.
  */
-async function cacheRerun({ log = console.log, reruns = 3 } = {}) {
+async function benchCacheRerun({ log = console.log, reruns = 3 } = {}) {
   const storeDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-bench-cache-'));
   const localServer = new LocalModelServer();
   const { resolver, counter } = countingModels(createModelResolver({ localServer, catalog: loadModelCatalog() }));
@@ -115,10 +116,10 @@ async function cacheRerun({ log = console.log, reruns = 3 } = {}) {
   }
 }
 
-module.exports = { cacheRerun };
+module.exports = { benchCacheRerun };
 
 if (require.main === module) {
-  cacheRerun().catch((error) => {
+  benchCacheRerun().catch((error) => {
     console.error(error);
     process.exit(1);
   });

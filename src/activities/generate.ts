@@ -6,6 +6,7 @@ import { selectionStatsFile, updateSelectionStats } from '../models/selection-st
 import type { ChatMessage, LanguageModel } from '../models/types';
 import { zeroUsage, type Usage } from '../base/run-types';
 import { toApplicationFailure } from './errors';
+import { heartbeatLiveText, type LiveText } from './live-text';
 import { renderText, renderValue, templateScope } from './render';
 import { schemaProblems } from './schema-check';
 import { noStepCache, type StepCache } from './step-cache';
@@ -67,15 +68,16 @@ function modelRequest(input: ExecuteStepInput, scope: Record<string, unknown>) {
   };
 }
 
-async function generateChecked(model: LanguageModel, question: ReturnType<typeof modelRequest>, signal: AbortSignal): Promise<{ result: unknown; usage: Usage }> {
+async function generateChecked(model: LanguageModel, question: ReturnType<typeof modelRequest>, signal: AbortSignal, live?: LiveText): Promise<{ result: unknown; usage: Usage }> {
   const schema = question.jsonSchema;
   const { messages } = question;
-  const request = { ...question, signal };
+  const request = { ...question, signal, ...(live ? { onText: (text: string) => live.onText(text) } : {}) };
   const first = await model.generate(request);
   if (!schema) return { result: first.text.trim(), usage: first.usage };
   const problems = schemaProblems(schema, first.json);
   if (problems === null) return { result: first.json, usage: first.usage };
   // One repair attempt with the validation error fed back, then the step fails.
+  live?.nextCall();
   const repair = await model.generate({
     ...request,
     messages: [...messages, { role: 'assistant', content: first.text }, { role: 'user', content: `That JSON is invalid: ${problems}. Answer again with JSON that fixes this.` }],
@@ -114,7 +116,7 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
     async executeLlmStep(input: ExecuteStepInput): Promise<ExecuteStepOutput> {
       const context = Context.current();
       const attempt = context.info.attempt;
-      const heartbeat = keepHeartbeating(context);
+      const live = heartbeatLiveText(context, input.step.id, input.context.index ?? null);
       let startedAt: number | undefined;
       let modelId = input.model;
       try {
@@ -123,7 +125,7 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
         modelId = model.id;
         const ask = async () => {
           startedAt = Date.now();
-          const answer = await generateChecked(model, question, context.cancellationSignal);
+          const answer = await generateChecked(model, question, context.cancellationSignal, live);
           if (input.recordOutcome) learn(modelId, { success: true, latencyMs: Date.now() - startedAt, costUsd: answer.usage.cost_usd });
           return answer;
         };
@@ -139,7 +141,7 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
         }
         throw toApplicationFailure(error, { step: input.step.id, attempt });
       } finally {
-        clearInterval(heartbeat);
+        live.stop();
       }
     },
   };

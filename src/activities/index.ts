@@ -1,5 +1,6 @@
 // Every activity the pipeline workflow calls, built from the dependencies they need.
 import type { ModelResolver } from '../models/registry';
+import { createAgentActivities } from './agents';
 import type { AutoValueCache } from './auto-cache';
 import { createAutoResolveActivities } from './auto-resolve';
 import { createGenerateActivities } from './generate';
@@ -29,6 +30,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createPipelineActivities(),
     ...createMcpActivities(dependencies.stepCache),
     ...createSandboxActivities(dependencies.sandbox, dependencies.stepCache),
+    ...createAgentActivities(dependencies),
   };
 }
 

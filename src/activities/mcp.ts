@@ -275,3 +275,41 @@ export function createMcpActivities(stepCache: StepCache = noStepCache) {
     },
   };
 }
+
+/** A tool as an MCP server describes it: what an agent's model is told about it. */
+export interface McpToolDescription {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** Connects to a server, lists its tools with their argument schemas and closes the connection (agents offer them to models). */
+export async function listServerTools(serverName: string, spec: McpServerSpec, where: { step: string; attempt: number }, signal: AbortSignal): Promise<McpToolDescription[]> {
+  const at: Where = { step: where.step, server: serverName, tool: '(list)', attempt: where.attempt };
+  const server = withWorkerSecrets(spec, (name) =>
+    failure(at, 'McpSecretMissing', `MCP server '${serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
+  );
+  const client = new Client(CLIENT_INFO);
+  const { transport, stderrTail } = openTransport(server);
+  let connected = false;
+  try {
+    await client.connect(transport, { signal, timeout: CONNECT_TIMEOUT_MS });
+    connected = true;
+    const tools: McpToolDescription[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_LIST_PAGES; page++) {
+      const listed = await client.listTools(cursor ? { cursor } : undefined, { signal, timeout: CONNECT_TIMEOUT_MS });
+      tools.push(...listed.tools.map((tool) => ({ name: tool.name, description: tool.description ?? '', inputSchema: tool.inputSchema as Record<string, unknown> })));
+      cursor = listed.nextCursor;
+      if (!cursor) break;
+    }
+    return tools;
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (error instanceof ApplicationFailure) throw error;
+    if (!connected) throw unreachable(error, at, server, stderrTail());
+    throw failure(at, 'McpServerError', `listing the tools of ${describeServer(serverName, server)} failed: ${causeMessage(error)}`, false);
+  } finally {
+    await closeQuietly(client, transport);
+  }
+}

@@ -1,6 +1,7 @@
 // Inputs and outputs of the activities, as the workflow sees them (types only: the workflow bundle imports this).
-import type { AutoTag, CompiledStep } from '../base/compiled-pipeline';
+import type { AutoTag, CompiledStep, CompiledTool } from '../base/compiled-pipeline';
 import type { CacheRecord, ModelSelectionRecord, StepStatus, Usage } from '../base/run-types';
+import type { ChatMessage, ToolDefinition } from '../models/types';
 
 // Shapes the run's result shares with activities live in the ground floor; these names stay importable from here.
 export type { CacheRecord, ModelSelectionRecord, ResolvedAutoTag } from '../base/run-types';
@@ -148,4 +149,36 @@ export interface McpToolResult {
   structured: unknown;
   /** Every content part, as the server sent it. */
   content: unknown[];
+}
+
+/** The tools of an agent step, to be described to its models (spec section 11). */
+export interface DescribeAgentToolsInput {
+  stepId: string;
+  tools: CompiledTool[];
+  mcpServers: Record<string, McpServerSpec>;
+}
+
+/** One model turn of an agent: the conversation so far and the tools it may call. */
+export interface AgentTurnInput {
+  stepId: string;
+  agent: string;
+  /** 1 for the first turn of the step, counted over every agent. */
+  turn: number;
+  model: string;
+  messages: ChatMessage[];
+  tools: ToolDefinition[];
+  temperature: number | null;
+  maxTokens: number | null;
+  /** The step's output schema: a final answer is asked again in this shape. */
+  outputSchema: Record<string, unknown> | null;
+}
+
+export interface AgentTurnOutput {
+  /** The assistant's message: tool calls, or the final answer in `content`. */
+  message: ChatMessage;
+  /** The final answer as the output schema shapes it, when the step has one. */
+  answer?: unknown;
+  model: string;
+  usage: Usage;
+  attempt: number;
 }

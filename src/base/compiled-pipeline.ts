@@ -34,7 +34,7 @@ export const autoTagSchema = z.object({
 });
 export type AutoTag = z.infer<typeof autoTagSchema>;
 
-export const actionKindSchema = z.enum(['prompt', 'named', 'generate', 'run_code', 'mcp', 'approval', 'pipeline']);
+export const actionKindSchema = z.enum(['prompt', 'named', 'generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
 export type ActionKind = z.infer<typeof actionKindSchema>;
 
 export const onFailureSchema = z.discriminatedUnion('kind', [
@@ -55,6 +55,37 @@ export type Reference = z.infer<typeof referenceSchema>;
 
 export const budgetSchema = z.object({ tokens: z.number().int().nonnegative().optional(), costUsd: z.number().nonnegative().optional() });
 export type Budget = z.infer<typeof budgetSchema>;
+
+/** A tool an agent may call: `wireName` is what the model sees (providers allow only some characters). */
+export const compiledToolSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('mcp'), name: z.string(), wireName: z.string(), server: z.string(), tool: z.string() }),
+  z.object({ kind: z.literal('run_code'), name: z.string(), wireName: z.string() }),
+  z.object({ kind: z.literal('pipeline'), name: z.string(), wireName: z.string(), file: z.string() }),
+]);
+export type CompiledTool = z.infer<typeof compiledToolSchema>;
+
+export const compiledAgentSchema = z.object({
+  /** null: the step's model, else the pipeline's. */
+  model: z.union([z.string(), z.record(z.string(), z.unknown())]).nullable(),
+  system: z.string().nullable(),
+  tools: z.array(compiledToolSchema),
+});
+export type CompiledAgent = z.infer<typeof compiledAgentSchema>;
+
+/** What an `agent` or `agents` step runs: every agent it uses, so the step needs nothing else from the pipeline. */
+export const compiledAgentStepSchema = z.object({
+  kind: z.enum(['agent', 'agents']),
+  /** The agent that gets the prompt: the `agent`, or the `coordinator` of a team. */
+  lead: z.string(),
+  /** The members a coordinator hands tasks to (empty for `agent`). */
+  members: z.array(z.string()),
+  agents: z.record(z.string(), compiledAgentSchema),
+  /** Model turns, counted over every agent of the step. */
+  maxTurns: z.number().int().positive(),
+  /** Tools (as written) whose calls wait for `orc approve`. */
+  approveTools: z.array(z.string()),
+});
+export type CompiledAgentStep = z.infer<typeof compiledAgentStepSchema>;
 
 export const compiledStepSchema = z.object({
   id: z.string(),
@@ -89,6 +120,8 @@ export const compiledStepSchema = z.object({
   autoTags: z.array(autoTagSchema),
   /** Result caching (spec section 9): the step's `cache_results`/`cache_ttl`, else config's; null when off. */
   cache: z.object({ ttlSeconds: z.number().positive() }).nullable().optional(),
+  /** For `agent` and `agents` steps. */
+  agent: compiledAgentStepSchema.optional(),
 });
 export type CompiledStep = z.infer<typeof compiledStepSchema>;
 

@@ -12,7 +12,9 @@ import { loadModelCatalog, ModelCatalogError, modelNamesOf } from '../models/cat
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
-import { Orchestrator } from './orchestrator';
+import { metricsPortFrom } from '../worker/telemetry';
+import { pipelineFlowchart } from './mermaid-graph';
+import { Orchestrator, type RunListing, type TokenListener } from './orchestrator';
 import { ProgressPrinter } from './progress';
 
 const EXIT_OK = 0;
@@ -138,6 +140,38 @@ function reportResult(result: RunResult, printer: ProgressPrinter, json: boolean
   if (result.status !== 'completed' && result.status !== 'partially_completed') throw new ExitCode(EXIT_FAILED);
 }
 
+function formatRunTable(runs: RunListing[]): string {
+  if (runs.length === 0) return 'no runs\n';
+  const rows = [
+    ['RUN ID', 'PIPELINE', 'STATUS', 'STARTED', 'TOKENS', 'COST USD'],
+    ...runs.map((run) => [
+      run.run_id,
+      run.pipeline ?? '?',
+      run.status,
+      run.started_at.replace('T', ' ').slice(0, 19),
+      run.tokens === null ? '' : String(run.tokens),
+      run.cost_usd === null ? '' : run.cost_usd.toFixed(4),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`).join('');
+}
+
+/** Answers as they arrive, for a person at a terminal only: logs and --json stay as they were. */
+function liveTokens(printer: ProgressPrinter, json: boolean | undefined): TokenListener | undefined {
+  if (json || !process.stderr.isTTY) return undefined;
+  return (stepId, text, { item }) => printer.token(stepId, text, item);
+}
+
+function metricsPortOrExit(flag: string | undefined): number | undefined {
+  try {
+    return metricsPortFrom(flag);
+  } catch (error) {
+    process.stderr.write(`orc: ${(error as Error).message}\n`);
+    throw new ExitCode(EXIT_USAGE);
+  }
+}
+
 function controlClient(): Orchestrator {
   return new Orchestrator({ address: readSettings().temporalAddress ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
 }
@@ -255,7 +289,7 @@ function buildProgram(): Command {
             `orc: no worker is polling task queue '${orchestrator.taskQueue}' on ${orchestrator.address}; start one with \`orc worker\` (waiting for one)\n`,
           );
         }
-        result = await orchestrator.follow(handle, (progress: RunProgress) => printer.update(progress));
+        result = await orchestrator.follow(handle, (progress: RunProgress) => printer.update(progress), liveTokens(printer, flags.json));
       } catch (error) {
         if (error instanceof PipelineValidationError) {
           for (const diagnostic of error.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
@@ -288,7 +322,7 @@ function buildProgram(): Command {
           },
         });
         if (!flags.json) process.stderr.write(`Reusing ${reused.length} completed step(s): ${reused.join(', ') || 'none'}\n`);
-        result = await orchestrator.follow(handle, (progress) => printer.update(progress));
+        result = await orchestrator.follow(handle, (progress) => printer.update(progress), liveTokens(printer, flags.json));
       } finally {
         await orchestrator.close();
       }
@@ -312,6 +346,56 @@ function buildProgram(): Command {
             process.stdout.write(`  ${id}: ${step.status}${step.attempts ? `, ${step.attempts} attempt(s)` : ''}${step.model ? `, ${step.model}` : ''}${step.error ? ` - ${step.error}` : ''}\n`);
           }
         }
+      } finally {
+        await orchestrator.close();
+      }
+    });
+
+  program
+    .command('list')
+    .description('list runs, newest first')
+    .option('--pipeline <name>', "only this pipeline's runs")
+    .option('--status <status>', 'only runs in this status (running, completed, failed, cancelled, ...)')
+    .option('--limit <n>', 'at most this many runs', (value: string) => Number(value), 50)
+    .option('--json', 'print as JSON')
+    .action(async (flags: { pipeline?: string; status?: string; limit: number; json?: boolean }) => {
+      if (!Number.isInteger(flags.limit) || flags.limit <= 0) {
+        process.stderr.write('orc: --limit expects a positive whole number\n');
+        throw new ExitCode(EXIT_USAGE);
+      }
+      const orchestrator = controlClient();
+      try {
+        const runs = await orchestrator.list({
+          ...(flags.pipeline !== undefined ? { pipeline: flags.pipeline } : {}),
+          ...(flags.status !== undefined ? { status: flags.status } : {}),
+          limit: flags.limit,
+        });
+        if (flags.json) process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        else process.stdout.write(formatRunTable(runs));
+      } finally {
+        await orchestrator.close();
+      }
+    });
+
+  program
+    .command('graph')
+    .description("print a pipeline's steps as a Mermaid flowchart; with --run, coloured by that run's step states")
+    .argument('<file>', 'pipeline YAML file')
+    .option('--run <runId>', 'colour the steps by the state of this run')
+    .action(async (file: string, flags: { run?: string }) => {
+      const pipeline = compileOrReport(file);
+      if (!flags.run) {
+        process.stdout.write(pipelineFlowchart(pipeline));
+        return;
+      }
+      const orchestrator = controlClient();
+      try {
+        const state = await orchestrator.runState(flags.run);
+        if (state.pipeline !== pipeline.name) {
+          process.stderr.write(`orc: run ${flags.run} is of pipeline '${state.pipeline}', not '${pipeline.name}' (${file})\n`);
+          throw new ExitCode(EXIT_USAGE);
+        }
+        process.stdout.write(pipelineFlowchart(pipeline, state.steps));
       } finally {
         await orchestrator.close();
       }
@@ -378,11 +462,19 @@ function buildProgram(): Command {
   program
     .command('worker')
     .description('run a worker for the pipeline task queue on TEMPORAL_ADDRESS')
-    .action(async () => {
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: ORC_METRICS_PORT, else none)')
+    .action(async (flags: { metricsPort?: string }) => {
       const settings = readSettings();
       const address = settings.temporalAddress ?? `127.0.0.1:${defaultDevServerPort()}`;
-      const worker = await createPipelineWorker({ address, namespace: settings.temporalNamespace ?? DEFAULT_NAMESPACE });
-      process.stderr.write(`orc worker polling '${worker.worker.options.taskQueue}' on ${address} (Ctrl-C to stop)\n`);
+      const metricsPort = metricsPortOrExit(flags.metricsPort);
+      const worker = await createPipelineWorker({
+        address,
+        namespace: settings.temporalNamespace ?? DEFAULT_NAMESPACE,
+        ...(metricsPort !== undefined ? { metricsPort } : {}),
+      });
+      process.stderr.write(
+        `orc worker polling '${worker.worker.options.taskQueue}' on ${address}${metricsPort !== undefined ? `, metrics on port ${metricsPort}` : ''} (Ctrl-C to stop)\n`,
+      );
       const running = worker.run();
       await Promise.race([untilSignal(), running]);
       await worker.shutdown();
@@ -391,9 +483,11 @@ function buildProgram(): Command {
   program
     .command('server')
     .description('embedded Temporal dev server + Web UI + worker, in the foreground')
-    .action(async () => {
+    .option('--metrics-port <port>', "serve the worker's Prometheus metrics on this port (default: ORC_METRICS_PORT, else none)")
+    .action(async (flags: { metricsPort?: string }) => {
+      const metricsPort = metricsPortOrExit(flags.metricsPort);
       const server = await startDevServer({ port: defaultDevServerPort(), ui: true, reuseExisting: false });
-      const worker = await createPipelineWorker({ address: server.address });
+      const worker = await createPipelineWorker({ address: server.address, ...(metricsPort !== undefined ? { metricsPort } : {}) });
       process.stderr.write(`Temporal server on ${server.address}\nTemporal Web UI: ${server.uiUrl}\nWorker polling '${worker.worker.options.taskQueue}' (Ctrl-C to stop)\n`);
       const running = worker.run();
       await Promise.race([untilSignal(), running]);

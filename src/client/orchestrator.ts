@@ -1,15 +1,18 @@
 // The programmatic API (seeds/000 `Orchestrator`): compile YAML, start the run on Temporal, wait for its result.
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
 import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
-import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
+import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
+import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
+import { runDetails, runSummary, withoutSourcePositions } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
+import type { LiveTextDetails } from '../activities/live-text';
 import { openRunStore, type RunStore } from '../store/run-store';
 import { dataDirectory } from '../base/paths';
 
@@ -40,8 +43,79 @@ export interface ExecuteOptions extends RunOptions {
   coerceStrings?: boolean;
   /** Called with the run's state about twice a second while it runs. */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * Called with each new piece of a running LLM step's answer, as the worker reports it (every second or two,
+   * wherever the worker runs). `item` is the for_each item's index.
+   */
+  onToken?: TokenListener;
   /** Called once the run has started (or been attached to). */
   onStart?: (info: { runId: string; attached: boolean }) => void;
+}
+
+/** One line of `orc list`. */
+export interface RunListing {
+  run_id: string;
+  pipeline: string | null;
+  status: string;
+  started_at: string;
+  closed_at: string | null;
+  tokens: number | null;
+  cost_usd: number | null;
+}
+
+/**
+ * The run's own status (OrcStatus) while its workflow is open or closed normally; Temporal's status when the
+ * workflow ended without saying (terminated, timed out) or the server has no search attributes.
+ */
+function runListing(execution: WorkflowExecutionInfo): RunListing {
+  const attributes = execution.typedSearchAttributes;
+  const temporalStatus = execution.status.name.toLowerCase();
+  const orcStatus = attributes.get(OrcStatus);
+  const closedWithoutSaying = temporalStatus !== 'running' && (orcStatus === undefined || orcStatus === 'running');
+  const memoPipeline = typeof execution.memo?.pipeline === 'string' ? execution.memo.pipeline : null;
+  return {
+    run_id: execution.workflowId,
+    pipeline: attributes.get(OrcPipeline) ?? memoPipeline,
+    status: closedWithoutSaying || orcStatus === undefined ? temporalStatus : orcStatus,
+    started_at: execution.startTime.toISOString(),
+    closed_at: execution.closeTime?.toISOString() ?? null,
+    tokens: attributes.get(OrcTokens) ?? null,
+    cost_usd: attributes.get(OrcCostUsd) ?? null,
+  };
+}
+
+export type TokenListener = (stepId: string, text: string, info: { item: number | null }) => void;
+
+/** Turns the answers-so-far that running activities heartbeat into the pieces not yet passed on. */
+class LiveTextReader {
+  private readonly seen = new Map<string, { call: number; end: number }>();
+
+  constructor(private readonly listener: TokenListener) {}
+
+  read(description: WorkflowExecutionDescription): void {
+    for (const activity of description.raw.pendingActivities ?? []) {
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      let details: Partial<LiveTextDetails>;
+      try {
+        details = defaultPayloadConverter.fromPayload<Partial<LiveTextDetails>>(payload);
+      } catch {
+        continue;
+      }
+      if (typeof details?.step !== 'string' || typeof details.text !== 'string' || typeof details.offset !== 'number') continue;
+      const item = typeof details.item === 'number' ? details.item : null;
+      const key = `${details.step}#${item}#${activity.activityId}`;
+      const call = details.call ?? 1;
+      const before = this.seen.get(key);
+      // A new call (the repair of invalid JSON) or a new attempt starts its text over.
+      const from = before && before.call === call && before.end <= details.offset + details.text.length ? before.end : 0;
+      const end = details.offset + details.text.length;
+      this.seen.set(key, { call, end });
+      if (end <= from) continue;
+      const piece = from < details.offset ? `…${details.text}` : details.text.slice(from - details.offset);
+      this.listener(details.step, from === 0 && before ? `\n${piece}` : piece, { item });
+    }
+  }
 }
 
 export function newRunId(pipelineName: string): string {
@@ -55,6 +129,7 @@ export class Orchestrator {
   private pipelineWorker?: PipelineWorker;
   private workerRun?: Promise<void>;
   private connecting?: Promise<Client>;
+  private searchAttributesKnown?: Promise<boolean>;
 
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
@@ -123,6 +198,22 @@ export class Orchestrator {
     return this.client;
   }
 
+  /**
+   * Whether the server knows orc's search attributes (a server orc starts does; a cluster needs them created once,
+   * see the README). Without them runs still work, but neither set nor update them.
+   */
+  async hasSearchAttributes(): Promise<boolean> {
+    this.searchAttributesKnown ??= (async () => {
+      await this.connect();
+      try {
+        return (await missingSearchAttributes(this.connection!, this.namespace)).length === 0;
+      } catch {
+        return false;
+      }
+    })();
+    return this.searchAttributesKnown;
+  }
+
   compile(yaml: string, file?: string): CompiledPipeline {
     return compileOrThrow(yaml, file);
   }
@@ -142,14 +233,17 @@ export class Orchestrator {
     if (!resolution.ok) throw new PipelineValidationError(pipeline.sourceFile ?? pipeline.name, resolution.diagnostics);
     const client = await this.connect();
     const runId = options.runId ?? newRunId(pipeline.name);
+    const searchAttributes = await this.hasSearchAttributes();
     const runInput: PipelineRunInput = {
-      pipeline,
+      // Inputs were checked above, the last use of their source positions: the Web UI's Input panel stays readable.
+      pipeline: withoutSourcePositions(pipeline),
       inputs: resolution.values,
       options: {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
         ...(options.noCache ? { noCache: true } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
+        ...(searchAttributes ? { searchAttributes: true } : {}),
       },
     };
     try {
@@ -158,6 +252,16 @@ export class Orchestrator {
         workflowId: runId,
         args: [runInput],
         memo: { pipeline: pipeline.name, ...(pipeline.sourceFile ? { file: pipeline.sourceFile } : {}) },
+        staticSummary: runSummary(pipeline),
+        staticDetails: runDetails(pipeline, resolution.values),
+        ...(searchAttributes
+          ? {
+              typedSearchAttributes: [
+                { key: OrcPipeline, value: pipeline.name },
+                { key: OrcStatus, value: 'running' },
+              ],
+            }
+          : {}),
       });
       options.onStart?.({ runId, attached: false });
       return { handle, attached: false };
@@ -169,14 +273,17 @@ export class Orchestrator {
   }
 
   /** Waits for a run's result, reporting progress on the way. */
-  async follow(handle: WorkflowHandle, onProgress?: (progress: RunProgress) => void): Promise<RunResult> {
+  async follow(handle: WorkflowHandle, onProgress?: (progress: RunProgress) => void, onToken?: TokenListener): Promise<RunResult> {
     let done = false;
     const result = handle.result() as Promise<RunResult>;
+    const liveText = onToken ? new LiveTextReader(onToken) : undefined;
     const polling = (async () => {
-      if (!onProgress) return;
+      if (!onProgress && !liveText) return;
       while (!done) {
         try {
-          onProgress(await handle.query(statusQuery));
+          if (onProgress) onProgress(await handle.query(statusQuery));
+          // Running activities' heartbeat details: the answers so far (see activities/live-text.ts).
+          if (liveText) liveText.read(await handle.describe());
         } catch {
           // The run may not have had its first workflow task yet, or has just closed.
         }
@@ -195,7 +302,7 @@ export class Orchestrator {
 
   async execute(pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
     const { handle } = await this.start(pipeline, inputs, options);
-    return this.follow(handle, options.onProgress);
+    return this.follow(handle, options.onProgress, options.onToken);
   }
 
   /** seeds/000 `execute_yaml`: compile and run, returning the run's result (spec section 6). */
@@ -216,6 +323,39 @@ export class Orchestrator {
 
   async status(runId: string): Promise<RunProgress> {
     return (await this.handle(runId)).query(statusQuery);
+  }
+
+  /** A run's state: asked of the run while it runs, its result once it has closed (no worker needed then). */
+  async runState(runId: string): Promise<RunProgress | RunResult> {
+    const handle = await this.handle(runId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    return (await handle.result()) as RunResult;
+  }
+
+  /**
+   * `orc list`: runs of the pipeline workflow, newest first, through Temporal's visibility queries. With the
+   * search attributes the server filters; without them (a cluster where nobody created them) the client does.
+   */
+  async list(filter: { pipeline?: string; status?: string; limit?: number } = {}): Promise<RunListing[]> {
+    const client = await this.connect();
+    const indexed = await this.hasSearchAttributes();
+    const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
+    if (indexed && filter.pipeline !== undefined) clauses.push(`${OrcPipeline.name} = ${quote(filter.pipeline)}`);
+    if (indexed && filter.status !== undefined) clauses.push(`${OrcStatus.name} = ${quote(filter.status)}`);
+    const limit = filter.limit ?? 100;
+    const listings: RunListing[] = [];
+    for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+      // A run that continued as new is listed once, by its latest execution.
+      if (execution.status.name === 'CONTINUED_AS_NEW') continue;
+      const listing = runListing(execution);
+      if (filter.pipeline !== undefined && listing.pipeline !== filter.pipeline) continue;
+      if (filter.status !== undefined && listing.status !== filter.status) continue;
+      listings.push(listing);
+      if (listings.length >= limit) break;
+    }
+    return listings;
   }
 
   async pause(runId: string): Promise<void> {

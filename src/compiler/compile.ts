@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
+import { compileAgents, compileAgentStep } from './agents';
 import { autoTagSchema, AUTO_FIELDS, parseAutoTag, type AutoField } from './auto-tags';
 import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from './diagnostics';
 import { parseDuration } from './durations';
@@ -34,7 +35,7 @@ export type CompileResult =
   | { ok: true; pipeline: CompiledPipeline; diagnostics: [] }
   | { ok: false; pipeline?: undefined; diagnostics: Diagnostic[] };
 
-const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline']);
+const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
 const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'generate']);
 /** A person's decision and a child run are not answers to a request: they are never cached. */
 const UNCACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set(['approval', 'pipeline']);
@@ -221,6 +222,8 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
     report,
     options.file ?? null,
   );
+  const keyPosition = (mapPath: YamlPath, key: string): ReturnType<PipelineSource['positionOfKey']> => source.positionOfKey(mapPath, key);
+  const agents = compileAgents(document.agents, report, keyPosition, Object.keys(mcpServers), options.file ?? null);
 
   // Ids, duplicates and the handler set come first: every later check refers to them.
   const stepIndex = new Map<string, number>();
@@ -406,6 +409,10 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
     const actionKind = actionKindOf(action);
     if (actionKind === 'run_code') checkRunCodeStep(step, ['steps', index], report, (mapPath, key) => source.positionOfKey(mapPath, key));
     if (actionKind === 'mcp') checkMcpStep(step, ['steps', index], report, (mapPath, key) => source.positionOfKey(mapPath, key), Object.keys(mcpServers));
+    const agentStep =
+      actionKind === 'agent' || actionKind === 'agents'
+        ? compileAgentStep(step, actionKind, ['steps', index], report, keyPosition, agents, Object.keys(mcpServers), options.file ?? null)
+        : null;
     if (actionKind === 'prompt') readTemplate(action, at('action'), scope, reader);
     readValue(step.parameters, at('parameters'), scope, reader);
     if (typeof step.when === 'string') readTemplate(step.when, at('when'), scope, reader);
@@ -476,6 +483,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
       forEachReferences: [...forEachReader.references.values()],
       autoTags: stepTags,
       cache,
+      ...(agentStep ? { agent: agentStep } : {}),
     });
   });
 

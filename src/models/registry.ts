@@ -89,6 +89,8 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
         provider: 'local',
         model: name ?? defaultLocalModelName,
         baseURL: () => options.localServer.baseUrl(),
+        // The embedded server has no tool calling of its own, but constrains answers to a JSON Schema.
+        toolCalling: 'json',
       });
     }
     if (isHostedProvider(provider)) {

@@ -1,7 +1,7 @@
 // A worker for the pipeline task queue: the generic workflow plus the activities, with their model dependencies.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type PipelineActivities } from '../activities';
 import { removeOrphanSandboxes } from '../activities/sandbox';
 import { FileAutoValueCache } from '../activities/auto-cache';
@@ -17,6 +17,8 @@ import { readSettings } from '../base/settings';
 import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { DEFAULT_NAMESPACE } from './dev-server';
 import { dataDirectory, projectRoot } from '../base/paths';
+import { meteredModels } from '../activities/metrics';
+import { runtimeOptions, stepActivityInterceptors, tracingFromEnvironment, type Tracing } from './telemetry';
 
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
 export function defaultAutoCache(): FileAutoValueCache {
@@ -40,6 +42,8 @@ export interface PipelineWorkerOptions {
   catalog?: ModelCatalog;
   /** Where cached step results are kept; by default the run store of ORC_STORE_URL (or the data folder). */
   store?: RunStore;
+  /** Serve Prometheus metrics on this port (`orc worker --metrics-port`); only the first worker of a process can. */
+  metricsPort?: number;
 }
 
 export interface PipelineWorker {
@@ -53,28 +57,22 @@ export interface PipelineWorker {
   shutdown(): Promise<void>;
 }
 
-function workflowSource(options: PipelineWorkerOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(options: PipelineWorkerOptions, tracing: Tracing | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (options.workflowsPath) return { workflowsPath: options.workflowsPath };
+  // The prebuilt bundle has no tracing interceptors: a tracing worker bundles the workflow with them as it starts.
+  if (tracing) return { workflowsPath: require.resolve('../workflows') };
   if (fs.existsSync(WORKFLOW_BUNDLE_PATH)) return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
   return { workflowsPath: require.resolve('../workflows') };
 }
 
 let runtimeInstalled = false;
 
-/** Dedicated queues (sandbox, providers) poll activities only: the SDK's warning that they poll no workflows is noise. */
-class QuietLogger extends DefaultLogger {
-  override log(level: LogLevel, message: string, meta?: Parameters<DefaultLogger['log']>[2]): void {
-    if (message.startsWith('No workflows registered')) return;
-    super.log(level, message, meta);
-  }
-}
-
 /** The SDK logs every worker state change at INFO; ORC_LOG_LEVEL overrides the level orc picks. */
-function installRuntime(level: LogLevel): void {
+function installRuntime(level: LogLevel, metricsPort: number | undefined): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new QuietLogger((readSettings().logLevel?.toUpperCase() as LogLevel | undefined) ?? level) });
+    Runtime.install(runtimeOptions((readSettings().logLevel?.toUpperCase() as LogLevel | undefined) ?? level, metricsPort));
   } catch {
     // Already installed by the host process (tests, an embedding application): keep theirs.
   }
@@ -100,12 +98,14 @@ async function connectWorker(address: string): Promise<NativeConnection> {
 }
 
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
-  installRuntime(options.logLevel ?? 'WARN');
+  installRuntime(options.logLevel ?? 'WARN', options.metricsPort);
+  const tracing = tracingFromEnvironment();
+  const activityInterceptors = tracing?.workerOptions.interceptors?.activity ?? [stepActivityInterceptors];
   const connection = await connectWorker(options.address);
   const localServer = new LocalModelServer();
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
   const catalog = options.catalog ?? loadModelCatalog();
-  const models = options.models ?? createModelResolver({ localServer, catalog });
+  const models = meteredModels(options.models ?? createModelResolver({ localServer, catalog }));
   const autoCache = defaultAutoCache();
   const store = options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
   // The durability test's hook: dying between the cache write and the activity's completion must lose nothing.
@@ -115,8 +115,10 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     connection,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? readSettings().taskQueue,
-    ...workflowSource(options),
+    ...workflowSource(options, tracing),
     activities,
+    interceptors: { ...tracing?.workerOptions.interceptors, activity: activityInterceptors },
+    ...(tracing?.workerOptions.sinks ? { sinks: tracing.workerOptions.sinks } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     // Heartbeats reach the server at least every 2 s, so a cancel reaches a running model call within ~2 s.
     maxHeartbeatThrottleInterval: '2 seconds',
@@ -124,7 +126,15 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   // Work with its own limits runs on its own task queues, polled by workers of this same process.
   const queueWorkers: Worker[] = [];
   for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache, stepCache })) {
-    queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...queue }));
+    queueWorkers.push(
+      await Worker.create({
+        connection,
+        namespace: options.namespace ?? DEFAULT_NAMESPACE,
+        maxHeartbeatThrottleInterval: '2 seconds',
+        interceptors: { activity: activityInterceptors },
+        ...queue,
+      }),
+    );
   }
   const all = [worker, ...queueWorkers];
   let running: Promise<void> | undefined;
@@ -136,6 +146,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     await connection.close();
     // A store handed in belongs to the caller.
     if (!options.store) await store.close();
+    await tracing?.shutdown();
   };
   return {
     worker,

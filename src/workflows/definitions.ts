@@ -1,5 +1,4 @@
 // Signals, queries, updates and search attributes of the pipeline workflow; clients import these, never the strings.
-import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ApprovalDecision, ApprovalResult, RunProgress } from './run-types';
 
@@ -16,12 +15,6 @@ export const statusQuery = defineQuery<RunProgress>('status');
 /** Decides a waiting approval step; rejected (with the reason) for an unknown step, one not waiting, or one decided. */
 export const approveUpdate = defineUpdate<ApprovalResult, [ApprovalDecision]>('approve');
 
-/**
- * The run's custom search attributes (spec section 13), upserted only when `RunOptions.searchAttributes` says the
- * server has them registered: upserting an unregistered attribute fails the workflow task until it is.
- */
-export const orcPipelineKey = defineSearchAttributeKey('OrcPipeline', 'KEYWORD');
-export const orcStatusKey = defineSearchAttributeKey('OrcStatus', 'KEYWORD');
-export const orcCostUsdKey = defineSearchAttributeKey('OrcCostUsd', 'DOUBLE');
-export const orcTokensKey = defineSearchAttributeKey('OrcTokens', 'INT');
-export const ORC_SEARCH_ATTRIBUTES = [orcPipelineKey, orcStatusKey, orcCostUsdKey, orcTokensKey] as const;
+// The run's custom search attributes (spec section 13) live in the ground floor; the workflow upserts them only when
+// `RunOptions.searchAttributes` says the server has them registered.
+export { ORC_SEARCH_ATTRIBUTES, OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';

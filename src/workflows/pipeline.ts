@@ -4,6 +4,7 @@ import { AutoApplication } from './auto-application';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
 import { ModelRouting } from './model-routing';
 import { RunMetadata } from './run-metadata';
+import { recordRunMetrics } from './run-metrics';
 import { RunState } from './run-state';
 import { StepExecution } from './run-step';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunResult } from './run-types';
@@ -32,7 +33,7 @@ function registerHandlers(run: RunState): void {
       validator: (decision: ApprovalDecision): void => {
         const step = run.stepsById.get(decision.step);
         if (!step) throw new Error(`this run has no step '${decision.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
-        if (step.actionKind !== 'approval') throw new Error(`step '${decision.step}' is not an approval step`);
+        if (step.actionKind !== 'approval' && !step.agent) throw new Error(`step '${decision.step}' is neither an approval step nor an agent step`);
         const earlier = run.approvals.decisions.get(decision.step);
         if (earlier) throw new Error(`step '${decision.step}' was already ${earlier.approved ? 'approved' : 'rejected'}${earlier.by ? ` by ${earlier.by}` : ''}`);
         const status = run.record(decision.step).status;
@@ -121,7 +122,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   auto.startEarly();
 
   const stepsScope = new CancellationScope();
-  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (): string | null => scheduler.budgetStop());
+  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (extra): string | null => scheduler.budgetStop(extra));
   const scheduler: Scheduler = new Scheduler(run, stepsScope, (step): Promise<void> => execution.runStep(step));
   await runSteps(run, scheduler, stepsScope, metadata);
 
@@ -139,5 +140,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     upsertMemo({ status: final.status, steps: counts, ...(final.error ? { error: final.error.slice(0, 500) } : {}) });
   }
   metadata.publish(final);
+  recordRunMetrics(run.pipeline, final);
   return final;
 }

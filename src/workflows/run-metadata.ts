@@ -1,6 +1,6 @@
 // What the Temporal Web UI shows of a run while it goes: a table of step states, and the Orc* search attributes.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { orcCostUsdKey, orcPipelineKey, orcStatusKey, orcTokensKey } from './definitions';
+import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from './definitions';
 import type { RunState } from './run-state';
 import type { RunResult } from './run-types';
 
@@ -44,10 +44,10 @@ export class RunMetadata {
     const values = JSON.stringify([result.status, tokens, result.usage.cost_usd]);
     if (values === this.upserted) return;
     upsertSearchAttributes([
-      ...(this.upserted === null ? [{ key: orcPipelineKey, value: result.pipeline }] : []),
-      { key: orcStatusKey, value: result.status },
-      { key: orcTokensKey, value: tokens },
-      { key: orcCostUsdKey, value: result.usage.cost_usd },
+      ...(this.upserted === null ? [{ key: OrcPipeline, value: result.pipeline }] : []),
+      { key: OrcStatus, value: result.status },
+      { key: OrcTokens, value: tokens },
+      { key: OrcCostUsd, value: result.usage.cost_usd },
     ]);
     this.upserted = values;
   }

@@ -5,7 +5,7 @@ import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import type { StepRecord } from './run-types';
+import type { StepRecord, Usage } from './run-types';
 import { runnerKindOf, STEP_RUNNERS, type RunnerContext, type StepOutcome } from './runners';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
 import { failureAttempts, failureMessage, StepFailure } from './step-failure';
@@ -29,8 +29,8 @@ export class StepExecution {
     private readonly routing: ModelRouting,
     private readonly auto: AutoApplication,
     private readonly scope: CancellationScope,
-    /** The scheduler's budget rule: a step that ends may stop the run from starting more. */
-    private readonly budgetStop: () => string | null,
+    /** The scheduler's budget rule: a step that ends may stop the run from starting more; `extra` is usage not yet recorded. */
+    private readonly budgetStop: (extra?: Usage) => string | null,
   ) {}
 
   /** Renders values in an activity; a value that cannot render fails the step with its message. */
@@ -117,6 +117,7 @@ export class StepExecution {
       routing: this.routing,
       approvals: run.approvals,
       activities,
+      budgetStop: (extra) => this.budgetStop(extra),
     };
   }
 

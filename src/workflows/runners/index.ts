@@ -1,5 +1,6 @@
 // The one table of step runners, keyed by kind: a new kind of step is a runner file and a line here.
 import type { CompiledStep } from '../../compiler/types';
+import { runAgentStep } from './agent';
 import { runApproval } from './approval';
 import { runChildPipeline } from './child-pipeline';
 import { runForEach } from './for-each';
@@ -15,6 +16,8 @@ export const STEP_RUNNERS = {
   pipeline: runChildPipeline,
   run_code: runCodeStep,
   mcp: runMcpStep,
+  agent: runAgentStep,
+  agents: runAgentStep,
 } satisfies Record<string, StepRunner>;
 
 export type RunnerKind = keyof typeof STEP_RUNNERS;

@@ -42,6 +42,8 @@ export interface RunnerContext {
   readonly approvals: ApprovalDesk;
   /** Activity stubs with the step's timeouts, retries and Web UI label. */
   readonly activities: ActivityProxies;
+  /** Why the run's budget stops more work now, counting `extra` that no step record holds yet; null to go on. */
+  budgetStop(extra: Usage): string | null;
 }
 
 /** Runs one kind of step. It returns the outcome, or throws (StepFailure to keep a result beside the error). */
