@@ -8,6 +8,7 @@ import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from
 import { parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
+import { compileReplicates, EVIDENCE_FIELDS } from './replicates';
 import { checkRunCodeStep } from './run-code';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
 import { modelNameProblem, type KnownModels } from './model-names';
@@ -43,7 +44,7 @@ const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'genera
  */
 const CACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set([...LLM_ACTIONS, 'run_code', 'mcp']);
 const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
-const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status']);
+const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status', 'evidence']);
 const ON_FAILURE_KEYWORDS: ReadonlySet<string> = new Set(['fail', 'continue', 'skip', 'retry']);
 const INPUT_TYPES: ReadonlySet<string> = new Set(['string', 'integer', 'number', 'boolean', 'array', 'object']);
 
@@ -317,9 +318,20 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
           report('INVALID_VALUE', `step '${scope.step}' reads '${stepId}', which only runs as another step's on_failure handler`, at, position);
           return;
         }
+        const [first, second] = fieldPath;
+        if (first === 'evidence') {
+          const target = rawSteps[stepIndex.get(stepId)!];
+          if (target?.replicates === undefined && target?.models === undefined) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' exists only for a step with 'replicates'`, at, position);
+            return;
+          }
+          if (second !== undefined && !EVIDENCE_FIELDS.has(second)) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' has no field '${second}'${didYouMean(second, EVIDENCE_FIELDS)}`, at, position);
+            return;
+          }
+        }
         reader.references.set(`step:${stepId}`, { kind: 'step', step: stepId });
         reader.stepsRead.add(stepId);
-        const [first, second] = fieldPath;
         const field = first !== undefined && STEP_RESULT_KEYS.has(first) ? second : first !== undefined && !STEP_META_KEYS.has(first) ? first : undefined;
         if (field !== undefined && !/^\d+$/.test(field)) {
           const fields = fieldsRead.get(stepId) ?? new Set<string>();
@@ -461,6 +473,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
       else if (handlers.has(step.on_failure)) onFailure = { kind: 'handler', step: step.on_failure };
     }
 
+    const replicates = compileReplicates(step, actionKind, (code, message, where) => report(code, message, where), at);
     const stepTags = autoTags.filter((tag) => tag.step === id);
     compiledSteps.push({
       id,
@@ -487,6 +500,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
       autoTags: stepTags,
       cache,
       ...(agentStep ? { agent: agentStep } : {}),
+      ...(replicates ? { replicates } : {}),
     });
   });
 

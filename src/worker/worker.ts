@@ -25,6 +25,11 @@ export function defaultAutoCache(): FileAutoValueCache {
   return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
 }
 
+/** The durability test's hook: dying between the cache write and the activity's completion must lose nothing. */
+function exitAfterCacheWrite(): boolean {
+  return readSettings().testExitAfterCacheWrite;
+}
+
 export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');
 
 export interface PipelineWorkerOptions {
@@ -107,9 +112,8 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const catalog = options.catalog ?? loadModelCatalog();
   const models = meteredModels(options.models ?? createModelResolver({ localServer, catalog }));
   const autoCache = defaultAutoCache();
-  const store = options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
-  // The durability test's hook: dying between the cache write and the activity's completion must lose nothing.
-  const stepCache = new RunStoreStepCache({ store, ...(readSettings().exitAfterCacheWrite ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
+  const store = options.store ?? openRunStore(readSettings().storeUrl, dataDirectory());
+  const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
   const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
   const worker = await Worker.create({
     connection,
