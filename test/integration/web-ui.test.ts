@@ -1,6 +1,7 @@
 // The Temporal Web UI of the embedded server shows a finished run's steps (headless Debian chromium through
 // playwright-core); search attributes find runs by pipeline and outcome; `orc graph` output renders with mermaid.
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { Orchestrator } from '../../src/client';
@@ -38,6 +39,12 @@ afterAll(async () => {
   await fake.stop();
 });
 
+/** What the page functions below use of the browser (the suite is type-checked without the DOM library). */
+interface BrowserGlobals {
+  document: { body: { innerText: string } };
+  mermaid: { initialize(options: object): void; render(id: string, text: string): Promise<{ svg: string }> };
+}
+
 function temporalList(query: string): string[] {
   const output = execFileSync(temporalCliPath(), ['workflow', 'list', '--address', server.address, '--query', query, '--output', 'json'], { encoding: 'utf8' });
   const parsed = JSON.parse(output.trim() === '' ? '[]' : output) as Array<{ execution: { workflowId: string } }>;
@@ -55,7 +62,7 @@ async function untilListed(query: string, runId: string): Promise<string[]> {
 }
 
 test("a finished run's page names every step; search attributes find runs by pipeline and status; orc graph renders", async () => {
-  const pipeline = orchestrator.compile(require('node:fs').readFileSync(supportReply, 'utf8') as string, supportReply);
+  const pipeline = orchestrator.compile(fs.readFileSync(supportReply, 'utf8'), supportReply);
   const { handle } = await orchestrator.start(pipeline, { message: 'I was charged twice.' }, { dryRun: true, runId: `support_reply-ui-${process.pid}` });
   const result = await orchestrator.follow(handle);
   expect(result.status).toBe('completed');
@@ -86,7 +93,7 @@ steps:
   await page.goto(`${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(result.run_id)}/${runId}/history`);
   // Each step's activities are labelled `<step id> · <model>` in the timeline and the event history.
   for (const step of pipeline.steps) {
-    await page.waitForFunction((id) => document.body.innerText.includes(`${id} · `), step.id, { timeout: 30_000 });
+    await page.waitForFunction((id) => (globalThis as unknown as BrowserGlobals).document.body.innerText.includes(`${id} · `), step.id, { timeout: 30_000 });
   }
 
   const graph = await runOrc(['graph', supportReply, '--run', result.run_id], orcEnvironment({ TEMPORAL_ADDRESS: server.address }));
@@ -94,7 +101,7 @@ steps:
   await page.setContent('<html><body><div id="out"></div></body></html>');
   await page.addScriptTag({ path: require.resolve('mermaid/dist/mermaid.min.js') });
   const svg = await page.evaluate(async (text) => {
-    const mermaid = (window as unknown as { mermaid: { initialize(options: object): void; render(id: string, text: string): Promise<{ svg: string }> } }).mermaid;
+    const mermaid = (globalThis as unknown as BrowserGlobals).mermaid;
     mermaid.initialize({ startOnLoad: false });
     return (await mermaid.render('graph', text)).svg;
   }, graph.stdout);
