@@ -105,7 +105,14 @@ beforeAll(async () => {
   await startPrometheus(metricsPort);
   worker = startOrc(
     ['worker', '--metrics-port', String(metricsPort)],
-    orcEnvironmentFor({ OPENAI_API_KEY: 'sk-test-operating', OPENAI_BASE_URL: fakeUrl, OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, ORC_METRICS_HOST: '127.0.0.1' }),
+    orcEnvironmentFor({
+      OPENAI_API_KEY: 'sk-test-operating',
+      OPENAI_BASE_URL: fakeUrl,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+      ORC_METRICS_HOST: '127.0.0.1',
+      ORC_LOG_FORMAT: 'json',
+      ORC_LOG_LEVEL: 'DEBUG',
+    }),
   );
   await waitFor(() => worker.output.stderr.includes('orc worker polling') || worker.exitCode !== null, 90_000, 'the worker to start');
   if (worker.exitCode !== null) throw new Error(`orc worker exited: ${worker.output.stderr}`);
@@ -156,8 +163,9 @@ inputs: { topic: string }
   expect(result.steps.write!.result).toBe(PIECES.join(''));
 });
 
-test('Prometheus scraping orc worker --metrics-port sees model tokens, completed steps and Temporal SDK metrics; each step is a span', async () => {
+test('Prometheus scraping orc worker --metrics-port sees model tokens, completed steps and Temporal SDK metrics; each step is a span; JSON logs', async () => {
   const orchestrator = new Orchestrator({ address, taskQueue, worker: false });
+  let runId: string;
   try {
     const result = await orchestrator.executeYaml(
       `name: metrics_probe
@@ -172,9 +180,14 @@ steps:
 `,
     );
     expect(result.status).toBe('completed');
+    runId = result.run_id;
   } finally {
     await orchestrator.close();
   }
+  // ORC_LOG_FORMAT=json: every log line of the worker is a JSON object; those of a step's activity name the run and step.
+  const logLines = worker.output.stderr.split('\n').filter((line) => line.startsWith('{'));
+  const logs = logLines.map((line) => JSON.parse(line) as { run_id: string | null; step: string | null; message: string });
+  expect(logs.some((line) => line.run_id === runId && line.step === 'second' && /Activity completed/.test(line.message))).toBe(true);
   const steps = await untilQuery('sum(orc_steps_total{pipeline="metrics_probe",status="completed"})', (value) => value === 3);
   expect(steps).toBe(3);
   expect(await untilQuery('sum(orc_model_tokens_total{provider="openai",model="fake-model"})', (value) => (value ?? 0) > 0)).toBeGreaterThan(0);
