@@ -3,7 +3,8 @@ import { Context } from '@temporalio/activity';
 import { noopMetricMeter, type MetricMeter } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import type { ModelResolver } from '../models/registry';
-import type { LanguageModel, TokenUsage } from '../models/types';
+import type { LanguageModel } from '../models/types';
+import type { Usage } from '../base/run-types';
 
 /**
  * The worker runtime's meter (what `--metrics-port` serves), inside an activity; none elsewhere (`orc compile
@@ -27,7 +28,7 @@ export function recordCacheLookup(result: 'hit' | 'miss'): void {
 }
 
 /** Tokens and cost of one model call, by provider and model (`openai`, `gpt-4o-mini`). */
-export function recordModelUsage(modelId: string, usage: TokenUsage): void {
+export function recordModelUsage(modelId: string, usage: Usage): void {
   const separator = modelId.indexOf(':');
   const provider = separator === -1 ? modelId : modelId.slice(0, separator);
   const model = separator === -1 ? modelId : modelId.slice(separator + 1);

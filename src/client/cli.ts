@@ -1,11 +1,14 @@
 // The `orc` command line (spec section 8).
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
-import type { RunProgress, RunResult } from '../workflows/run-types';
+import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolveRunInputs, type CompiledPipeline, type KnownModels } from '../compiler';
+import type { RunProgress, RunResult } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer } from '../worker/dev-server';
 import { resolveAutoTagValues } from '../activities/auto-resolve';
-import { tagsDecidedUpFront } from '../compiler/auto-tags';
+import { autoTagModel, tagsDecidedUpFront } from '../compiler/auto-tags';
+import { createModelChoiceActivities } from '../activities/model-choice';
+import { readSettings } from '../base/settings';
+import { loadModelCatalog, ModelCatalogError, modelNamesOf } from '../models/catalog';
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
@@ -24,8 +27,19 @@ class ExitCode extends Error {
   }
 }
 
+/** The models a pipeline may name: the shipped models.yaml merged with the user's; a broken one is reported. */
+function knownModels(): KnownModels {
+  try {
+    return { names: modelNamesOf(loadModelCatalog()) };
+  } catch (error) {
+    if (!(error instanceof ModelCatalogError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    throw new ExitCode(EXIT_FAILED);
+  }
+}
+
 function compileOrReport(file: string): CompiledPipeline {
-  const result = compilePipelineFile(file);
+  const result = compilePipelineFile(file, { models: knownModels() });
   if (!result.ok) {
     for (const diagnostic of result.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
     throw new ExitCode(EXIT_FAILED);
@@ -83,7 +97,9 @@ async function resolveEarlyAutoTags(
     throw new ExitCode(EXIT_FAILED);
   }
   const localServer = new LocalModelServer();
-  const models = createModelResolver({ localServer });
+  const catalog = loadModelCatalog();
+  const models = createModelResolver({ localServer, catalog });
+  const choice = createModelChoiceActivities({ catalog, models });
   const values = new Map<string, unknown>();
   try {
     for (const step of pipeline.steps) {
@@ -92,14 +108,15 @@ async function resolveEarlyAutoTags(
       for (const reference of step.references) {
         if (reference.kind === 'input' && resolution.values[reference.name] !== undefined) inputs[reference.name] = resolution.values[reference.name];
       }
-      const stepModel = typeof step.model === 'string' && !step.model.includes('<AUTO') ? step.model : undefined;
-      const configModel = typeof pipeline.config.model === 'string' ? pipeline.config.model : 'local';
+      // The same model a run would ask; a requirement is resolved by selection, as the workflow does.
+      const spec = modelOverride ?? autoTagModel(pipeline, step);
+      const model = typeof spec === 'string' ? spec : (await choice.chooseModel({ spec, stepId: step.id, workflowTaskQueue: readSettings().taskQueue })).model;
       const resolved = await resolveAutoTagValues(
         {
           pipelineDescription: pipeline.description,
           step,
           tags: step.autoTags,
-          model: modelOverride ?? pipeline.config.autoModel ?? stepModel ?? configModel,
+          model,
           placeholder: false,
           context: { inputs, steps: {} },
         },
@@ -156,7 +173,7 @@ function metricsPortOrExit(flag: string | undefined): number | undefined {
 }
 
 function controlClient(): Orchestrator {
-  return new Orchestrator({ address: process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
+  return new Orchestrator({ address: readSettings().temporalAddress ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
 }
 
 async function untilSignal(): Promise<void> {
@@ -178,8 +195,9 @@ function buildProgram(): Command {
     .argument('<files...>', 'pipeline YAML files')
     .action((files: string[]) => {
       let failed = false;
+      const models = knownModels();
       for (const file of files) {
-        const result = compilePipelineFile(file);
+        const result = compilePipelineFile(file, { models });
         if (result.ok) process.stdout.write(`${file}: ok\n`);
         else {
           failed = true;
@@ -243,25 +261,22 @@ function buildProgram(): Command {
     .option('--json', 'print only the result object as JSON')
     .option('--id <runId>', 'the run id (Temporal workflow id)')
     .option('--model <model>', 'the model for steps that name none (overrides config.model)')
-    .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string }) => {
+    .option('--no-cache', 'cached steps read no entry: they call their model or tool again (and store the new answer)')
+    .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string; cache: boolean }) => {
       const pipeline = compileOrReport(file);
       const inputs = parseInputs(flags.input, flags.inputFile);
-      const resolution = resolveRunInputs(pipeline, inputs, { coerceStrings: true });
-      if (!resolution.ok) {
-        for (const diagnostic of resolution.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
-        throw new ExitCode(EXIT_FAILED);
-      }
       // Step failures are reported in the result; the in-process worker need not also log them.
       const orchestrator = new Orchestrator({ logLevel: 'ERROR' });
       const printer = new ProgressPrinter(process.stderr, !flags.json);
       let result: RunResult;
       try {
-        if (!flags.json && !process.env.TEMPORAL_ADDRESS) process.stderr.write('Starting the embedded Temporal server and worker...\n');
+        if (!flags.json && !readSettings().temporalAddress) process.stderr.write('Starting the embedded Temporal server and worker...\n');
         const { handle } = await orchestrator.start(pipeline, inputs, {
           coerceStrings: true,
           ...(flags.dryRun ? { dryRun: true } : {}),
           ...(flags.id ? { runId: flags.id } : {}),
           ...(flags.model ? { defaultModel: flags.model } : {}),
+          ...(flags.cache ? {} : { noCache: true }),
           onStart: ({ runId, attached }) => {
             if (flags.json) return;
             process.stderr.write(`${attached ? 'Attached to running' : 'Started'} run ${runId}\n`);
@@ -435,15 +450,26 @@ function buildProgram(): Command {
     });
 
   program
+    .command('cache')
+    .description('the step result cache (cache_results) in the run store')
+    .command('clear')
+    .description('delete every cached step result; the next runs call their models and tools again')
+    .action(async () => {
+      const { entries, location } = await new Orchestrator({ worker: false }).clearCache();
+      process.stdout.write(`Cleared ${entries} cache ${entries === 1 ? 'entry' : 'entries'} from ${location}\n`);
+    });
+
+  program
     .command('worker')
     .description('run a worker for the pipeline task queue on TEMPORAL_ADDRESS')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (default: ORC_METRICS_PORT, else none)')
     .action(async (flags: { metricsPort?: string }) => {
-      const address = process.env.TEMPORAL_ADDRESS ?? `127.0.0.1:${defaultDevServerPort()}`;
+      const settings = readSettings();
+      const address = settings.temporalAddress ?? `127.0.0.1:${defaultDevServerPort()}`;
       const metricsPort = metricsPortOrExit(flags.metricsPort);
       const worker = await createPipelineWorker({
         address,
-        namespace: process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE,
+        namespace: settings.temporalNamespace ?? DEFAULT_NAMESPACE,
         ...(metricsPort !== undefined ? { metricsPort } : {}),
       });
       process.stderr.write(

@@ -1,17 +1,20 @@
 // The programmatic API (seeds/000 `Orchestrator`): compile YAML, start the run on Temporal, wait for its result.
-import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { compileOrThrow, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
-import { approveUpdate, pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
-import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../workflows/run-types';
+import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
+import { readSettings } from '../base/settings';
+import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
+import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
+import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
 import { runDetails, runSummary, withoutSourcePositions } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
 import type { LiveTextDetails } from '../activities/live-text';
+import { openRunStore, type RunStore } from '../store/run-store';
+import { dataDirectory } from '../base/paths';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -29,6 +32,8 @@ export interface OrchestratorOptions {
   models?: ModelResolver;
   /** Log level of the in-process worker (default WARN). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The run store (cached step results); by default ORC_STORE_URL, else the data folder's. */
+  store?: RunStore;
 }
 
 export interface ExecuteOptions extends RunOptions {
@@ -129,11 +134,11 @@ export class Orchestrator {
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
   get namespace(): string {
-    return this.options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
+    return this.options.namespace ?? readSettings().temporalNamespace ?? DEFAULT_NAMESPACE;
   }
 
   get taskQueue(): string {
-    return this.options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE;
+    return this.options.taskQueue ?? readSettings().taskQueue;
   }
 
   /** The Web UI of the embedded server, when there is one. */
@@ -142,7 +147,7 @@ export class Orchestrator {
   }
 
   get address(): string | undefined {
-    return this.options.address ?? process.env.TEMPORAL_ADDRESS ?? this.devServer?.address;
+    return this.options.address ?? readSettings().temporalAddress ?? this.devServer?.address;
   }
 
   /** True when this process runs a worker (so runs make progress without `orc worker`). */
@@ -150,14 +155,20 @@ export class Orchestrator {
     return this.pipelineWorker !== undefined;
   }
 
+  /** Connects once; after a failed attempt (server down, bad address) the next call tries again from the start. */
   async connect(): Promise<Client> {
-    this.connecting ??= this.doConnect();
+    this.connecting ??= this.doConnect().catch(async (error: unknown) => {
+      this.connecting = undefined;
+      await this.close().catch(() => undefined);
+      throw error;
+    });
     return this.connecting;
   }
 
   private async doConnect(): Promise<Client> {
-    let address = this.options.address ?? process.env.TEMPORAL_ADDRESS;
-    const embedded = !address;
+    const given = this.options.address ?? readSettings().temporalAddress;
+    const embedded = !given;
+    let address = given;
     if (!address) {
       this.devServer = await startDevServer({
         port: defaultDevServerPort(),
@@ -166,7 +177,11 @@ export class Orchestrator {
       });
       address = this.devServer.address;
     }
-    this.connection = await Connection.connect({ address });
+    try {
+      this.connection = await Connection.connect({ address, connectTimeout: TEMPORAL_CONNECT_TIMEOUT_MS });
+    } catch (error) {
+      throw new TemporalUnreachableError(address, this.options.address ? 'the address option' : embedded ? 'the embedded dev server' : 'TEMPORAL_ADDRESS', error);
+    }
     this.client = new Client({ connection: this.connection, namespace: this.namespace });
     if (this.options.worker ?? embedded) {
       this.pipelineWorker = await createPipelineWorker({
@@ -176,6 +191,7 @@ export class Orchestrator {
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
         ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
         ...(this.options.models ? { models: this.options.models } : {}),
+        ...(this.options.store ? { store: this.options.store } : {}),
       });
       this.workerRun = this.pipelineWorker.run();
     }
@@ -208,6 +224,11 @@ export class Orchestrator {
     inputs: Record<string, unknown>,
     options: ExecuteOptions = {},
   ): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+    // A compiled pipeline handed in through the API may be hand-made or from an older orc: check it before a worker meets it.
+    const shape = compiledPipelineSchema.safeParse(pipeline);
+    if (!shape.success) {
+      throw new Error(`not a compiled pipeline: ${shape.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+    }
     const resolution = resolveRunInputs(pipeline, inputs, { coerceStrings: options.coerceStrings ?? false });
     if (!resolution.ok) throw new PipelineValidationError(pipeline.sourceFile ?? pipeline.name, resolution.diagnostics);
     const client = await this.connect();
@@ -220,6 +241,7 @@ export class Orchestrator {
       options: {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+        ...(options.noCache ? { noCache: true } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
         ...(searchAttributes ? { searchAttributes: true } : {}),
       },
@@ -288,9 +310,11 @@ export class Orchestrator {
     return this.execute(this.compile(yaml), inputs, options);
   }
 
-  /** seeds/000 `execute_yaml_file`. */
+  /** seeds/000 `execute_yaml_file`; a file that cannot be read is a PipelineValidationError like any other bad pipeline. */
   async executeYamlFile(file: string, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
-    return this.execute(this.compile(fs.readFileSync(file, 'utf8'), file), inputs, options);
+    const compiled = compilePipelineFile(file);
+    if (!compiled.ok) throw new PipelineValidationError(file, compiled.diagnostics);
+    return this.execute(compiled.pipeline, inputs, options);
   }
 
   private async handle(runId: string): Promise<WorkflowHandle> {
@@ -387,6 +411,16 @@ export class Orchestrator {
     return { handle, reused: Object.keys(reuse) };
   }
 
+  /** `orc cache clear`: deletes every cached step result in the run store; returns how many entries there were. */
+  async clearCache(): Promise<{ entries: number; location: string }> {
+    const store = this.options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
+    try {
+      return { entries: await store.clearCache(), location: store.location };
+    } finally {
+      if (!this.options.store) await store.close();
+    }
+  }
+
   /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */
   async approve(runId: string, decision: ApprovalDecision): Promise<ApprovalResult> {
     return (await this.handle(runId)).executeUpdate(approveUpdate, { args: [decision] });
@@ -407,12 +441,20 @@ export class Orchestrator {
     return (response.pollers ?? []).length > 0;
   }
 
+  /** Stops what this object started; it may connect again afterwards. */
   async close(): Promise<void> {
-    if (this.pipelineWorker) {
-      await this.pipelineWorker.shutdown();
-      await this.workerRun?.catch(() => undefined);
+    const { pipelineWorker, workerRun, connection, devServer } = this;
+    this.pipelineWorker = undefined;
+    this.workerRun = undefined;
+    this.connection = undefined;
+    this.client = undefined;
+    this.devServer = undefined;
+    this.connecting = undefined;
+    if (pipelineWorker) {
+      await pipelineWorker.shutdown();
+      await workerRun?.catch(() => undefined);
     }
-    await this.connection?.close();
-    await this.devServer?.stop();
+    await connection?.close();
+    await devServer?.stop();
   }
 }

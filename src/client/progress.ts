@@ -1,6 +1,6 @@
 // Prints each step's progress once per change: a line when it starts, a line when it ends; on a terminal, the
 // answers of running LLM steps as they arrive.
-import type { RunProgress, RunResult, StepRecord } from '../workflows/run-types';
+import type { RunProgress, RunResult, StepRecord } from '../base/run-types';
 
 const MARKS: Record<string, string> = { completed: '✓', failed: '✗', skipped: '-', cancelled: '⊘', running: '…', waiting: '⏸' };
 
@@ -50,7 +50,7 @@ export class ProgressPrinter {
       this.seen.set(id, step.status);
       this.endStream();
       const mark = MARKS[step.status] ?? ' ';
-      const detail = step.status === 'running' ? 'running' : `${step.status}${seconds(step)}${step.model ? ` ${step.model}` : ''}`;
+      const detail = step.status === 'running' ? 'running' : `${step.status}${seconds(step)}${step.model ? ` ${step.model}` : ''}${step.cache?.hit ? ' (cached)' : ''}`;
       const error = step.error && step.status !== 'completed' ? `: ${step.error}` : '';
       this.stream.write(`  ${mark} ${id} ${detail}${error}\n`);
     }

@@ -1,8 +1,10 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { HOSTED_PROVIDERS } from '../base/providers';
+import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
 import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
-import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
 
 export interface OpenAICompatibleSettings {
   /** The name callers use for this endpoint, e.g. `openai` or `local`. */
@@ -13,6 +15,37 @@ export interface OpenAICompatibleSettings {
   apiKey?: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /**
+   * How tools are offered: `native` as OpenAI `tools` (the model answers with `tool_calls`); `json` as a
+   * structured-output choice between the tools and a final answer, for servers without tool calling (the local model).
+   */
+  toolCalling?: 'native' | 'json';
+}
+
+/** Messages in OpenAI's shape: assistant tool calls as `tool_calls`, tool answers as `tool` messages. */
+function wireMessages(messages: ChatMessage[]): ChatCompletionMessageParam[] {
+  return messages.map((message): ChatCompletionMessageParam => {
+    if (message.role === 'tool') return { role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content };
+    if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
+      return {
+        role: 'assistant',
+        content: message.content || null,
+        tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } })),
+      };
+    }
+    return { role: message.role, content: message.content } as ChatCompletionMessageParam;
+  });
+}
+
+/** A call's arguments arrive as JSON text; text that is not a JSON object is passed on under `input` for the tool to refuse. */
+function parsedArguments(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text || '{}');
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    return { input: value };
+  } catch {
+    return { input: text };
+  }
 }
 
 export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings): LanguageModel {
@@ -52,11 +85,16 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
   }
 
   async function generate(request: GenerateRequest): Promise<GenerateResponse> {
+    const tools = request.tools && request.tools.length > 0 ? request.tools : undefined;
+    if (tools && settings.toolCalling === 'json') return generateJsonToolChoice(request, tools);
     const baseURL = await resolveBaseURL();
     const client = clientFor(baseURL);
     const body: ChatCompletionCreateParamsNonStreaming = {
       model,
-      messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+      messages: wireMessages(request.messages),
+      ...(tools
+        ? { tools: tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
+        : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
       // OpenAI's newer models reject max_tokens; most other compatible servers know only max_tokens.
       ...(request.maxTokens !== undefined
@@ -92,6 +130,10 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
       throw new ModelError(`${id} refused to answer: ${choice.message.refusal}`, { provider, model, isRetryable: false });
     }
     const text = choice.message.content ?? '';
+    const toolCalls: ToolCall[] = (choice.message.tool_calls ?? []).flatMap((call) =>
+      call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: parsedArguments(call.function.arguments) }] : [],
+    );
+    if (toolCalls.length > 0) return { text, usage, toolCalls };
     if (!request.jsonSchema) return { text, usage };
 
     const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: choice.finish_reason === 'length' });
@@ -134,6 +176,17 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
     return { text, json: jsonAnswer(text, { provider, model, stoppedAtTokenLimit: finishReason === 'length' }), usage: tokens };
   }
 
+  /** One structured answer: `{tool, arguments}` to call a tool or `{answer}` to finish; the transcript goes as text. */
+  async function generateJsonToolChoice(request: GenerateRequest, tools: NonNullable<GenerateRequest['tools']>): Promise<GenerateResponse> {
+    const response = await generate({
+      ...request,
+      tools: undefined,
+      messages: jsonToolTurns(request.messages, tools),
+      jsonSchema: toolChoiceSchema(tools),
+    });
+    return jsonToolChoice(response, { provider, model });
+  }
+
   return { id, provider, generate };
 }
 
@@ -146,7 +199,7 @@ function toModelError(
     ...context,
     detail: apiErrorDetail,
     // Only OpenAI's own key comes from a known variable; for other compatible servers the hint names the provider.
-    keyVariable: provider === 'openai' ? 'OPENAI_API_KEY' : undefined,
+    keyVariable: provider === 'openai' ? HOSTED_PROVIDERS.openai.keyVariable : undefined,
     hints: { 422: unprocessableHint },
   });
   return mapped ?? failedError(error, { provider, model });

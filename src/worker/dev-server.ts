@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ORC_SEARCH_ATTRIBUTES, searchAttributeFlag } from '../base/search-attributes';
-import { dataDirectory, temporalCliPath } from './paths';
+import { dataDirectory, temporalCliPath } from '../base/paths';
+import { readSettings } from '../base/settings';
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -34,7 +35,7 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 export function defaultDevServerPort(): number {
-  return Number(process.env.ORC_DEV_SERVER_PORT ?? 7233);
+  return readSettings().devServerPort;
 }
 
 async function waitUntilServing(address: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {

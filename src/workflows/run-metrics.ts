@@ -1,6 +1,6 @@
 // A finished run's steps as worker metrics (orc_steps_total, orc_step_duration_seconds); the SDK skips them on replay.
 import { metricMeter } from '@temporalio/workflow';
-import type { CompiledPipeline } from '../compiler/types';
+import type { CompiledPipeline } from '../base/compiled-pipeline';
 import type { RunResult } from './run-types';
 
 /**
