@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { Orchestrator } from '../../src/client';
 import { startDevServer, type DevServer } from '../../src/worker/dev-server';
-import { temporalCliPath } from '../../src/worker/paths';
+import { temporalCliPath } from '../../src/base/paths';
 import { orcEnvironment, repositoryRoot, runOrc } from '../helpers/cli';
 import { FakeOpenAIServer } from '../helpers/fake-openai';
 import { freePort } from '../helpers/ports';
