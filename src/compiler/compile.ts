@@ -8,6 +8,7 @@ import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from
 import { parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
+import { compileReplicates, EVIDENCE_FIELDS } from './replicates';
 import { checkRunCodeStep } from './run-code';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
 import { modelNameProblem, type KnownModels } from './model-names';
@@ -40,7 +41,7 @@ const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'genera
 /** A person's decision and a child run are not answers to a request: they are never cached. */
 const UNCACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set(['approval', 'pipeline']);
 const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
-const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status']);
+const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status', 'evidence']);
 const ON_FAILURE_KEYWORDS: ReadonlySet<string> = new Set(['fail', 'continue', 'skip', 'retry']);
 const INPUT_TYPES: ReadonlySet<string> = new Set(['string', 'integer', 'number', 'boolean', 'array', 'object']);
 
@@ -314,9 +315,20 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
           report('INVALID_VALUE', `step '${scope.step}' reads '${stepId}', which only runs as another step's on_failure handler`, at, position);
           return;
         }
+        const [first, second] = fieldPath;
+        if (first === 'evidence') {
+          const target = rawSteps[stepIndex.get(stepId)!];
+          if (target?.replicates === undefined && target?.models === undefined) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' exists only for a step with 'replicates'`, at, position);
+            return;
+          }
+          if (second !== undefined && !EVIDENCE_FIELDS.has(second)) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' has no field '${second}'${didYouMean(second, EVIDENCE_FIELDS)}`, at, position);
+            return;
+          }
+        }
         reader.references.set(`step:${stepId}`, { kind: 'step', step: stepId });
         reader.stepsRead.add(stepId);
-        const [first, second] = fieldPath;
         const field = first !== undefined && STEP_RESULT_KEYS.has(first) ? second : first !== undefined && !STEP_META_KEYS.has(first) ? first : undefined;
         if (field !== undefined && !/^\d+$/.test(field)) {
           const fields = fieldsRead.get(stepId) ?? new Set<string>();
@@ -458,6 +470,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
       else if (handlers.has(step.on_failure)) onFailure = { kind: 'handler', step: step.on_failure };
     }
 
+    const replicates = compileReplicates(step, actionKind, (code, message, where) => report(code, message, where), at);
     const stepTags = autoTags.filter((tag) => tag.step === id);
     compiledSteps.push({
       id,
@@ -484,6 +497,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
       autoTags: stepTags,
       cache,
       ...(agentStep ? { agent: agentStep } : {}),
+      ...(replicates ? { replicates } : {}),
     });
   });
 

@@ -30,7 +30,7 @@ export function defaultAutoCache(): FileAutoValueCache {
  * activity completes, to show the retried attempt takes the stored answer.
  */
 function exitAfterCacheWrite(): boolean {
-  return process.env.ORC_TEST_EXIT_AFTER_CACHE_WRITE === '1';
+  return readSettings().testExitAfterCacheWrite;
 }
 
 export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');
@@ -115,7 +115,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const catalog = options.catalog ?? loadModelCatalog();
   const models = meteredModels(options.models ?? createModelResolver({ localServer, catalog }));
   const autoCache = defaultAutoCache();
-  const store = options.store ?? openRunStore(process.env.ORC_STORE_URL, dataDirectory());
+  const store = options.store ?? openRunStore(readSettings().storeUrl, dataDirectory());
   const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
   const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
   const worker = await Worker.create({
