@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { chromium, type Browser } from 'playwright-core';
 import { Orchestrator } from '../../src/client';
 import { startDevServer, type DevServer } from '../../src/worker/dev-server';
@@ -66,6 +67,11 @@ test("a finished run's page names every step; search attributes find runs by pip
   const { handle } = await orchestrator.start(pipeline, { message: 'I was charged twice.' }, { dryRun: true, runId: `support_reply-ui-${process.pid}` });
   const result = await orchestrator.follow(handle);
   expect(result.status).toBe('completed');
+  // The Input panel shows the compiled pipeline without source positions.
+  const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+  const input = defaultPayloadConverter.fromPayload<{ pipeline: { inputs: Record<string, object> } }>(started!.input!.payloads![0]!);
+  expect(Object.keys(input.pipeline.inputs)).toEqual(['message', 'company']);
+  expect(JSON.stringify(input)).not.toContain('declaredAt');
 
   const failing = await orchestrator.executeYaml(
     `name: revoked_key
