@@ -16,8 +16,11 @@ export function toolChoiceSchema(tools: ToolDefinition[]): Record<string, unknow
   };
 }
 
-function toolList(tools: ToolDefinition[]): string {
-  return tools.map((tool) => `- ${tool.name}: ${tool.description || 'no description'} Arguments (JSON Schema): ${JSON.stringify(tool.parameters)}`).join('\n');
+/** `name(a: number, b: number): what it does` — short, because a small model's context is. */
+function toolLine(tool: ToolDefinition): string {
+  const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
+  const parameters = Object.entries(properties).map(([name, schema]) => `${name}: ${typeof schema?.type === 'string' ? schema.type : 'value'}`);
+  return `- ${tool.name}(${parameters.join(', ')}): ${tool.description || 'no description'}`;
 }
 
 /**
@@ -26,14 +29,14 @@ function toolList(tools: ToolDefinition[]): string {
  */
 export function jsonToolTurns(messages: ChatMessage[], tools: ToolDefinition[]): ChatMessage[] {
   const instructions =
-    `You can call these tools:\n${toolList(tools)}\n` +
-    'Answer with JSON only: {"tool": NAME, "arguments": {...}} to call a tool, or {"answer": ...} once you know the final answer.';
+    `Tools:\n${tools.map(toolLine).join('\n')}\n\n` +
+    'Reply with JSON only. To call a tool: {"tool": "<name>", "arguments": {...}}. To give the final answer: {"answer": "<text>"}.';
   const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
   const turns: ChatMessage[] = [{ role: 'system', content: [...system, instructions].join('\n\n') }];
   for (const message of messages) {
     if (message.role === 'system') continue;
     if (message.role === 'tool') {
-      turns.push({ role: 'user', content: `Result of ${message.toolName ?? 'the tool'}: ${message.content}` });
+      turns.push({ role: 'user', content: `Result of ${message.toolName ?? 'the tool'}: ${message.content}\nIf that answers the question, reply {"answer": "<text>"}.` });
     } else if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
       turns.push({ role: 'assistant', content: message.toolCalls.map((call) => JSON.stringify({ tool: call.name, arguments: call.arguments })).join('\n') });
     } else {

@@ -184,3 +184,46 @@ steps:
   expect(results[1]).toMatchObject({ content: 'A person rejected this call (ada): enough printing. Do not call it again the same way.', error: true });
   expect(agent.answer).toBe(`last answer: ${results[1]!.content}`);
 }, 120_000);
+
+test('team.yaml: the lead hands work to the researcher and the writer, and the result says who did what', async () => {
+  // Each agent is told apart by its system prompt; the lead reads the members' answers from its tool results.
+  fake.scripts.set('gpt-team', (request) => {
+    const system = request.messages.find((message) => message.role === 'system')?.text ?? '';
+    if (system.startsWith('You find facts')) {
+      return callsSoFar(request) === 0 ? { toolCalls: [{ name: 'everything_get-sum', arguments: { a: 20, b: 22 } }] } : { text: `Bees: ${lastToolAnswer(request)}` };
+    }
+    if (system.startsWith('You write')) return { text: `A note from: ${request.messages[request.messages.length - 1]!.text}` };
+    const handed = callsSoFar(request);
+    if (handed === 0) return { toolCalls: [{ name: 'researcher', arguments: { task: 'Find a fact about urban beekeeping.' } }] };
+    if (handed === 1) return { toolCalls: [{ name: 'writer', arguments: { task: `Write it up: ${lastToolAnswer(request)}` } }] };
+    return { text: lastToolAnswer(request)! };
+  });
+  const result = await orchestrator.executeYamlFile(path.join(__dirname, '..', '..', 'pipelines', 'team.yaml'), { topic: 'urban beekeeping' }, { defaultModel: 'openai:gpt-team' });
+  expect(result.status).toBe('completed');
+  const team = agentResult(result, 'note');
+  expect(team.answer).toMatch(/^A note from: Write it up: Bees: .*\b42\b/);
+  expect(result.outputs.note).toBe(team.answer);
+  expect(team.turns).toBe(6);
+  expect(team.agents).toEqual({
+    lead: { turns: 3, tool_calls: 2, usage: { input_tokens: 30, output_tokens: 15, cost_usd: expect.any(Number) } },
+    researcher: { turns: 2, tool_calls: 1, usage: { input_tokens: 20, output_tokens: 10, cost_usd: expect.any(Number) } },
+    writer: { turns: 1, tool_calls: 0, usage: { input_tokens: 10, output_tokens: 5, cost_usd: expect.any(Number) } },
+  });
+  // The transcript shows the hand-offs in order: each member's own loop sits between the lead's call and its result.
+  expect(team.transcript.map((entry) => `${entry.agent}:${entry.role}${entry.tool_call ? `>${entry.tool_call.name}` : ''}${entry.tool_result ? `<${entry.tool_result.name}` : ''}`)).toEqual([
+    'lead:user',
+    'lead:assistant>researcher',
+    'researcher:user',
+    'researcher:assistant>everything.get-sum',
+    'researcher:tool<everything.get-sum',
+    'researcher:assistant',
+    'lead:tool<researcher',
+    'lead:assistant>writer',
+    'writer:user',
+    'writer:assistant',
+    'lead:tool<writer',
+    'lead:assistant',
+  ]);
+  expect(fake.requestsFor('gpt-team')[0]!.tools).toEqual(['researcher', 'writer']);
+  expect(result.steps.note!.usage).toMatchObject({ input_tokens: 60, output_tokens: 30 });
+}, 120_000);

@@ -100,7 +100,7 @@ describe('tool calling on the wire', () => {
     // The call went back as the JSON the model wrote, the result as a user turn naming the tool.
     expect(server.requests[1]!.messages.slice(-2)).toEqual([
       { role: 'assistant', text: JSON.stringify({ tool: getSum.name, arguments: { a: 40, b: 2 } }) },
-      { role: 'user', text: `Result of ${getSum.name}: 42` },
+      { role: 'user', text: `Result of ${getSum.name}: 42\nIf that answers the question, reply {"answer": "<text>"}.` },
     ]);
   });
 });
