@@ -4,7 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Orchestrator, RunResult } from '../../src/client';
+import { Client, Connection } from '@temporalio/client';
 import type { AgentResult } from '../../src/workflows/agent-loop';
+import type { PipelineRunInput } from '../../src/workflows/run-types';
+import { orcEnvironment, startOrc, waitFor } from '../helpers/cli';
+import { compileYaml } from '../helpers/compile';
 import { FakeToolModelServer, type ScriptedReply, type SeenRequest } from '../helpers/fake-tool-models';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
 
@@ -227,3 +231,56 @@ test('team.yaml: the lead hands work to the researcher and the writer, and the r
   expect(fake.requestsFor('gpt-team')[0]!.tools).toEqual(['researcher', 'writer']);
   expect(result.steps.note!.usage).toMatchObject({ input_tokens: 60, output_tokens: 30 });
 }, 120_000);
+
+test('a worker killed with SIGKILL in the middle of a 6-turn loop: a new worker finishes the run, no finished turn is sent again', async () => {
+  const taskQueue = `agents-crash-${process.pid}-${Date.now()}`;
+  // Five tool calls, then the answer: six turns, each answered after a second so the kill lands mid-loop.
+  fake.scripts.set('gpt-crash', (request) =>
+    callsSoFar(request) < 5 ? { toolCalls: [{ name: 'everything_get-sum', arguments: { a: callsSoFar(request), b: 1 } }] } : { text: `done after ${lastToolAnswer(request)}` },
+  );
+  const pipeline = compileYaml(`
+name: agents_crash
+mcp_servers:
+  everything: ${everything}
+steps:
+  - { id: loop, action: agent, timeout: 30s, parameters: { model: "openai:gpt-crash", tools: [everything.get-sum], prompt: "Count up.", max_turns: 6 } }
+`);
+  const environment = orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_TASK_QUEUE: taskQueue });
+  const turnsSent = (): number[] => fake.requestsFor('gpt-crash').map(callsSoFar);
+  fake.delayMs = 1000;
+  const connection = await Connection.connect({ address: process.env.ORC_TEST_TEMPORAL_ADDRESS! });
+  try {
+    const client = new Client({ connection });
+    const first = startOrc(['worker'], environment);
+    const input: PipelineRunInput = { pipeline, inputs: {} };
+    const handle = await client.workflow.start('pipelineWorkflow', { taskQueue, workflowId: taskQueue, args: [input] });
+    await waitFor(() => turnsSent().length >= 3, 90_000, 'three model turns');
+    first.kill('SIGKILL');
+    await first.done;
+    const sentBeforeKill = turnsSent().length;
+    const second = startOrc(['worker'], environment);
+    try {
+      const result = (await handle.result()) as { status: string; steps: Record<string, { result: AgentResult }> };
+      expect(result.status).toBe('completed');
+      const loop = result.steps.loop!.result;
+      expect(loop.turns).toBe(6);
+      expect(loop.answer).toMatch(/^done after .*\b5\b/);
+      // Each turn went out once; only the one in flight when the worker died may have gone out twice.
+      const sent = turnsSent();
+      expect(sentBeforeKill).toBeLessThan(6);
+      const repeated = [0, 1, 2, 3, 4, 5].filter((turn) => sent.filter((each) => each === turn).length > 1);
+      expect(sent.filter((turn) => !repeated.includes(turn)).sort()).toEqual([0, 1, 2, 3, 4, 5].filter((turn) => !repeated.includes(turn)));
+      expect(repeated.length).toBeLessThanOrEqual(1);
+      for (const turn of repeated) {
+        expect(turn).toBe(sent[sentBeforeKill - 1]);
+        expect(sent.filter((each) => each === turn)).toHaveLength(2);
+      }
+    } finally {
+      second.kill('SIGINT');
+      await second.done;
+    }
+  } finally {
+    fake.delayMs = 0;
+    await connection.close();
+  }
+}, 240_000);
