@@ -117,6 +117,7 @@ test('run_code and pipeline tools, a tool error the model recovers from, and max
         : { text: `recovered: ${lastToolAnswer(request)}` },
   );
   fake.scripts.set('gpt-loop', () => ({ toolCalls: [{ name: 'everything_get-sum', arguments: { a: 1, b: 1 } }] }));
+  fake.scripts.set('gpt-spend', () => ({ toolCalls: [{ name: 'everything_get-sum', arguments: { a: 1, b: 1 } }] }));
   const result = await orchestrator.executeYaml(`
 name: agents_tools
 mcp_servers:
@@ -126,6 +127,7 @@ steps:
   - { id: child, action: agent, parameters: { model: "openai:gpt-child", tools: ["pipeline:${child}"], prompt: "Shout hello." } }
   - { id: recover, action: agent, parameters: { model: "openai:gpt-recover", tools: [everything.get-sum], prompt: "Add 40 and 2." } }
   - { id: loop, action: agent, on_failure: continue, parameters: { model: "openai:gpt-loop", tools: [everything.get-sum], prompt: "Never stop.", max_turns: 3 } }
+  - { id: spend, action: agent, on_failure: continue, budget: { tokens: 20 }, parameters: { model: "openai:gpt-spend", tools: [everything.get-sum], prompt: "Never stop." } }
 `);
   expect(result.status).toBe('partially_completed');
   expect(agentResult(result, 'code').answer).toBe(`ran: ${JSON.stringify({ exit_code: 0, stdout: '42\n', stderr: '' })}`);
@@ -148,6 +150,13 @@ steps:
   expect(kept.turns).toBe(3);
   expect(kept.transcript.filter((entry) => entry.role === 'tool')).toHaveLength(3);
   expect(fake.requestsFor('gpt-loop')).toHaveLength(3);
+
+  // 15 tokens a turn: after two turns the step's budget of 20 stops the loop before a third.
+  const spend = result.steps.spend!;
+  expect(spend).toMatchObject({ status: 'failed', error_code: 'BUDGET_EXCEEDED', usage: { input_tokens: 20, output_tokens: 10 } });
+  expect(spend.error).toMatch(/used 30 tokens, over its budget of 20/);
+  expect((spend.result as AgentResult).turns).toBe(2);
+  expect(fake.requestsFor('gpt-spend')).toHaveLength(2);
 }, 180_000);
 
 test('a tool in approve_tools waits with its arguments shown; approve runs it, reject tells the model', async () => {
