@@ -7,7 +7,7 @@ import type { Orchestrator, RunResult } from '../../src/client';
 import { Client, Connection } from '@temporalio/client';
 import type { AgentResult } from '../../src/workflows/agent-loop';
 import type { PipelineRunInput } from '../../src/workflows/run-types';
-import { orcEnvironment, startOrc, waitFor } from '../helpers/cli';
+import { orcEnvironment, runOrc, startOrc, waitFor } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
 import { FakeToolModelServer, type ScriptedReply, type SeenRequest } from '../helpers/fake-tool-models';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
@@ -186,6 +186,8 @@ steps:
   await waitingFor('print(\\"first\\")');
   const status = await orchestrator.status(handle.workflowId);
   expect(status.waiting).toEqual([{ step: 'answer', prompt: 'agent wants to call run_code with {"language":"python","code":"print(\\"first\\")"}' }]);
+  const shown = await runOrc(['status', handle.workflowId], orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_TASK_QUEUE: taskQueue }));
+  expect(shown.stdout).toContain('waiting for approval: answer - agent wants to call run_code with {"language":"python","code":"print(\\"first\\")"}');
   await orchestrator.approve(handle.workflowId, { step: 'answer', approved: true, by: 'ada' });
   await waitingFor('print(\\"second\\")');
   await orchestrator.approve(handle.workflowId, { step: 'answer', approved: false, comment: 'enough printing', by: 'ada' });
