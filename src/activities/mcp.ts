@@ -1,4 +1,5 @@
 // The `mcp` step activity: start or reach an MCP server, call one tool, return its answer; the server never outlives the call.
+import { FailureType } from '../base/failure-types';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -6,9 +7,10 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { didYouMean } from '../compiler/diagnostics';
-import { mcpServerSpecSchema } from '../compiler/types';
+import { mcpServerSpecSchema } from '../base/compiled-pipeline';
 import type { FailureDetails } from './errors';
 import { keepHeartbeating } from './generate';
+import { noStepCache, type StepCache } from './step-cache';
 import type { CallMcpToolInput, CallRecord, McpServerSpec, McpToolResult } from './types';
 
 const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
@@ -29,7 +31,7 @@ interface Where {
   attempt: number;
 }
 
-function failure(where: Where, type: string, message: string, nonRetryable: boolean): ApplicationFailure {
+function failure(where: Where, type: FailureType, message: string, nonRetryable: boolean): ApplicationFailure {
   const details: FailureDetails[] = [{ attempt: where.attempt }];
   return ApplicationFailure.create({ type, message: `step '${where.step}': ${message}`, nonRetryable, details });
 }
@@ -128,12 +130,12 @@ function unreachable(error: unknown, where: Where, server: McpServerSpec, stderr
           : 'check that the server is healthy';
     // A wrong address or missing credentials do not fix themselves; a 5xx or 429 may.
     const retryable = status >= 500 || status === 429 || status === 408;
-    return failure(where, 'McpServerUnavailable', `${name} answered HTTP ${status}: ${reason}; ${hint}`, !retryable);
+    return failure(where, FailureType.McpServerUnavailable, `${name} answered HTTP ${status}: ${reason}; ${hint}`, !retryable);
   }
   if ('url' in server) {
     const code = errorCode(error);
     const hint = code === 'ECONNREFUSED' ? 'nothing listens there: check that the server is running and the host and port are right' : 'check that the server runs and the URL is right';
-    return failure(where, 'McpServerUnavailable', `cannot reach ${name}: ${reason}; ${hint}`, false);
+    return failure(where, FailureType.McpServerUnavailable, `cannot reach ${name}: ${reason}; ${hint}`, false);
   }
   const code = errorCode(error);
   const hint =
@@ -142,14 +144,14 @@ function unreachable(error: unknown, where: Where, server: McpServerSpec, stderr
       : code === 'EACCES'
         ? `check that '${server.command}' is executable`
         : 'check the command and its arguments; run it by hand to see it start';
-  return failure(where, 'McpServerUnavailable', `cannot start ${name}: ${reason}${stderrNote(stderr)}; ${hint}`, false);
+  return failure(where, FailureType.McpServerUnavailable, `cannot start ${name}: ${reason}${stderrNote(stderr)}; ${hint}`, false);
 }
 
 /** Errors the server answered a request with: wrong arguments or method are the pipeline's to fix, the rest may pass. */
 function protocolFailure(error: McpError, where: Where, server: McpServerSpec): ApplicationFailure {
   const name = describeServer(where.server, server);
   const ours = error.code === ErrorCode.InvalidParams || error.code === ErrorCode.MethodNotFound || error.code === ErrorCode.InvalidRequest;
-  return failure(where, ours ? 'McpToolError' : 'McpServerError', `tool '${where.tool}' on ${name} failed: ${error.message}`, ours);
+  return failure(where, ours ? FailureType.McpToolError : FailureType.McpServerError, `tool '${where.tool}' on ${name} failed: ${error.message}`, ours);
 }
 
 async function toolNames(client: Client, signal: AbortSignal, timeout: number): Promise<string[]> {
@@ -186,20 +188,20 @@ async function closeQuietly(client: Client, transport: Transport): Promise<void>
   await client.close().catch(() => undefined);
 }
 
-export function createMcpActivities() {
-  return {
+export function createMcpActivities(stepCache: StepCache = noStepCache) {
+  const uncached = {
     /** Connects to the step's server, calls its tool once and closes the connection (and a stdio server) on every path. */
     async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const context = Context.current();
       const where: Where = { step: input.stepId, server: input.serverName, tool: input.tool, attempt: context.info.attempt };
       const parsed = mcpServerSpecSchema.safeParse(input.server);
       if (!parsed.success) {
-        throw failure(where, 'McpServerSpec', `MCP server '${input.serverName}' must be { command, args, env, cwd } or { url, headers }: ${parsed.error.issues[0]?.message ?? 'invalid'}`, true);
+        throw failure(where, FailureType.McpServerSpec, `MCP server '${input.serverName}' must be { command, args, env, cwd } or { url, headers }: ${parsed.error.issues[0]?.message ?? 'invalid'}`, true);
       }
       const server = withWorkerSecrets(parsed.data as McpServerSpec, (name) =>
-        failure(where, 'McpSecretMissing', `MCP server '${input.serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
+        failure(where, FailureType.McpSecretMissing, `MCP server '${input.serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
       );
-      if ('url' in server && !URL.canParse(server.url)) throw failure(where, 'McpServerSpec', `MCP server '${input.serverName}' has a URL that is not valid: ${server.url}`, true);
+      if ('url' in server && !URL.canParse(server.url)) throw failure(where, FailureType.McpServerSpec, `MCP server '${input.serverName}' has a URL that is not valid: ${server.url}`, true);
       const signal = context.cancellationSignal;
       const callTimeout = Math.max(1000, context.info.startToCloseTimeoutMs);
       const client = new Client(CLIENT_INFO);
@@ -210,14 +212,14 @@ export function createMcpActivities() {
         await client.connect(transport, { signal, timeout: Math.min(CONNECT_TIMEOUT_MS, callTimeout) });
         connected = true;
         if (!client.getServerCapabilities()?.tools) {
-          throw failure(where, 'McpUnknownTool', `${describeServer(input.serverName, server)} offers no tools`, true);
+          throw failure(where, FailureType.McpUnknownTool, `${describeServer(input.serverName, server)} offers no tools`, true);
         }
         const names = await toolNames(client, signal, callTimeout);
         if (!names.includes(input.tool)) {
           const listed = names.length > 20 ? `${names.slice(0, 20).join(', ')}, …` : names.join(', ');
           throw failure(
             where,
-            'McpUnknownTool',
+            FailureType.McpUnknownTool,
             `${describeServer(input.serverName, server)} has no tool '${input.tool}'${didYouMean(input.tool, names)}; its tools: ${listed || 'none'}`,
             true,
           );
@@ -226,11 +228,11 @@ export function createMcpActivities() {
         const result = toolResult(answer);
         if (answer.isError === true) {
           const message = result.text.trim() || JSON.stringify(result.content);
-          throw failure(where, 'McpToolError', `tool '${input.tool}' on ${describeServer(input.serverName, server)} returned an error: ${message}`, true);
+          throw failure(where, FailureType.McpToolError, `tool '${input.tool}' on ${describeServer(input.serverName, server)} returned an error: ${message}`, true);
         }
         const size = Buffer.byteLength(JSON.stringify(result));
         if (size > MAX_RESULT_BYTES) {
-          throw failure(where, 'McpResultTooLarge', `tool '${input.tool}' answered with ${size} bytes, over the ${MAX_RESULT_BYTES} bytes a step's result may hold`, true);
+          throw failure(where, FailureType.McpResultTooLarge, `tool '${input.tool}' answered with ${size} bytes, over the ${MAX_RESULT_BYTES} bytes a step's result may hold`, true);
         }
         return { ...result, attempt: where.attempt };
       } catch (error) {
@@ -241,18 +243,30 @@ export function createMcpActivities() {
         if (error instanceof McpError) {
           if (error.code === ErrorCode.ConnectionClosed) {
             const name = describeServer(input.serverName, server);
-            throw failure(where, 'McpServerError', `${name} closed the connection while tool '${input.tool}' ran${stderrNote(stderrTail())}`, false);
+            throw failure(where, FailureType.McpServerError, `${name} closed the connection while tool '${input.tool}' ran${stderrNote(stderrTail())}`, false);
           }
           if (error.code === ErrorCode.RequestTimeout) {
-            throw failure(where, 'McpTimeout', `tool '${input.tool}' on ${describeServer(input.serverName, server)} did not answer in time: ${error.message}`, false);
+            throw failure(where, FailureType.McpTimeout, `tool '${input.tool}' on ${describeServer(input.serverName, server)} did not answer in time: ${error.message}`, false);
           }
           throw protocolFailure(error, where, server);
         }
-        throw failure(where, 'McpServerError', `tool '${input.tool}' on ${describeServer(input.serverName, server)} failed: ${causeMessage(error)}`, false);
+        throw failure(where, FailureType.McpServerError, `tool '${input.tool}' on ${describeServer(input.serverName, server)} failed: ${causeMessage(error)}`, false);
       } finally {
         clearInterval(heartbeat);
         await closeQuietly(client, transport);
       }
+    },
+  };
+
+  return {
+    /**
+     * Cached (spec section 9) by the server as the pipeline gives it (`${env:NAME}` references, never their values),
+     * the tool and its arguments; a tool that answered with an error fails the step and is not cached.
+     */
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
+      const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
+      return record ? { ...value, cache: record } : value;
     },
   };
 }

@@ -1,13 +1,18 @@
 // Inputs and outputs of the activities, as the workflow sees them (types only: the workflow bundle imports this).
-import type { AutoTag, CompiledStep, CompiledTool } from '../compiler/types';
+import type { AutoTag, CompiledStep, CompiledTool } from '../base/compiled-pipeline';
+import type { CacheRecord, ModelSelectionRecord, StepStatus, Usage } from '../base/run-types';
 import type { ChatMessage, ToolDefinition } from '../models/types';
-import type { StepStatus, Usage } from '../workflows/run-types';
+
+// Shapes the run's result shares with activities live in the ground floor; these names stay importable from here.
+export type { CacheRecord, ModelSelectionRecord, ResolvedAutoTag } from '../base/run-types';
 
 /** What a template may read of another step. */
 export interface StepView {
   result: unknown;
   status: StepStatus;
   error: string | null;
+  /** A replicated step's evidence bundle (spec section 10). */
+  evidence?: unknown;
 }
 
 /** Only the values a template refers to: payloads stay small. */
@@ -26,14 +31,6 @@ export interface StepCachePolicy {
   read: boolean;
   /** A replicate's index (evidence bundles): replicates of one step are cached apart. */
   replicate?: number;
-}
-
-/** What a cached step records (`cache` in its step record); the activity returns it beside its output. */
-export interface CacheRecord {
-  hit: boolean;
-  key: string;
-  /** When the entry used (hit) or written (miss) was stored. */
-  stored_at: string | null;
 }
 
 /** What the run_code and mcp activities return beside their result's own fields (the workflow takes them off). */
@@ -56,6 +53,8 @@ export interface ExecuteStepInput {
   /** The model was chosen by selection: add each call's outcome to the bandit statistics. */
   recordOutcome?: boolean;
   cache?: StepCachePolicy;
+  /** A replicate's own seed (providers that take one), so replicates differ. */
+  seed?: number;
 }
 
 export interface ExecuteStepOutput {
@@ -64,22 +63,6 @@ export interface ExecuteStepOutput {
   usage: Usage;
   attempt: number;
   cache?: CacheRecord;
-}
-
-/** How a requirement (`model: { tasks, ... }`) was resolved for a step; kept in the step's result as `model_selection`. */
-export interface ModelSelectionRecord {
-  /** The requirement as the pipeline wrote it. */
-  requirement: Record<string, unknown>;
-  policy: string;
-  /** `provider:model` of the model chosen. */
-  chosen: string;
-  /** Every model that met the requirement and could be called by the worker. */
-  candidates: string[];
-  /** The models that did not, and why. */
-  rejected: Array<{ model: string; reasons: string[] }>;
-  reason: string;
-  /** The prompt size (~4 characters a token) that context windows were checked against. */
-  estimated_prompt_tokens: number;
 }
 
 export interface ChooseModelInput {
@@ -111,15 +94,6 @@ export interface ResolveAutoTagsInput {
   /** Give each tag a valid placeholder instead of asking a model. */
   placeholder: boolean;
   context: TemplateContext;
-}
-
-export interface ResolvedAutoTag {
-  path: string;
-  value: unknown;
-  model: string;
-  usage: Usage;
-  /** Taken from the (model, prompt, schema) cache rather than asked. */
-  cached?: boolean;
 }
 
 export interface RenderValuesInput {

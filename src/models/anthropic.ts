@@ -1,6 +1,8 @@
 // A LanguageModel for Anthropic's Messages API (Claude models), through the official SDK.
 import Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, Tool, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import { HOSTED_PROVIDERS } from '../base/providers';
+import { readSettings } from '../base/settings';
 import {
   cutOffNote,
   failedError,
@@ -25,8 +27,7 @@ export interface AnthropicSettings {
 }
 
 const provider = 'anthropic';
-const keyVariable = 'ANTHROPIC_API_KEY';
-const defaultBaseURL = 'https://api.anthropic.com';
+const { keyVariable } = HOSTED_PROVIDERS[provider];
 /** Anthropic requires max_tokens on every request; this is what a step gets when it does not say. */
 export const defaultAnthropicMaxTokens = 1024;
 const defaultTimeoutMs = 10 * 60 * 1000;
@@ -40,14 +41,14 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
 
   function clientFor(): Anthropic {
     if (client) return client;
-    const apiKey = settings.apiKey ?? process.env[keyVariable];
+    const apiKey = settings.apiKey ?? readSettings().apiKey(provider);
     if (!apiKey) {
       throw missingKeyError({ provider, model, keyVariable });
     }
     client = new Anthropic({
       // Passed explicitly so the SDK never falls back to ANTHROPIC_AUTH_TOKEN or credential profiles on disk.
       apiKey,
-      baseURL: settings.baseURL ?? (process.env.ANTHROPIC_BASE_URL || defaultBaseURL),
+      baseURL: settings.baseURL ?? readSettings().baseUrl(provider),
       // Retries belong to Temporal, which sees every attempt and applies the pipeline's policy.
       maxRetries: 0,
       // Always explicit: without it the SDK refuses non-streaming requests whose max_tokens could take over 10 minutes.

@@ -17,6 +17,8 @@ import {
   type Part,
   type ResponseSchema,
 } from '@google/generative-ai';
+import { HOSTED_PROVIDERS } from '../base/providers';
+import { readSettings } from '../base/settings';
 import {
   connectionError,
   failedError,
@@ -41,20 +43,19 @@ export interface GoogleSettings {
 }
 
 const provider = 'google';
-const keyVariable = 'GOOGLE_API_KEY';
-const defaultBaseURL = 'https://generativelanguage.googleapis.com';
+const { keyVariable } = HOSTED_PROVIDERS[provider];
 const defaultTimeoutMs = 10 * 60 * 1000;
 
 export function createGoogleModel(settings: GoogleSettings): LanguageModel {
   const { model } = settings;
   const id = `${provider}:${model}`;
-  const baseURL = (settings.baseURL ?? (process.env.GOOGLE_BASE_URL || defaultBaseURL)).replace(/\/+$/, '');
+  const baseURL = (settings.baseURL ?? readSettings().baseUrl(provider)).replace(/\/+$/, '');
   const timeoutMs = settings.timeoutMs ?? defaultTimeoutMs;
   let generativeModel: GenerativeModel | undefined;
 
   function modelClient(): GenerativeModel {
     if (generativeModel) return generativeModel;
-    const apiKey = settings.apiKey ?? process.env[keyVariable];
+    const apiKey = settings.apiKey ?? readSettings().apiKey(provider);
     if (!apiKey) {
       throw missingKeyError({ provider, model, keyVariable });
     }
@@ -99,6 +100,7 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
       ...(functionDeclarations ? { tools: [{ functionDeclarations }] } : {}),
       generationConfig: {
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
         ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
         ...(responseSchema ? { responseMimeType: 'application/json', responseSchema } : {}),
       },

@@ -93,7 +93,8 @@ const chatRequestSchema = z.object({
   seed: z.number().int().nullish(),
   stop: z.union([z.string(), z.array(z.string())]).nullish(),
   n: z.literal(1, { error: 'only n=1 is supported' }).nullish(),
-  stream: z.literal(false, { error: 'streaming is not supported' }).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   response_format: responseFormatSchema.nullish(),
 });
 type ChatRequest = z.infer<typeof chatRequestSchema>;
@@ -335,7 +336,7 @@ interface Completion {
   completionTokens: number;
 }
 
-async function complete(request: ChatRequest, signal: AbortSignal): Promise<Completion> {
+async function complete(request: ChatRequest, signal: AbortSignal, onTextChunk?: (text: string) => void): Promise<Completion> {
   const { history, prompt } = toChatHistory(request.messages);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? defaultMaxTokens;
   const promptTokens = countPromptTokens([...history, { type: 'user', text: prompt }]);
@@ -365,6 +366,7 @@ async function complete(request: ChatRequest, signal: AbortSignal): Promise<Comp
     ...(grammar ? { grammar } : { repeatPenalty: { penalty: 1.15, lastTokens: 64, penalizeNewLine: false } }),
     ...(stop && stop.length > 0 ? { customStopTriggers: stop } : {}),
     signal,
+    ...(onTextChunk ? { onTextChunk } : {}),
     onToken: (tokens) => {
       completionTokens += tokens.length;
     },
@@ -402,11 +404,16 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
   });
   inFlight.add(abortController);
   try {
+    const stream = chatRequest.stream ? new CompletionStream(response, chatRequest.model ?? servedModelName) : undefined;
     const completion = await enqueue(async () => {
       if (abortController.signal.aborted) return undefined;
-      return complete(chatRequest, abortController.signal);
+      return complete(chatRequest, abortController.signal, stream ? (text) => stream.text(text) : undefined);
     });
     if (!completion || abortController.signal.aborted) return;
+    if (stream) {
+      stream.finish(completion, chatRequest.stream_options?.include_usage === true);
+      return;
+    }
     sendJson(response, 200, {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
@@ -437,6 +444,39 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
   }
 }
 
+/** `stream: true`: the answer as OpenAI's server-sent chunks; headers go out with the first text, so errors before it keep their status. */
+class CompletionStream {
+  private readonly id = `chatcmpl-${randomUUID()}`;
+  private readonly created = Math.floor(Date.now() / 1000);
+
+  constructor(
+    private readonly response: http.ServerResponse,
+    private readonly model: string,
+  ) {}
+
+  private send(choices: unknown[], usage?: unknown): void {
+    if (!this.response.headersSent) this.response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices, ...(usage ? { usage } : {}) };
+    this.response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
+
+  text(text: string): void {
+    this.send([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
+  }
+
+  finish(completion: Completion, includeUsage: boolean): void {
+    this.send([{ index: 0, delta: {}, logprobs: null, finish_reason: completion.finishReason }]);
+    if (includeUsage) {
+      this.send([], {
+        prompt_tokens: completion.promptTokens,
+        completion_tokens: completion.completionTokens,
+        total_tokens: completion.promptTokens + completion.completionTokens,
+      });
+    }
+    this.response.end('data: [DONE]\n\n');
+  }
+}
+
 function handleModels(response: http.ServerResponse): void {
   sendJson(response, 200, {
     object: 'list',
@@ -458,7 +498,11 @@ const server = http.createServer((request, response) => {
     }
   };
   route().catch((error: unknown) => {
-    if (response.headersSent) return;
+    if (response.headersSent) {
+      // Mid-stream: the status is gone, so the connection is cut and the client sees an incomplete answer.
+      response.destroy();
+      return;
+    }
     if (error instanceof RequestError) {
       sendError(response, error.status, error.message, error.code, error.param);
     } else {

@@ -1,6 +1,7 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { HOSTED_PROVIDERS } from '../base/providers';
 import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
 import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
 import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
@@ -95,6 +96,7 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
         ? { tools: tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
         : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
       // OpenAI's newer models reject max_tokens; most other compatible servers know only max_tokens.
       ...(request.maxTokens !== undefined
         ? provider === 'openai'
@@ -105,6 +107,8 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
         ? { response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: request.jsonSchema, strict: false } } }
         : {}),
     };
+
+    if (request.onText) return streamAnswer(client, body, request, request.onText);
 
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
@@ -137,6 +141,42 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
     return { text, json, usage };
   }
 
+  /** The same request as a stream, so a caller can show the answer as it arrives (`orc run` on a terminal). */
+  async function streamAnswer(
+    client: OpenAI,
+    body: ChatCompletionCreateParamsNonStreaming,
+    request: GenerateRequest,
+    onText: (textSoFar: string) => void,
+  ): Promise<GenerateResponse> {
+    const streaming: ChatCompletionCreateParamsStreaming = { ...body, stream: true, stream_options: { include_usage: true } };
+    let text = '';
+    let refusal = '';
+    let finishReason: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    try {
+      const stream = await client.chat.completions.create(streaming, request.signal ? { signal: request.signal } : undefined);
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        if (choice.delta?.refusal) refusal += choice.delta.refusal;
+        if (choice.delta?.content) {
+          text += choice.delta.content;
+          onText(text);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason ?? error;
+      throw toModelError(error, { provider, model, baseURL: client.baseURL, timeoutMs: client.timeout });
+    }
+    if (refusal) throw new ModelError(`${id} refused to answer: ${refusal}`, { provider, model, isRetryable: false });
+    if (finishReason === null) throw new ModelError(`${id} ended its stream without finishing the answer`, { provider, model, isRetryable: true });
+    const tokens = { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0, cost_usd: 0 };
+    if (!request.jsonSchema) return { text, usage: tokens };
+    return { text, json: jsonAnswer(text, { provider, model, stoppedAtTokenLimit: finishReason === 'length' }), usage: tokens };
+  }
+
   /** One structured answer: `{tool, arguments}` to call a tool or `{answer}` to finish; the transcript goes as text. */
   async function generateJsonToolChoice(request: GenerateRequest, tools: NonNullable<GenerateRequest['tools']>): Promise<GenerateResponse> {
     const response = await generate({
@@ -160,7 +200,7 @@ function toModelError(
     ...context,
     detail: apiErrorDetail,
     // Only OpenAI's own key comes from a known variable; for other compatible servers the hint names the provider.
-    keyVariable: provider === 'openai' ? 'OPENAI_API_KEY' : undefined,
+    keyVariable: provider === 'openai' ? HOSTED_PROVIDERS.openai.keyVariable : undefined,
     hints: { 422: unprocessableHint },
   });
   return mapped ?? failedError(error, { provider, model });

@@ -1,4 +1,5 @@
 // The narrow interface every model provider implements, and the errors they raise.
+import type { Usage } from '../base/run-types';
 
 export interface ChatMessage {
   /** `tool`: the answer to one of the previous assistant message's tool calls. */
@@ -34,7 +35,11 @@ export interface GenerateRequest {
   jsonSchema?: Record<string, unknown>;
   temperature?: number;
   maxTokens?: number;
+  /** Sampling seed, for providers that take one (replicates differ by seed). */
+  seed?: number;
   signal?: AbortSignal;
+  /** Called with the answer's text so far as it arrives, by adapters that can stream (others answer at once). */
+  onText?: (textSoFar: string) => void;
   /**
    * Tools the model may call instead of answering; its calls come back in `toolCalls`. Not combined with
    * `jsonSchema`: a caller that wants a structured final answer asks for it in a call of its own.
@@ -42,17 +47,11 @@ export interface GenerateRequest {
   tools?: ToolDefinition[];
 }
 
-export interface TokenUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-}
-
 export interface GenerateResponse {
   text: string;
   /** The parsed answer when `jsonSchema` was given. */
   json?: unknown;
-  usage: TokenUsage;
+  usage: Usage;
   /** The tools the model asked to call (only when the request gave `tools`); empty or absent for a final answer. */
   toolCalls?: ToolCall[];
 }
@@ -84,10 +83,6 @@ export class ModelError extends Error {
   get isRetryable(): boolean {
     return this.details.isRetryable;
   }
-}
-
-export function emptyUsage(): TokenUsage {
-  return { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
 }
 
 /** Providers that take the system prompt apart from the turns: the system messages joined, and the other turns. */

@@ -4,6 +4,7 @@ import { AutoApplication } from './auto-application';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
 import { ModelRouting } from './model-routing';
 import { RunMetadata } from './run-metadata';
+import { recordRunMetrics } from './run-metrics';
 import { RunState } from './run-state';
 import { StepExecution } from './run-step';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunResult } from './run-types';
@@ -139,5 +140,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     upsertMemo({ status: final.status, steps: counts, ...(final.error ? { error: final.error.slice(0, 500) } : {}) });
   }
   metadata.publish(final);
+  recordRunMetrics(run.pipeline, final);
   return final;
 }

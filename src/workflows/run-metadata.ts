@@ -1,6 +1,6 @@
 // What the Temporal Web UI shows of a run while it goes: a table of step states, and the Orc* search attributes.
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { orcCostUsdKey, orcPipelineKey, orcStatusKey, orcTokensKey } from './definitions';
+import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from './definitions';
 import type { RunState } from './run-state';
 import type { RunResult } from './run-types';
 
@@ -9,20 +9,15 @@ const MAX_ROWS = 100;
 
 /** The Markdown table `setCurrentDetails` shows: one row per step. */
 export function stepTable(result: RunResult): string {
-  const rows = Object.entries(result.steps).map(([id, step]) => {
+  // Built on every turn of the main loop: only the rows shown are built, whatever the number of steps.
+  const entries = Object.entries(result.steps);
+  const rows = entries.slice(0, MAX_ROWS).map(([id, step]) => {
     const tokens = step.usage.input_tokens + step.usage.output_tokens;
     const note = (step.error ?? '').replace(/[|\n]/g, ' ').slice(0, 80);
     return `| ${id} | ${step.status} | ${step.model ?? ''} | ${step.attempts} | ${tokens} | ${note} |`;
   });
-  const more = rows.length > MAX_ROWS ? [`| … ${rows.length - MAX_ROWS} more steps | | | | | |`] : [];
-  return [
-    `**${result.pipeline}**: ${result.status}`,
-    '',
-    '| step | status | model | attempts | tokens | error |',
-    '|---|---|---|---|---|---|',
-    ...rows.slice(0, MAX_ROWS),
-    ...more,
-  ].join('\n');
+  const more = entries.length > MAX_ROWS ? [`| … ${entries.length - MAX_ROWS} more steps | | | | | |`] : [];
+  return [`**${result.pipeline}**: ${result.status}`, '', '| step | status | model | attempts | tokens | error |', '|---|---|---|---|---|---|', ...rows, ...more].join('\n');
 }
 
 export class RunMetadata {
@@ -44,10 +39,10 @@ export class RunMetadata {
     const values = JSON.stringify([result.status, tokens, result.usage.cost_usd]);
     if (values === this.upserted) return;
     upsertSearchAttributes([
-      ...(this.upserted === null ? [{ key: orcPipelineKey, value: result.pipeline }] : []),
-      { key: orcStatusKey, value: result.status },
-      { key: orcTokensKey, value: tokens },
-      { key: orcCostUsdKey, value: result.usage.cost_usd },
+      ...(this.upserted === null ? [{ key: OrcPipeline, value: result.pipeline }] : []),
+      { key: OrcStatus, value: result.status },
+      { key: OrcTokens, value: tokens },
+      { key: OrcCostUsd, value: result.usage.cost_usd },
     ]);
     this.upserted = values;
   }
