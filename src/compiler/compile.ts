@@ -5,7 +5,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { compileAgents, compileAgentStep } from './agents';
 import { autoTagSchema, AUTO_FIELDS, parseAutoTag, type AutoField } from './auto-tags';
 import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from './diagnostics';
-import { parseDuration } from './durations';
+import { badDurationMessage, parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
 import { compileReplicates, EVIDENCE_FIELDS } from './replicates';
@@ -412,7 +412,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
     if (rawConfig.timeout === undefined) return DEFAULT_TIMEOUT_SECONDS;
     const seconds = parseDuration(rawConfig.timeout);
     if (seconds === undefined) {
-      report('BAD_DURATION', `bad duration '${String(rawConfig.timeout)}': use seconds or a string like 30s, 5m, 1h`, [configKey, 'timeout']);
+      report('BAD_DURATION', badDurationMessage(rawConfig.timeout), [configKey, 'timeout']);
       return DEFAULT_TIMEOUT_SECONDS;
     }
     return seconds;
@@ -422,7 +422,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
   const ttlOf = (value: unknown, at: YamlPath): number | undefined => {
     if (value === undefined) return undefined;
     const seconds = parseDuration(value);
-    if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(value)}': use seconds or a string like 30s, 5m, 1d`, at);
+    if (seconds === undefined) report('BAD_DURATION', badDurationMessage(value), at);
     return seconds;
   };
   const configCacheTtl = ttlOf(rawConfig.cache_ttl, [configKey, 'cache_ttl']) ?? DEFAULT_CACHE_TTL_SECONDS;
@@ -483,7 +483,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
     let timeoutSeconds = defaultTimeout;
     if (step.timeout !== undefined && !(typeof step.timeout === 'string' && parseAutoTag(step.timeout).kind !== 'none')) {
       const seconds = parseDuration(step.timeout);
-      if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(step.timeout)}': use seconds or a string like 30s, 5m, 1h`, timeoutAt);
+      if (seconds === undefined) report('BAD_DURATION', badDurationMessage(step.timeout), timeoutAt);
       else timeoutSeconds = seconds;
     }
     const cache = cachePolicyOf(step, actionKind, at);

@@ -208,12 +208,15 @@ interface Opening {
 /** Quoted strings and flow collections (`[`, `{`) that the text never closes, by offset. */
 function unclosedOpenings(text: string): Opening[] {
   const found: Opening[] = [];
-  const visit = (value: unknown): void => {
+  // An explicit stack, not recursion: a deeply nested document must not overflow the call stack.
+  const pending: unknown[] = [...new Parser().parse(text)];
+  while (pending.length > 0) {
+    const value = pending.pop();
     if (Array.isArray(value)) {
-      for (const item of value) visit(item);
-      return;
+      pending.push(...(value as unknown[]));
+      continue;
     }
-    if (value === null || typeof value !== 'object') return;
+    if (value === null || typeof value !== 'object') continue;
     const token = value as { type?: string; offset?: number; source?: string; start?: { offset: number; source: string }; end?: Array<{ type: string }> };
     if ((token.type === 'double-quoted-scalar' || token.type === 'single-quoted-scalar') && token.offset !== undefined && token.source !== undefined) {
       const quote = token.type === 'double-quoted-scalar' ? '"' : "'";
@@ -224,8 +227,7 @@ function unclosedOpenings(text: string): Opening[] {
     if (token.type === 'flow-collection' && token.start && !(token.end ?? []).some((end) => end.type === 'flow-map-end' || end.type === 'flow-seq-end')) {
       found.push({ offset: token.start.offset, what: token.start.source === '[' ? 'flow sequence [' : 'flow mapping {' });
     }
-    for (const [key, child] of Object.entries(value)) if (key !== 'source') visit(child);
-  };
-  for (const token of new Parser().parse(text)) visit(token);
+    for (const [key, child] of Object.entries(value)) if (key !== 'source' && child !== null && typeof child === 'object') pending.push(child);
+  }
   return found.sort((a, b) => a.offset - b.offset);
 }

@@ -179,3 +179,22 @@ describe('autoTagModel: which model decides a step\'s AUTO tags', () => {
     expect(autoTagModel(withAutoModel, step('tagged'))).toBe('mini');
   });
 });
+
+describe('values that are no duration', () => {
+  it('a mapping where a duration goes is reported, not thrown on (String() of { toString: 0 } throws)', () => {
+    const result = compilePipeline(yaml`
+      name: p
+      steps:
+        - id: a
+          action: "Do it: now"
+          timeout: { toString: 0 }
+          cache_ttl:
+            toString: 0
+    `);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.filter((diagnostic) => diagnostic.code === 'BAD_DURATION').map((diagnostic) => `${diagnostic.code} ${diagnostic.message}`)).toEqual([
+      `BAD_DURATION bad duration '{"toString":0}': use seconds or a string like 30s, 5m, 1h, 1d`,
+      `BAD_DURATION bad duration '{"toString":0}': use seconds or a string like 30s, 5m, 1h, 1d`,
+    ]);
+  });
+});
