@@ -293,7 +293,12 @@ steps:
     max_retries: 1
     on_failure: continue
     parameters: { code: "print(1)" }
+  - id: refused
+    action: run_code
+    on_failure: continue
+    parameters: { code: "print(1)", language: "{{ inputs.language }}" }
 `),
+    { language: 'ruby' },
   );
   // The engine was unreachable on the first attempt: the answer came on the second, and says so.
   expect(result.steps.flaky).toMatchObject({ status: 'completed', attempts: 2 });
@@ -302,6 +307,9 @@ steps:
   // max_retries 1: two attempts, not the three run_code always had.
   expect(result.steps.down).toMatchObject({ status: 'failed', attempts: 2 });
   expect(result.steps.down!.error).toContain('no Docker engine answers');
+  // Refused before anything ran: no attempt at all.
+  expect(result.steps.refused).toMatchObject({ status: 'failed', attempts: 0 });
+  expect(result.steps.refused!.error).toContain('parameters.language must be one of');
 }, 120_000);
 
 test('a cached step sends its cache policy (read off under noCache) and records the cache record its activity returns', async () => {
