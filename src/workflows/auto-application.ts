@@ -40,6 +40,7 @@ export function applyResolutions(step: CompiledStep, resolved: ResolvedAutoTag[]
         if (Number.isInteger(numeric) && numeric > 0) effective.maxParallel = numeric;
         break;
       case 'replicates':
+        if (Number.isInteger(numeric) && numeric > 0 && effective.replicates) effective.replicates = { ...effective.replicates, count: numeric };
         break;
     }
   }

@@ -111,7 +111,7 @@ export class RunState {
         if (this.inputs[reference.name] !== undefined) context.inputs[reference.name] = this.inputs[reference.name];
       } else {
         const source = this.record(reference.step);
-        context.steps[reference.step] = { result: source.result, status: source.status, error: source.error };
+        context.steps[reference.step] = { result: source.result, status: source.status, error: source.error, ...(source.evidence !== undefined ? { evidence: source.evidence } : {}) };
       }
     }
     if (failedStep !== undefined) {

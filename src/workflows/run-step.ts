@@ -98,7 +98,8 @@ export class StepExecution {
       if (error instanceof StepFailure) mergeOutcome(state, error.outcome);
       state.error = failureMessage(error, ran);
       state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, ran);
-      this.applyOnFailure(step);
+      if (error instanceof StepFailure && error.budgetStop !== null) run.budgetExceeded ??= error.budgetStop;
+      else this.applyOnFailure(step);
     } finally {
       state.completed_at = new Date().toISOString();
       run.running.delete(step.id);
