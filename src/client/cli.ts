@@ -576,7 +576,9 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}\n`);
+    // The SDK wraps what failed on the way (a run store that cannot be reached, say) in a generic message: say both.
+    const cause = error instanceof Error && error.cause instanceof Error && !error.message.includes(error.cause.message) ? `: ${error.cause.message}` : '';
+    process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
     return EXIT_FAILED;
   }
 }
