@@ -1,9 +1,11 @@
-// The codec server's guard: stored values are not served beyond loopback without a token.
+// The codec server: stored values are not served beyond loopback without a token, and the embedded Web UI uses it.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCodecServer } from '../../src/store/codec-server';
 import { openRunStore } from '../../src/store/run-store';
+import { startDevServer } from '../../src/worker/dev-server';
+import { freePort } from '../helpers/ports';
 
 test('the codec server refuses a non-loopback address without a token, and answers only the token with one', async () => {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-codec-'));
@@ -28,3 +30,15 @@ test('the codec server refuses a non-loopback address without a token, and answe
     fs.rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test("the embedded dev server's Web UI is pointed at the codec server", async () => {
+  const port = await freePort();
+  const uiPort = await freePort();
+  const server = await startDevServer({ port, uiPort, ui: true, databaseFile: null, reuseExisting: false, codecEndpoint: 'http://127.0.0.1:8234' });
+  try {
+    const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(settings.Codec.Endpoint).toBe('http://127.0.0.1:8234');
+  } finally {
+    await server.stop();
+  }
+}, 90_000);
