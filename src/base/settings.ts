@@ -58,11 +58,22 @@ export interface Settings {
   sandboxCpus: number;
   /** ORC_SANDBOX_IMAGE: the Docker image sandboxed code runs in, instead of the one setup built. */
   sandboxImage: string | undefined;
+  /** ORC_STORE_URL: the run store (`postgres://…`, `file:///dir` or a path); the data folder's `store` when unset. */
+  storeUrl: string | undefined;
+  /** ORC_METRICS_PORT: serve Prometheus metrics on this port (as text: `orc worker --metrics-port` checks it). */
+  metricsPort: string | undefined;
+  /** ORC_METRICS_HOST: the interface the metrics endpoint binds; every interface when unset. */
+  metricsHost: string;
+  /** ORC_LOG_FORMAT: `json` for one JSON object a line. */
+  logFormat: string | undefined;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME: export runs and steps as OpenTelemetry spans. */
+  otelEndpoint: string | undefined;
+  otelServiceName: string | undefined;
+  /** ORC_TEST_EXIT_AFTER_CACHE_WRITE=1, for the durability test only: the worker dies right after a cache write. */
+  testExitAfterCacheWrite: boolean;
   /** ORC_CIRCUIT_FAILURES, ORC_CIRCUIT_OPEN_SECONDS: a hosted model's circuit breaker. */
   circuitFailures: number;
   circuitOpenSeconds: number;
-  /** ORC_STORE_URL: the run store (`postgres://…`, `file:///dir` or a path); unset, `store/` in the data folder. */
-  storeUrl: string | undefined;
   /** ORC_MAX_VALUE_BYTES: the ceiling on one step's value (VALUE_TOO_LARGE above it); 64 MiB. */
   maxValueBytes: number;
   /** ORC_CODEC_TOKEN: the bearer token `orc codec-server` requires when it listens beyond loopback. */
@@ -92,9 +103,15 @@ export function readSettings(environment: Environment = process.env): Settings {
     sandboxOutputBytes: number(environment, 'ORC_SANDBOX_OUTPUT_BYTES', 1024 * 1024),
     sandboxCpus: number(environment, 'ORC_SANDBOX_CPUS', 1),
     sandboxImage: text(environment, 'ORC_SANDBOX_IMAGE'),
+    storeUrl: text(environment, 'ORC_STORE_URL'),
+    metricsPort: text(environment, 'ORC_METRICS_PORT'),
+    metricsHost: text(environment, 'ORC_METRICS_HOST') ?? '0.0.0.0',
+    logFormat: text(environment, 'ORC_LOG_FORMAT'),
+    otelEndpoint: text(environment, 'OTEL_EXPORTER_OTLP_ENDPOINT'),
+    otelServiceName: text(environment, 'OTEL_SERVICE_NAME'),
+    testExitAfterCacheWrite: environment.ORC_TEST_EXIT_AFTER_CACHE_WRITE === '1',
     circuitFailures: number(environment, 'ORC_CIRCUIT_FAILURES', 5),
     circuitOpenSeconds: number(environment, 'ORC_CIRCUIT_OPEN_SECONDS', 30),
-    storeUrl: text(environment, 'ORC_STORE_URL'),
     maxValueBytes: positiveWholeNumber(environment, 'ORC_MAX_VALUE_BYTES', 64 * 1024 * 1024),
     codecToken: text(environment, 'ORC_CODEC_TOKEN'),
     apiKey: (provider) => text(environment, HOSTED_PROVIDERS[provider].keyVariable),

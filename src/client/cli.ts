@@ -281,9 +281,11 @@ function buildProgram(): Command {
       const printer = new ProgressPrinter(process.stderr, !flags.json);
       let result: RunResult;
       try {
-        if (!flags.json && !readSettings().temporalAddress) process.stderr.write('Starting the embedded Temporal server and worker...\n');
         const { handle } = await orchestrator.start(pipeline, inputs, {
           coerceStrings: true,
+          onValid: () => {
+            if (!flags.json && !readSettings().temporalAddress) process.stderr.write('Starting the embedded Temporal server and worker...\n');
+          },
           ...(flags.dryRun ? { dryRun: true } : {}),
           ...(flags.id ? { runId: flags.id } : {}),
           ...(flags.model ? { defaultModel: flags.model } : {}),
@@ -351,7 +353,7 @@ function buildProgram(): Command {
         const progress = await orchestrator.status(runId);
         if (flags.json) process.stdout.write(`${JSON.stringify(progress, null, 2)}\n`);
         else {
-          process.stdout.write(`${progress.run_id}: ${progress.status}${progress.paused ? ' (paused)' : ''}\n`);
+          process.stdout.write(`${progress.run_id}: ${progress.status}${progress.paused && progress.status !== 'paused' ? ' (paused)' : ''}\n`);
           for (const waiting of progress.waiting) process.stdout.write(`  waiting for approval: ${waiting.step} - ${waiting.prompt}\n`);
           for (const [id, step] of Object.entries(progress.steps)) {
             process.stdout.write(`  ${id}: ${step.status}${step.attempts ? `, ${step.attempts} attempt(s)` : ''}${step.model ? `, ${step.model}` : ''}${step.error ? ` - ${step.error}` : ''}\n`);

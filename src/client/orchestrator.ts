@@ -4,7 +4,7 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, type Workflow
 import { defaultPayloadConverter } from '@temporalio/common';
 import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
-import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
+import { checkReachable, TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
@@ -50,6 +50,8 @@ export interface ExecuteOptions extends RunOptions {
   onToken?: TokenListener;
   /** Called once the run has started (or been attached to). */
   onStart?: (info: { runId: string; attached: boolean }) => void;
+  /** Called once the pipeline and inputs are valid, before connecting (which may start the embedded server). */
+  onValid?: () => void;
 }
 
 /** One line of `orc list`. */
@@ -179,10 +181,12 @@ export class Orchestrator {
       });
       address = this.devServer.address;
     }
+    const source = this.options.address ? 'the address option' : embedded ? 'the embedded dev server' : 'TEMPORAL_ADDRESS';
+    await checkReachable(address, source);
     try {
       this.connection = await Connection.connect({ address, connectTimeout: TEMPORAL_CONNECT_TIMEOUT_MS });
     } catch (error) {
-      throw new TemporalUnreachableError(address, this.options.address ? 'the address option' : embedded ? 'the embedded dev server' : 'TEMPORAL_ADDRESS', error);
+      throw new TemporalUnreachableError(address, source, error);
     }
     // Values over 256 KiB travel through the run store both ways, so callers always see full values.
     this.client = new Client({ connection: this.connection, namespace: this.namespace, dataConverter: storedPayloadsDataConverter(this.store()) });
@@ -234,6 +238,7 @@ export class Orchestrator {
     }
     const resolution = resolveRunInputs(pipeline, inputs, { coerceStrings: options.coerceStrings ?? false });
     if (!resolution.ok) throw new PipelineValidationError(pipeline.sourceFile ?? pipeline.name, resolution.diagnostics);
+    options.onValid?.();
     const client = await this.connect();
     const runId = options.runId ?? newRunId(pipeline.name);
     const searchAttributes = await this.hasSearchAttributes();

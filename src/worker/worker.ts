@@ -27,12 +27,9 @@ export function defaultAutoCache(): FileAutoValueCache {
   return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
 }
 
-/**
- * For the durability test only: the worker dies (SIGKILL) right after it writes a cache entry, before the step's
- * activity completes, to show the retried attempt takes the stored answer.
- */
+/** The durability test's hook: dying between the cache write and the activity's completion must lose nothing. */
 function exitAfterCacheWrite(): boolean {
-  return process.env.ORC_TEST_EXIT_AFTER_CACHE_WRITE === '1';
+  return readSettings().testExitAfterCacheWrite;
 }
 
 export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');

@@ -9,20 +9,15 @@ const MAX_ROWS = 100;
 
 /** The Markdown table `setCurrentDetails` shows: one row per step. */
 export function stepTable(result: RunResult): string {
-  const rows = Object.entries(result.steps).map(([id, step]) => {
+  // Built on every turn of the main loop: only the rows shown are built, whatever the number of steps.
+  const entries = Object.entries(result.steps);
+  const rows = entries.slice(0, MAX_ROWS).map(([id, step]) => {
     const tokens = step.usage.input_tokens + step.usage.output_tokens;
     const note = (step.error ?? '').replace(/[|\n]/g, ' ').slice(0, 80);
     return `| ${id} | ${step.status} | ${step.model ?? ''} | ${step.attempts} | ${tokens} | ${note} |`;
   });
-  const more = rows.length > MAX_ROWS ? [`| … ${rows.length - MAX_ROWS} more steps | | | | | |`] : [];
-  return [
-    `**${result.pipeline}**: ${result.status}`,
-    '',
-    '| step | status | model | attempts | tokens | error |',
-    '|---|---|---|---|---|---|',
-    ...rows.slice(0, MAX_ROWS),
-    ...more,
-  ].join('\n');
+  const more = entries.length > MAX_ROWS ? [`| … ${entries.length - MAX_ROWS} more steps | | | | | |`] : [];
+  return [`**${result.pipeline}**: ${result.status}`, '', '| step | status | model | attempts | tokens | error |', '|---|---|---|---|---|---|', ...rows, ...more].join('\n');
 }
 
 export class RunMetadata {

@@ -362,7 +362,7 @@ steps:
       throw new Error('the update was accepted');
     };
     expect(await refusal({ step: 'reveiw', approved: true })).toMatch(/no step 'reveiw'/);
-    expect(await refusal({ step: 'draft', approved: true })).toMatch(/'draft' is not an approval step/);
+    expect(await refusal({ step: 'draft', approved: true })).toMatch(/'draft' is neither an approval step nor an agent step/);
     expect(await refusal({ step: 'review', approved: true })).toMatch(/'review' is not waiting for approval \(it is pending\)/);
     await waitUntilWaiting(handle);
     await handle.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true }] });
