@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { RunStore } from '../store/run-store';
+import { recordCacheLookup } from './metrics';
 import type { CacheRecord, StepCachePolicy } from './types';
 import { recordCacheLookup } from './metrics';
 

@@ -13,8 +13,8 @@ import { runDetails, runSummary } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
 import type { LiveTextDetails } from '../activities/live-text';
-import { openRunStore, type RunStore } from '../store/run-store';
-import { dataDirectory } from '../base/paths';
+import { openDefaultRunStore, type RunStore } from '../store/run-store';
+import { resolveStoredPayload, storedPayloadsDataConverter } from '../store/stored-payloads';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -133,6 +133,8 @@ export class Orchestrator {
   private workerRun?: Promise<void>;
   private connecting?: Promise<Client>;
   private searchAttributesKnown?: Promise<boolean>;
+  /** The store this object opened for its client (one handed in through the options belongs to the caller). */
+  private ownStore?: RunStore;
 
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
@@ -187,16 +189,17 @@ export class Orchestrator {
     } catch (error) {
       throw new TemporalUnreachableError(address, source, error);
     }
-    this.client = new Client({ connection: this.connection, namespace: this.namespace });
+    // Values over 256 KiB travel through the run store both ways, so callers always see full values.
+    this.client = new Client({ connection: this.connection, namespace: this.namespace, dataConverter: storedPayloadsDataConverter(this.store()) });
     if (this.options.worker ?? embedded) {
       this.pipelineWorker = await createPipelineWorker({
         address,
         namespace: this.namespace,
         taskQueue: this.taskQueue,
+        store: this.store(),
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
         ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
         ...(this.options.models ? { models: this.options.models } : {}),
-        ...(this.options.store ? { store: this.options.store } : {}),
       });
       this.workerRun = this.pipelineWorker.run();
     }
@@ -383,7 +386,7 @@ export class Orchestrator {
     const history = await old.fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`run ${runId} has no recorded input to re-run`);
-    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(payload);
+    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(await resolveStoredPayload(payload, this.store()));
     let previous: RunResult;
     try {
       previous = (await old.result()) as RunResult;
@@ -419,12 +422,15 @@ export class Orchestrator {
 
   /** `orc cache clear`: deletes every cached step result in the run store; returns how many entries there were. */
   async clearCache(): Promise<{ entries: number; location: string }> {
-    const store = this.options.store ?? openRunStore(readSettings().storeUrl, dataDirectory());
-    try {
-      return { entries: await store.clearCache(), location: store.location };
-    } finally {
-      if (!this.options.store) await store.close();
-    }
+    const store = this.store();
+    return { entries: await store.clearCache(), location: store.location };
+  }
+
+  /** The run store of this object's client and in-process worker: the one handed in, else ORC_STORE_URL's. */
+  private store(): RunStore {
+    if (this.options.store) return this.options.store;
+    this.ownStore ??= openDefaultRunStore();
+    return this.ownStore;
   }
 
   /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */
@@ -461,6 +467,8 @@ export class Orchestrator {
       await workerRun?.catch(() => undefined);
     }
     await connection?.close();
+    await this.ownStore?.close();
+    this.ownStore = undefined;
     await devServer?.stop();
   }
 }

@@ -38,8 +38,11 @@ export type CompileResult =
 
 const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
 const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'generate']);
-/** A person's decision and a child run are not answers to a request: they are never cached. */
-const UNCACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set(['approval', 'pipeline']);
+/**
+ * Steps that send one request and get one answer (spec section 9). A person's decision, a child run and an agent's
+ * turns with their tool calls are not that: they are never cached.
+ */
+const CACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set([...LLM_ACTIONS, 'run_code', 'mcp']);
 const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
 const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status', 'evidence']);
 const ON_FAILURE_KEYWORDS: ReadonlySet<string> = new Set(['fail', 'continue', 'skip', 'retry']);
@@ -396,10 +399,10 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
     return seconds;
   };
   const configCacheTtl = ttlOf(rawConfig.cache_ttl, [configKey, 'cache_ttl']) ?? DEFAULT_CACHE_TTL_SECONDS;
-  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; approvals and child pipelines are never cached. */
+  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; only CACHEABLE_ACTIONS are cached. */
   const cachePolicyOf = (step: PlainObject, actionKind: ActionKind, at: (...rest: Array<string | number>) => YamlPath): CompiledStep['cache'] => {
     const ttlSeconds = ttlOf(step.cache_ttl, at('cache_ttl')) ?? configCacheTtl;
-    const cacheable = !UNCACHEABLE_ACTIONS.has(actionKind);
+    const cacheable = CACHEABLE_ACTIONS.has(actionKind);
     if (!cacheable && (step.cache_results === true || step.cache_ttl !== undefined)) {
       const key = step.cache_results === true ? 'cache_results' : 'cache_ttl';
       report('INVALID_VALUE', `'${key}' does not apply to action ${actionKind}: only LLM, run_code and mcp steps are cached`, at(key));

@@ -4,7 +4,7 @@ import { FailureType } from '../base/failure-types';
 import type { CompiledAgent, CompiledAgentStep, CompiledTool } from '../compiler/types';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../models/types';
 import type { Usage } from './run-types';
-import { addUsage, zeroUsage } from './step-calls';
+import { addUsage, zeroUsage } from '../base/run-types';
 
 /** A tool's answer goes back to the model and into the transcript; past this it is cut, with a note saying so. */
 const MAX_TOOL_ANSWER_CHARACTERS = 16_000;
