@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { RunStore } from '../store/run-store';
-import { recordCacheLookup } from './metrics';
 import type { CacheRecord, StepCachePolicy } from './types';
+import { recordCacheLookup } from './metrics';
 
 /** Part of every key: a change to what a key covers, or to how answers are stored, starts a new cache. */
 const KEY_VERSION = 'orc-step-cache/1';

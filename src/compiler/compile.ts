@@ -200,6 +200,33 @@ export interface CompileOptions {
 }
 
 export function compilePipeline(text: string, options: CompileOptions = {}): CompileResult {
+  try {
+    return compileText(text, options);
+  } catch (error) {
+    // The YAML parser and the checks recurse once per level of nesting: a file nested deeper than the call stack
+    // (fuzzing found `a: a: a: …` thousands deep on one line) is an author's error to report, not a crash.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) return { ok: false, diagnostics: [nestedTooDeeply(text)] };
+    throw error;
+  }
+}
+
+/** Where a too-deep nesting most likely is: the longest line (a run of `key: ` or of brackets). */
+function nestedTooDeeply(text: string): Diagnostic {
+  const lines = text.split('\n');
+  let longest = 0;
+  lines.forEach((line, index) => {
+    if (line.length > lines[longest]!.length) longest = index;
+  });
+  return {
+    code: 'YAML_SYNTAX',
+    message: 'malformed YAML: nested too deeply to read (thousands of levels of `key: key: …`, brackets or indentation); the longest line is here',
+    path: '(root)',
+    line: longest + 1,
+    column: 1,
+  };
+}
+
+function compileText(text: string, options: CompileOptions): CompileResult {
   const parsed = PipelineSource.parse(text);
   const source = parsed.source;
   if (parsed.errors.length > 0) return { ok: false, diagnostics: parsed.errors };
