@@ -8,6 +8,7 @@ import { resolveAutoTagValues } from '../activities/auto-resolve';
 import { autoTagModel, tagsDecidedUpFront } from '../compiler/auto-tags';
 import { createModelChoiceActivities } from '../activities/model-choice';
 import { readSettings } from '../base/settings';
+import { TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { loadModelCatalog, ModelCatalogError, modelNamesOf } from '../models/catalog';
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
@@ -580,7 +581,9 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     // The SDK wraps what failed on the way (a run store that cannot be reached, say) in a generic message: say both.
-    const cause = error instanceof Error && error.cause instanceof Error && !error.message.includes(error.cause.message) ? `: ${error.cause.message}` : '';
+    // An unreachable server's message already says what its cause means, and ends with what to do.
+    const wrapped = error instanceof Error && error.cause instanceof Error && !(error instanceof TemporalUnreachableError);
+    const cause = wrapped && !error.message.includes((error.cause as Error).message) ? `: ${(error.cause as Error).message}` : '';
     process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
     return EXIT_FAILED;
   }

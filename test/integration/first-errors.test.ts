@@ -3,7 +3,7 @@
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Orchestrator, PipelineValidationError, type CompiledPipeline } from '../../src/client';
-import { TemporalUnreachableError } from '../../src/base/temporal-unreachable-error';
+import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../../src/base/temporal-unreachable-error';
 import { orcEnvironment, runOrc } from '../helpers/cli';
 import { freePort } from '../helpers/ports';
 
@@ -91,7 +91,7 @@ describe('an unreachable TEMPORAL_ADDRESS', () => {
       ]);
       for (const result of [run, worker]) {
         expect(result.code).toBe(1);
-        expect(result.stderr).toContain(`orc: cannot reach the Temporal server at ${silent.address} (TEMPORAL_ADDRESS): no answer within 5 s.`);
+        expect(result.stderr).toContain(`orc: cannot reach the Temporal server at ${silent.address} (TEMPORAL_ADDRESS): no answer within ${TEMPORAL_CONNECT_TIMEOUT_MS / 1000} s.`);
       }
     } finally {
       await silent.close();
