@@ -5,6 +5,14 @@ import { stringify } from 'yaml';
 import { compilePipeline } from '../../src/compiler';
 import { checkCompile } from './fuzz-checks';
 
+/** A clean pipeline keeps `replicates` only where the language allows it: a model step without `for_each`. */
+function withLegalReplicates<T extends Record<string, unknown>>(step: T): T {
+  const builtIn = ['run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents'].includes(String(step.action));
+  if (step.replicates === undefined || (step.for_each === undefined && !builtIn)) return step;
+  const { replicates: _dropped, ...legal } = step;
+  return legal as T;
+}
+
 /** Fixed, so the suite's time is fixed; the seed is random and printed by fast-check when a property fails. */
 const RUNS = 200;
 
@@ -119,7 +127,7 @@ function grammar(noisy: boolean) {
         ...(noisy ? { surprise: anything } : {}),
       },
       { requiredKeys: ['id', 'action'] },
-    );
+    ).map((step) => (noisy ? step : withLegalReplicates(step)));
   };
 
   return fc.tuple(fc.integer({ min: 1, max: 8 }), fc.uniqueArray(identifier, { maxLength: 3 })).chain(([count, inputNames]) => {
