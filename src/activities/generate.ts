@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { ModelResolver } from '../models/registry';
 import { recordOutcome, type CallOutcome } from '../models/selection';
 import { selectionStatsFile, updateSelectionStats } from '../models/selection-stats';
+import { reAskRecord } from '../models/degeneration';
 import type { ChatMessage, LanguageModel } from '../models/types';
 import { toApplicationFailure } from './errors';
 import { renderText, renderValue, templateScope } from './render';
@@ -56,9 +57,9 @@ async function generateChecked(model: LanguageModel, input: ExecuteStepInput, me
     signal,
   };
   const first = await model.generate(request);
-  if (!schema) return { result: first.text.trim(), usage: first.usage };
+  if (!schema) return { result: first.text.trim(), usage: first.usage, reAsk: first.reAsk };
   const problems = schemaProblems(schema, first.json);
-  if (problems === null) return { result: first.json, usage: first.usage };
+  if (problems === null) return { result: first.json, usage: first.usage, reAsk: first.reAsk };
   // One repair attempt with the validation error fed back, then the step fails.
   const repair = await model.generate({
     ...request,
@@ -73,7 +74,7 @@ async function generateChecked(model: LanguageModel, input: ExecuteStepInput, me
   if (repairProblems !== null) {
     throw new Error(`${model.id} gave JSON that does not match the step's output schema, twice: ${repairProblems}`);
   }
-  return { result: repair.json, usage };
+  return { result: repair.json, usage, reAsk: repair.reAsk ?? first.reAsk };
 }
 
 export interface GenerateDependencies {
@@ -108,9 +109,9 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
           { role: 'user', content: prompt },
         ];
         startedAt = Date.now();
-        const { result, usage } = await generateChecked(model, input, messages, context.cancellationSignal);
+        const { result, usage, reAsk } = await generateChecked(model, input, messages, context.cancellationSignal);
         if (input.recordOutcome) learn(modelId, { success: true, latencyMs: Date.now() - startedAt, costUsd: usage.cost_usd });
-        return { result, model: model.id, usage, attempt };
+        return { result, model: model.id, usage, attempt, ...reAskRecord(reAsk) };
       } catch (error) {
         // Only the model's own failures count: not a prompt that would not render, not a cancelled call.
         if (input.recordOutcome && startedAt !== undefined && !context.cancellationSignal.aborted) {

@@ -55,6 +55,9 @@ export interface ExecuteStepOutput {
   model: string;
   usage: Usage;
   attempt: number;
+  /** The model was asked again because its first answer was degenerate, and why (see ResolvedAutoTag). */
+  retries?: number;
+  reason?: string;
   cache?: CacheRecord;
 }
 
@@ -112,6 +115,10 @@ export interface ResolvedAutoTag {
   usage: Usage;
   /** Taken from the (model, prompt, schema) cache rather than asked. */
   cached?: boolean;
+  /** The model was asked again because its first answer was degenerate (a loop, an echo of the schema or prompt). */
+  retries?: number;
+  /** Why it was asked again. */
+  reason?: string;
 }
 
 export interface RenderValuesInput {

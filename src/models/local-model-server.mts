@@ -18,8 +18,11 @@ import {
   type LlamaContext,
   type LlamaGrammar,
   type LlamaModel,
+  type Token,
 } from 'node-llama-cpp';
 import { z } from 'zod';
+import { describeDegeneration, findDegeneration, findLoop, type ReAskRecord } from './degeneration.js';
+import { boundSchemaToBudget } from './json-budget.js';
 
 // The parent reads stdout for the listening line; keep stray library output off it.
 console.log = console.error;
@@ -272,6 +275,18 @@ function toGrammarSchema(schema: unknown): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // The model
 
+/**
+ * Threads for llama.cpp's math. Its threads wait for each other at every layer, so one that the OS
+ * deschedules stalls them all: the default (4 threads on a 2-core box) ran ~60x slower, and 2 threads on
+ * 2 cores shared with the worker, Temporal and other processes ran ~15x slower than 1. So leave a core
+ * to the rest; ORC_LOCAL_MODEL_THREADS overrides.
+ */
+function mathThreads(cores: number): number {
+  const configured = Number(process.env.ORC_LOCAL_MODEL_THREADS);
+  if (Number.isInteger(configured) && configured > 0) return configured;
+  return Math.max(1, cores - 1);
+}
+
 const loadStarted = Date.now();
 let llama: Llama;
 let model: LlamaModel;
@@ -284,43 +299,55 @@ try {
     logger: (level, message) => log(`llama.cpp ${level}: ${message.trimEnd()}`),
   });
   model = await llama.loadModel({ modelPath });
-  // The default thread count ignores how many cores can really do math (4 threads on a 2-core box
-  // ran ~60x slower), so pin it.
-  context = await model.createContext({ contextSize, threads: llama.cpuMathCores });
+  context = await model.createContext({ contextSize, threads: mathThreads(llama.cpuMathCores) });
 } catch (error) {
   // The parent shows our last stderr lines; one clear line beats a stack trace there.
   log(`cannot load the model ${modelPath}: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
 const session = new LlamaChatSession({ contextSequence: context.getSequence() });
-log(`loaded ${modelPath} in ${Date.now() - loadStarted} ms (${llama.cpuMathCores} threads, context ${context.contextSize} tokens)`);
+log(`loaded ${modelPath} in ${Date.now() - loadStarted} ms (${mathThreads(llama.cpuMathCores)} threads, context ${context.contextSize} tokens)`);
 
 const grammarCache = new Map<string, LlamaGrammar>();
 let jsonGrammar: LlamaGrammar | undefined;
 
-async function grammarFor(request: ChatRequest): Promise<LlamaGrammar | undefined> {
+interface GrammarPlan {
+  grammar: LlamaGrammar;
+  /** The schema as the caller sent it (what the answer is judged against), when there was one the grammar could express. */
+  schema: Record<string, unknown> | null;
+}
+
+/**
+ * The grammar for a request's response_format. A JSON Schema is first bounded to the request's token
+ * budget (json-budget.ts), so that the longest answer the grammar allows still closes its JSON.
+ */
+async function grammarFor(request: ChatRequest, maxTokens: number): Promise<GrammarPlan | undefined> {
   const format = request.response_format;
   if (!format || format.type === 'text') return undefined;
   const schema = format.type === 'json_schema' ? format.json_schema.schema : undefined;
   if (schema) {
-    const key = JSON.stringify(schema);
-    const cached = grammarCache.get(key);
-    if (cached) return cached;
     try {
+      const bounded = boundSchemaToBudget(toGrammarSchema(schema), maxTokens);
+      if (bounded.worstCaseTokens > maxTokens) {
+        log(`the schema's shortest bounded answer may take ${bounded.worstCaseTokens} tokens, over max_tokens ${maxTokens}: it may be cut off`);
+      }
+      const key = JSON.stringify(bounded.schema);
+      const cached = grammarCache.get(key);
+      if (cached) return { grammar: cached, schema };
       // toGrammarSchema produced exactly the dialect GbnfJsonSchema describes; TypeScript cannot see that.
-      const grammar = await llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(schema) as GbnfJsonSchema);
+      const grammar = await llama.createGrammarForJsonSchema<GbnfJsonSchema>(bounded.schema as GbnfJsonSchema);
       if (grammarCache.size >= grammarCacheSize) {
         const oldest = grammarCache.keys().next().value;
         if (oldest !== undefined) grammarCache.delete(oldest);
       }
       grammarCache.set(key, grammar);
-      return grammar;
+      return { grammar, schema };
     } catch (error) {
       log(`the grammar builder cannot express this schema (${(error as Error).message}); constraining to any JSON instead`);
     }
   }
   jsonGrammar ??= await llama.getGrammarFor('json');
-  return jsonGrammar;
+  return { grammar: jsonGrammar, schema: null };
 }
 
 function countPromptTokens(history: ChatHistoryItem[]): number {
@@ -333,6 +360,112 @@ interface Completion {
   finishReason: 'stop' | 'length';
   promptTokens: number;
   completionTokens: number;
+  guard: ReAskRecord | null;
+}
+
+/** How hard one attempt pushes against repetition. */
+interface Strength {
+  repeatPenalty: number;
+  frequencyPenalty: number;
+  dryStrength: number;
+  dryAllowedLength: number;
+}
+
+// A 135M model falls into loops ("[Your Name]" x 20, "1.1.1.1…"). The first attempt gets a light touch; the
+// re-ask after a degenerate answer a firm one, with a different seed and some temperature so it takes another path.
+const firstAttempt: Strength = { repeatPenalty: 1.15, frequencyPenalty: 0, dryStrength: 0.8, dryAllowedLength: 2 };
+const reAsk: Strength = { repeatPenalty: 1.3, frequencyPenalty: 0.2, dryStrength: 1.2, dryAllowedLength: 1 };
+const reAskTemperature = 0.6;
+/** A loop this long (characters) in the text being generated stops the attempt at once instead of at max_tokens. */
+const loopStopCharacters = 48;
+/** JSON punctuation must repeat: under a grammar, penalties skip tokens made only of it. */
+const jsonPunctuation = /^[\s"',:[\]{}]*$/;
+const punctuationTokens = new Map<Token, boolean>();
+
+function isJsonPunctuation(token: Token): boolean {
+  let known = punctuationTokens.get(token);
+  if (known === undefined) {
+    known = jsonPunctuation.test(model.detokenize([token]));
+    punctuationTokens.set(token, known);
+  }
+  return known;
+}
+
+interface Attempt {
+  text: string;
+  stopReason: string;
+  completionTokens: number;
+  /** The attempt was stopped early because its text had fallen into a loop. */
+  loop: { unit: string; repeats: number } | null;
+}
+
+async function attempt(
+  prompt: string,
+  options: { maxTokens: number; temperature: number; topP?: number; seed?: number; grammar?: LlamaGrammar; stop?: string[]; strength: Strength; stopLoops: boolean },
+  signal: AbortSignal,
+): Promise<Attempt> {
+  const { grammar, strength } = options;
+  let completionTokens = 0;
+  let generated = '';
+  let checkedAt = 0;
+  let loop: Attempt['loop'] = null;
+  const loopStop = new AbortController();
+  const result = await session.promptWithMeta(prompt, {
+    maxTokens: options.maxTokens,
+    temperature: options.temperature,
+    ...(options.topP !== undefined ? { topP: options.topP } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(grammar ? { grammar } : {}),
+    repeatPenalty: {
+      penalty: strength.repeatPenalty,
+      frequencyPenalty: strength.frequencyPenalty,
+      lastTokens: 64,
+      penalizeNewLine: false,
+      ...(grammar ? { punishTokensFilter: (tokens: Token[]) => tokens.filter((token) => !isJsonPunctuation(token)) } : {}),
+    },
+    dryRepeatPenalty: {
+      strength: strength.dryStrength,
+      allowedLength: strength.dryAllowedLength,
+      lastTokens: 128,
+      sequenceBreakers: grammar ? ['\n', ':', '"', '*', ',', '[', ']', '{', '}'] : ['\n', ':', '"', '*'],
+    },
+    ...(options.stop && options.stop.length > 0 ? { customStopTriggers: options.stop } : {}),
+    signal: AbortSignal.any([signal, loopStop.signal]),
+    stopOnAbortSignal: true,
+    onToken: (tokens) => {
+      completionTokens += tokens.length;
+    },
+    onTextChunk: (text) => {
+      generated += text;
+      if (!options.stopLoops || generated.length - checkedAt < 16) return;
+      checkedAt = generated.length;
+      const found = findLoop(generated.slice(-400));
+      if (found && found.unit.length * found.repeats >= loopStopCharacters) {
+        loop = found;
+        loopStop.abort();
+      }
+    },
+  });
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+  if (completionTokens === 0 && result.responseText.length > 0) completionTokens = model.tokenize(result.responseText).length;
+  return { text: result.responseText, stopReason: result.stopReason, completionTokens, loop };
+}
+
+/** Why an attempt's answer is not usable, or null when it is. */
+function judge(answer: Attempt, plan: GrammarPlan | undefined, sources: string[]): string | null {
+  if (answer.loop) return `loop: ${JSON.stringify(answer.loop.unit)} repeated ${answer.loop.repeats} times in a row (stopped early)`;
+  if (!plan) {
+    const found = findDegeneration(answer.text, { sources });
+    return found ? describeDegeneration(found) : null;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.text);
+  } catch {
+    return answer.stopReason === 'maxTokens' ? 'cut off: the JSON answer did not close before max_tokens' : 'the answer is not JSON';
+  }
+  const found = findDegeneration(parsed, { schema: plan.schema ?? undefined, sources });
+  return found ? describeDegeneration(found) : null;
 }
 
 async function complete(request: ChatRequest, signal: AbortSignal): Promise<Completion> {
@@ -347,39 +480,43 @@ async function complete(request: ChatRequest, signal: AbortSignal): Promise<Comp
       'messages',
     );
   }
-  const grammar = await grammarFor(request);
+  const plan = await grammarFor(request, maxTokens);
   const stop = request.stop === null || request.stop === undefined ? undefined : Array.isArray(request.stop) ? request.stop : [request.stop];
+  const sources = request.messages.map(messageText);
+  const temperature = request.temperature ?? 0;
+  const common = { maxTokens, ...(request.top_p != null ? { topP: request.top_p } : {}), ...(plan ? { grammar: plan.grammar } : {}), ...(stop ? { stop } : {}) };
 
   // A fresh history for every request keeps one caller's conversation out of the next one's answer;
   // the session still reuses the evaluated prefix where the new history matches the old.
-  session.setChatHistory(history);
-  let completionTokens = 0;
   const started = Date.now();
-  const result = await session.promptWithMeta(prompt, {
-    maxTokens,
-    temperature: request.temperature ?? 0,
-    ...(request.top_p != null ? { topP: request.top_p } : {}),
-    ...(request.seed != null ? { seed: request.seed } : {}),
-    // A 135M model falls into loops ("[Your Name]" x 20); a light repeat penalty keeps free text moving.
-    // Not under a grammar, where JSON punctuation must repeat.
-    ...(grammar ? { grammar } : { repeatPenalty: { penalty: 1.15, lastTokens: 64, penalizeNewLine: false } }),
-    ...(stop && stop.length > 0 ? { customStopTriggers: stop } : {}),
-    signal,
-    onToken: (tokens) => {
-      completionTokens += tokens.length;
-    },
-  });
+  session.setChatHistory(history);
+  const first = await attempt(prompt, { ...common, temperature, ...(request.seed != null ? { seed: request.seed } : {}), strength: firstAttempt, stopLoops: true }, signal);
+  let answer = first;
+  let completionTokens = first.completionTokens;
+  let guard: ReAskRecord | null = null;
+  const reason = judge(first, plan, sources);
+  if (reason !== null) {
+    // One re-ask: another seed, some temperature, firmer penalties. Its answer is taken even if it is no
+    // better (it is still valid under the grammar), and marked so callers can tell.
+    session.setChatHistory(history);
+    const seed = (request.seed ?? 0) + 1;
+    answer = await attempt(prompt, { ...common, temperature: Math.max(temperature, reAskTemperature), seed, strength: reAsk, stopLoops: false }, signal);
+    completionTokens += answer.completionTokens;
+    const still = judge(answer, plan, sources);
+    guard = { retries: 1, reason, ...(still !== null ? { degenerate: still } : {}) };
+  }
   const elapsed = Date.now() - started;
-  if (completionTokens === 0 && result.responseText.length > 0) completionTokens = model.tokenize(result.responseText).length;
   log(
     `answered ${promptTokens} prompt + ${completionTokens} completion tokens in ${elapsed} ms` +
-      ` (${elapsed > 0 ? ((completionTokens * 1000) / elapsed).toFixed(1) : '-'} tokens/s, ${result.stopReason}${grammar ? ', grammar' : ''})`,
+      ` (${elapsed > 0 ? ((completionTokens * 1000) / elapsed).toFixed(1) : '-'} tokens/s, ${answer.stopReason}${plan ? ', grammar' : ''})` +
+      (guard ? `; re-asked: ${guard.reason}${guard.degenerate ? `; still ${guard.degenerate}` : ''}` : ''),
   );
   return {
-    text: result.responseText,
-    finishReason: result.stopReason === 'maxTokens' ? 'length' : 'stop',
+    text: answer.text,
+    finishReason: answer.stopReason === 'maxTokens' ? 'length' : 'stop',
     promptTokens,
     completionTokens,
+    guard,
   };
 }
 
@@ -425,6 +562,8 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
         completion_tokens: completion.completionTokens,
         total_tokens: completion.promptTokens + completion.completionTokens,
       },
+      // Not part of OpenAI's API: what the degeneration guard did (the adapter records it on the step).
+      ...(completion.guard ? { orc_guard: completion.guard } : {}),
     });
   } catch (error) {
     if (abortController.signal.aborted) {

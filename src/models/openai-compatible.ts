@@ -2,6 +2,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
+import type { ReAskRecord } from './degeneration';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
 export interface OpenAICompatibleSettings {
@@ -90,10 +91,13 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
       throw new ModelError(`${id} refused to answer: ${choice.message.refusal}`, { provider, model, isRetryable: false });
     }
     const text = choice.message.content ?? '';
-    if (!request.jsonSchema) return { text, usage };
+    // The local model server says when it re-asked a degenerate answer; other servers send no such field.
+    const reAsk = (completion as { orc_guard?: ReAskRecord }).orc_guard;
+    const extra = reAsk ? { reAsk } : {};
+    if (!request.jsonSchema) return { text, usage, ...extra };
 
     const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: choice.finish_reason === 'length' });
-    return { text, json, usage };
+    return { text, json, usage, ...extra };
   }
 
   return { id, provider, generate };

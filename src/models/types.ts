@@ -1,4 +1,5 @@
 // The narrow interface every model provider implements, and the errors they raise.
+import type { ReAskRecord } from './degeneration';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -25,6 +26,8 @@ export interface GenerateResponse {
   /** The parsed answer when `jsonSchema` was given. */
   json?: unknown;
   usage: TokenUsage;
+  /** The model's server re-asked because its first answer was degenerate (the local model does). */
+  reAsk?: ReAskRecord;
 }
 
 export interface LanguageModel {

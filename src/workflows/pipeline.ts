@@ -297,6 +297,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
         model: resolution.model,
         ...(options.dryRun ? { placeholder: true } : {}),
         ...(resolution.cached ? { cached: true } : {}),
+        ...(resolution.retries ? { retries: resolution.retries, reason: resolution.reason } : {}),
       });
       addUsage(autoUsage, resolution.usage);
     }
@@ -553,6 +554,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
             state.model = output.model;
             state.usage = output.usage;
             state.attempts = output.attempt;
+            if (output.retries) {
+              state.retries = output.retries;
+              state.reason = output.reason;
+            }
           }
       }
       const stepBudget = step.budget ?? null;

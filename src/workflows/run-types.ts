@@ -26,6 +26,9 @@ export interface StepRecord {
   model_selection?: ModelSelectionRecord;
   /** A cached step (spec section 9): whether its answer came from the cache, under which key, stored when. */
   cache?: CacheRecord;
+  /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
+  retries?: number;
+  reason?: string;
 }
 
 export interface AutoResolution {
@@ -37,6 +40,9 @@ export interface AutoResolution {
   placeholder?: boolean;
   /** Reused from an earlier run with the same model, prompt and schema. */
   cached?: boolean;
+  /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
+  retries?: number;
+  reason?: string;
 }
 
 export interface RunResult {
