@@ -1,12 +1,13 @@
 // Decides the values of a step's <AUTO> tags with a model, under each tag's JSON Schema.
 import { Context } from '@temporalio/activity';
+import type { AutoTag, JsonSchema } from '../base/compiled-pipeline';
 import { examplesInText } from '../compiler/auto-tags';
-import type { AutoTag, JsonSchema } from '../compiler/types';
 import { describeDegeneration, findDegeneration, reAskRecord } from '../models/degeneration';
 import { placeholderForSchema } from '../models/echo';
 import { worstCaseTokens } from '../models/json-budget';
 import type { ModelResolver } from '../models/registry';
-import { emptyUsage, type ChatMessage } from '../models/types';
+import type { ChatMessage } from '../models/types';
+import { zeroUsage } from '../base/run-types';
 import { autoCacheKey, noAutoValueCache, type AutoValueCache } from './auto-cache';
 import { toApplicationFailure } from './errors';
 import { keepHeartbeating } from './generate';
@@ -185,7 +186,7 @@ export async function resolveAutoTagValues(input: ResolveAutoTagsInput, dependen
   const resolved: ResolvedAutoTag[] = [];
   for (const tag of input.tags) {
     if (input.placeholder) {
-      resolved.push({ path: tag.path, value: placeholderForSchema(tag.schema, tag.description), model: 'placeholder', usage: emptyUsage() });
+      resolved.push({ path: tag.path, value: placeholderForSchema(tag.schema, tag.description), model: 'placeholder', usage: zeroUsage() });
       continue;
     }
     const model = dependencies.models.resolve(input.model);
@@ -196,7 +197,7 @@ export async function resolveAutoTagValues(input: ResolveAutoTagsInput, dependen
     const key = autoCacheKey(model.id, messages, jsonSchema);
     const cached = cache.get(key);
     if (cached && schemaProblems(jsonSchema, { value: cached.value }) === null) {
-      resolved.push({ path: tag.path, value: cached.value, model: model.id, usage: emptyUsage(), cached: true });
+      resolved.push({ path: tag.path, value: cached.value, model: model.id, usage: zeroUsage(), cached: true });
       continue;
     }
     let response = await model.generate({ messages, jsonSchema, temperature: 0, maxTokens });

@@ -1,5 +1,6 @@
 // Turns what went wrong in an activity into the ApplicationFailure Temporal retries (or does not).
 import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../base/failure-types';
 import { ModelError } from '../models/types';
 import { TemplateRenderError } from './render';
 
@@ -14,7 +15,7 @@ export function toApplicationFailure(error: unknown, where: { step: string; atte
   if (error instanceof ModelError) {
     const { provider, model, isRetryable, retryAfterSeconds } = error.details;
     return ApplicationFailure.create({
-      type: 'ModelError',
+      type: FailureType.ModelError,
       message: `step '${where.step}': ${provider} model '${model}' failed: ${error.message}`,
       nonRetryable: !isRetryable,
       details,
@@ -22,8 +23,8 @@ export function toApplicationFailure(error: unknown, where: { step: string; atte
     });
   }
   if (error instanceof TemplateRenderError) {
-    return ApplicationFailure.create({ type: 'TemplateError', message: `step '${where.step}': ${error.message}`, nonRetryable: true, details });
+    return ApplicationFailure.create({ type: FailureType.TemplateError, message: `step '${where.step}': ${error.message}`, nonRetryable: true, details });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return ApplicationFailure.create({ type: 'StepError', message: `step '${where.step}': ${message}`, nonRetryable: false, details });
+  return ApplicationFailure.create({ type: FailureType.StepError, message: `step '${where.step}': ${message}`, nonRetryable: false, details });
 }

@@ -1,5 +1,6 @@
 // Every activity the pipeline workflow calls, built from the dependencies they need.
 import type { ModelResolver } from '../models/registry';
+import { createAgentActivities } from './agents';
 import type { AutoValueCache } from './auto-cache';
 import { createAutoResolveActivities } from './auto-resolve';
 import { createGenerateActivities } from './generate';
@@ -7,6 +8,7 @@ import { createModelChoiceActivities, type ModelChoiceDependencies } from './mod
 import { createMcpActivities } from './mcp';
 import { createPipelineActivities } from './pipelines';
 import { createSandboxActivities, type SandboxDependencies } from './sandbox';
+import type { StepCache } from './step-cache';
 import { createTemplateActivities } from './templates';
 
 export interface ActivityDependencies extends ModelChoiceDependencies {
@@ -15,6 +17,8 @@ export interface ActivityDependencies extends ModelChoiceDependencies {
   autoCache?: AutoValueCache;
   /** The Docker engine and limits of run_code (the local engine and default limits by default). */
   sandbox?: SandboxDependencies;
+  /** The step result cache; the worker builds it on its run store (none: no step is cached). */
+  stepCache?: StepCache;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -24,8 +28,9 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createAutoResolveActivities(dependencies),
     ...createTemplateActivities(),
     ...createPipelineActivities(),
-    ...createMcpActivities(),
-    ...createSandboxActivities(dependencies.sandbox),
+    ...createMcpActivities(dependencies.stepCache),
+    ...createSandboxActivities(dependencies.sandbox, dependencies.stepCache),
+    ...createAgentActivities(dependencies),
   };
 }
 

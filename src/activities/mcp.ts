@@ -1,4 +1,5 @@
 // The `mcp` step activity: start or reach an MCP server, call one tool, return its answer; the server never outlives the call.
+import { FailureType } from '../base/failure-types';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -6,18 +7,17 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { didYouMean } from '../compiler/diagnostics';
-import { mcpServerSpecSchema } from '../compiler/types';
+import { mcpServerSpecSchema } from '../base/compiled-pipeline';
 import type { FailureDetails } from './errors';
 import { keepHeartbeating } from './generate';
-import type { CallMcpToolInput, McpServerSpec, McpToolResult } from './types';
+import { noStepCache, type StepCache } from './step-cache';
+import type { CallMcpToolInput, CallRecord, McpServerSpec, McpToolResult } from './types';
 
 const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
 /** A server that has not answered `initialize` by then is not going to (the call itself may take the step's whole timeout). */
 const CONNECT_TIMEOUT_MS = 30_000;
 /** Closing must not hold a cancelled activity up: a stdio server gets SIGTERM, then SIGKILL, from the SDK within 4 s. */
 const TERMINATE_SESSION_TIMEOUT_MS = 2_000;
-/** The answer goes into the run's history, where Temporal refuses payloads over 2 MB. */
-const MAX_RESULT_BYTES = 1024 * 1024;
 /** The end of a stdio server's stderr, for messages about why it did not start. */
 const STDERR_TAIL_CHARACTERS = 2_000;
 const MAX_TOOL_LIST_PAGES = 20;
@@ -29,7 +29,7 @@ interface Where {
   attempt: number;
 }
 
-function failure(where: Where, type: string, message: string, nonRetryable: boolean): ApplicationFailure {
+function failure(where: Where, type: FailureType, message: string, nonRetryable: boolean): ApplicationFailure {
   const details: FailureDetails[] = [{ attempt: where.attempt }];
   return ApplicationFailure.create({ type, message: `step '${where.step}': ${message}`, nonRetryable, details });
 }
@@ -128,12 +128,12 @@ function unreachable(error: unknown, where: Where, server: McpServerSpec, stderr
           : 'check that the server is healthy';
     // A wrong address or missing credentials do not fix themselves; a 5xx or 429 may.
     const retryable = status >= 500 || status === 429 || status === 408;
-    return failure(where, 'McpServerUnavailable', `${name} answered HTTP ${status}: ${reason}; ${hint}`, !retryable);
+    return failure(where, FailureType.McpServerUnavailable, `${name} answered HTTP ${status}: ${reason}; ${hint}`, !retryable);
   }
   if ('url' in server) {
     const code = errorCode(error);
     const hint = code === 'ECONNREFUSED' ? 'nothing listens there: check that the server is running and the host and port are right' : 'check that the server runs and the URL is right';
-    return failure(where, 'McpServerUnavailable', `cannot reach ${name}: ${reason}; ${hint}`, false);
+    return failure(where, FailureType.McpServerUnavailable, `cannot reach ${name}: ${reason}; ${hint}`, false);
   }
   const code = errorCode(error);
   const hint =
@@ -142,14 +142,14 @@ function unreachable(error: unknown, where: Where, server: McpServerSpec, stderr
       : code === 'EACCES'
         ? `check that '${server.command}' is executable`
         : 'check the command and its arguments; run it by hand to see it start';
-  return failure(where, 'McpServerUnavailable', `cannot start ${name}: ${reason}${stderrNote(stderr)}; ${hint}`, false);
+  return failure(where, FailureType.McpServerUnavailable, `cannot start ${name}: ${reason}${stderrNote(stderr)}; ${hint}`, false);
 }
 
 /** Errors the server answered a request with: wrong arguments or method are the pipeline's to fix, the rest may pass. */
 function protocolFailure(error: McpError, where: Where, server: McpServerSpec): ApplicationFailure {
   const name = describeServer(where.server, server);
   const ours = error.code === ErrorCode.InvalidParams || error.code === ErrorCode.MethodNotFound || error.code === ErrorCode.InvalidRequest;
-  return failure(where, ours ? 'McpToolError' : 'McpServerError', `tool '${where.tool}' on ${name} failed: ${error.message}`, ours);
+  return failure(where, ours ? FailureType.McpToolError : FailureType.McpServerError, `tool '${where.tool}' on ${name} failed: ${error.message}`, ours);
 }
 
 async function toolNames(client: Client, signal: AbortSignal, timeout: number): Promise<string[]> {
@@ -186,20 +186,20 @@ async function closeQuietly(client: Client, transport: Transport): Promise<void>
   await client.close().catch(() => undefined);
 }
 
-export function createMcpActivities() {
-  return {
+export function createMcpActivities(stepCache: StepCache = noStepCache) {
+  const uncached = {
     /** Connects to the step's server, calls its tool once and closes the connection (and a stdio server) on every path. */
-    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult> {
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const context = Context.current();
       const where: Where = { step: input.stepId, server: input.serverName, tool: input.tool, attempt: context.info.attempt };
       const parsed = mcpServerSpecSchema.safeParse(input.server);
       if (!parsed.success) {
-        throw failure(where, 'McpServerSpec', `MCP server '${input.serverName}' must be { command, args, env, cwd } or { url, headers }: ${parsed.error.issues[0]?.message ?? 'invalid'}`, true);
+        throw failure(where, FailureType.McpServerSpec, `MCP server '${input.serverName}' must be { command, args, env, cwd } or { url, headers }: ${parsed.error.issues[0]?.message ?? 'invalid'}`, true);
       }
       const server = withWorkerSecrets(parsed.data as McpServerSpec, (name) =>
-        failure(where, 'McpSecretMissing', `MCP server '${input.serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
+        failure(where, FailureType.McpSecretMissing, `MCP server '${input.serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
       );
-      if ('url' in server && !URL.canParse(server.url)) throw failure(where, 'McpServerSpec', `MCP server '${input.serverName}' has a URL that is not valid: ${server.url}`, true);
+      if ('url' in server && !URL.canParse(server.url)) throw failure(where, FailureType.McpServerSpec, `MCP server '${input.serverName}' has a URL that is not valid: ${server.url}`, true);
       const signal = context.cancellationSignal;
       const callTimeout = Math.max(1000, context.info.startToCloseTimeoutMs);
       const client = new Client(CLIENT_INFO);
@@ -210,14 +210,14 @@ export function createMcpActivities() {
         await client.connect(transport, { signal, timeout: Math.min(CONNECT_TIMEOUT_MS, callTimeout) });
         connected = true;
         if (!client.getServerCapabilities()?.tools) {
-          throw failure(where, 'McpUnknownTool', `${describeServer(input.serverName, server)} offers no tools`, true);
+          throw failure(where, FailureType.McpUnknownTool, `${describeServer(input.serverName, server)} offers no tools`, true);
         }
         const names = await toolNames(client, signal, callTimeout);
         if (!names.includes(input.tool)) {
           const listed = names.length > 20 ? `${names.slice(0, 20).join(', ')}, …` : names.join(', ');
           throw failure(
             where,
-            'McpUnknownTool',
+            FailureType.McpUnknownTool,
             `${describeServer(input.serverName, server)} has no tool '${input.tool}'${didYouMean(input.tool, names)}; its tools: ${listed || 'none'}`,
             true,
           );
@@ -226,13 +226,10 @@ export function createMcpActivities() {
         const result = toolResult(answer);
         if (answer.isError === true) {
           const message = result.text.trim() || JSON.stringify(result.content);
-          throw failure(where, 'McpToolError', `tool '${input.tool}' on ${describeServer(input.serverName, server)} returned an error: ${message}`, true);
+          throw failure(where, FailureType.McpToolError, `tool '${input.tool}' on ${describeServer(input.serverName, server)} returned an error: ${message}`, true);
         }
-        const size = Buffer.byteLength(JSON.stringify(result));
-        if (size > MAX_RESULT_BYTES) {
-          throw failure(where, 'McpResultTooLarge', `tool '${input.tool}' answered with ${size} bytes, over the ${MAX_RESULT_BYTES} bytes a step's result may hold`, true);
-        }
-        return result;
+        // A large answer is kept in the run store; one over ORC_MAX_VALUE_BYTES fails the step (src/store/value-ceiling.ts).
+        return { ...result, attempt: where.attempt };
       } catch (error) {
         // A cancel aborts the signal: report the cancellation itself, not the aborted request it caused.
         if (signal.aborted) throw signal.reason;
@@ -241,18 +238,68 @@ export function createMcpActivities() {
         if (error instanceof McpError) {
           if (error.code === ErrorCode.ConnectionClosed) {
             const name = describeServer(input.serverName, server);
-            throw failure(where, 'McpServerError', `${name} closed the connection while tool '${input.tool}' ran${stderrNote(stderrTail())}`, false);
+            throw failure(where, FailureType.McpServerError, `${name} closed the connection while tool '${input.tool}' ran${stderrNote(stderrTail())}`, false);
           }
           if (error.code === ErrorCode.RequestTimeout) {
-            throw failure(where, 'McpTimeout', `tool '${input.tool}' on ${describeServer(input.serverName, server)} did not answer in time: ${error.message}`, false);
+            throw failure(where, FailureType.McpTimeout, `tool '${input.tool}' on ${describeServer(input.serverName, server)} did not answer in time: ${error.message}`, false);
           }
           throw protocolFailure(error, where, server);
         }
-        throw failure(where, 'McpServerError', `tool '${input.tool}' on ${describeServer(input.serverName, server)} failed: ${causeMessage(error)}`, false);
+        throw failure(where, FailureType.McpServerError, `tool '${input.tool}' on ${describeServer(input.serverName, server)} failed: ${causeMessage(error)}`, false);
       } finally {
         clearInterval(heartbeat);
         await closeQuietly(client, transport);
       }
     },
   };
+
+  return {
+    /**
+     * Cached (spec section 9) by the server as the pipeline gives it (`${env:NAME}` references, never their values),
+     * the tool and its arguments; a tool that answered with an error fails the step and is not cached.
+     */
+    async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
+      const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
+      return record ? { ...value, cache: record } : value;
+    },
+  };
+}
+
+/** A tool as an MCP server describes it: what an agent's model is told about it. */
+export interface McpToolDescription {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/** Connects to a server, lists its tools with their argument schemas and closes the connection (agents offer them to models). */
+export async function listServerTools(serverName: string, spec: McpServerSpec, where: { step: string; attempt: number }, signal: AbortSignal): Promise<McpToolDescription[]> {
+  const at: Where = { step: where.step, server: serverName, tool: '(list)', attempt: where.attempt };
+  const server = withWorkerSecrets(spec, (name) =>
+    failure(at, 'McpSecretMissing', `MCP server '${serverName}' asks for \${env:${name}}, and the worker has no ${name} in its environment: set it where the worker runs`, true),
+  );
+  const client = new Client(CLIENT_INFO);
+  const { transport, stderrTail } = openTransport(server);
+  let connected = false;
+  try {
+    await client.connect(transport, { signal, timeout: CONNECT_TIMEOUT_MS });
+    connected = true;
+    const tools: McpToolDescription[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_LIST_PAGES; page++) {
+      const listed = await client.listTools(cursor ? { cursor } : undefined, { signal, timeout: CONNECT_TIMEOUT_MS });
+      tools.push(...listed.tools.map((tool) => ({ name: tool.name, description: tool.description ?? '', inputSchema: tool.inputSchema as Record<string, unknown> })));
+      cursor = listed.nextCursor;
+      if (!cursor) break;
+    }
+    return tools;
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    if (error instanceof ApplicationFailure) throw error;
+    if (!connected) throw unreachable(error, at, server, stderrTail());
+    throw failure(at, 'McpServerError', `listing the tools of ${describeServer(serverName, server)} failed: ${causeMessage(error)}`, false);
+  } finally {
+    await closeQuietly(client, transport);
+  }
 }

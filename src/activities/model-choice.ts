@@ -1,10 +1,11 @@
 // Decides which model a step calls and on which task queue: a requirement is resolved by selection against the
 // catalog and the learned statistics, and a rate-limited provider's calls go to that provider's own queue.
 import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '../base/failure-types';
 import { loadModelCatalog, missingCredential, modelProviderSchema, type ModelCatalog } from '../models/catalog';
 import { estimateTokens, ModelSelectionError, selectModel, type ModelRequirement } from '../models/selection';
 import { loadSelectionStats, selectionStatsFile } from '../models/selection-stats';
-import { providerQueueFor } from '../workflows/definitions';
+import { providerQueueFor } from '../base/task-queues';
 import type { FailureDetails } from './errors';
 import { buildPrompt, systemPrompt } from './generate';
 import { templateScope } from './render';
@@ -92,7 +93,7 @@ export function createModelChoiceActivities(dependencies: ModelChoiceDependencie
         };
       } catch (error) {
         // No model fits, or models.yaml cannot be read: retrying would give the same answer.
-        const type = error instanceof ModelSelectionError ? 'ModelSelectionError' : error instanceof Error ? error.name : 'Error';
+        const type = error instanceof ModelSelectionError ? FailureType.ModelSelectionError : error instanceof Error ? error.name : 'Error';
         const details: FailureDetails[] = [{ attempt: 1 }];
         throw ApplicationFailure.create({ type, message: `${where}${error instanceof Error ? error.message : String(error)}`, nonRetryable: true, details });
       }

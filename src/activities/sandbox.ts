@@ -5,9 +5,12 @@ import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import Docker from 'dockerode';
-import { projectRoot } from '../worker/paths';
+import { projectRoot } from '../base/paths';
+import { readSettings } from '../base/settings';
+import { FailureType } from '../base/failure-types';
 import { packFiles, unpackFiles } from './sandbox-tar';
-import type { RunCodeInput, RunCodeResult } from './types';
+import { noStepCache, type StepCache } from './step-cache';
+import type { CallRecord, RunCodeInput, RunCodeResult } from './types';
 
 export const SANDBOX_LABEL = 'org.orchestrator.sandbox';
 /** Unix time after which a sandbox container is an orphan any worker may remove. */
@@ -36,11 +39,11 @@ export interface SandboxLimits {
 }
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
-  outputBytes: Number(process.env.ORC_SANDBOX_OUTPUT_BYTES ?? 1024 * 1024),
+  outputBytes: readSettings().sandboxOutputBytes,
   filesBytes: 4 * 1024 * 1024,
   workDirMb: 64,
   pids: 64,
-  cpus: Number(process.env.ORC_SANDBOX_CPUS ?? 1),
+  cpus: readSettings().sandboxCpus,
 };
 
 /** The recipe ships with orc and does not change under a running worker: read and hashed once. */
@@ -48,7 +51,7 @@ let recipeImage: string | undefined;
 
 /** The image setup builds from sandbox/image.json (tag = hash of the recipe), unless ORC_SANDBOX_IMAGE names another. */
 export function sandboxImage(): string {
-  return process.env.ORC_SANDBOX_IMAGE || (recipeImage ??= imageOfRecipe());
+  return readSettings().sandboxImage ?? (recipeImage ??= imageOfRecipe());
 }
 
 function imageOfRecipe(): string {
@@ -88,16 +91,16 @@ function engineError(error: unknown, image: string): Error {
   if (code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EACCES') {
     return ApplicationFailure.retryable(
       `sandbox: no Docker engine answers (${message}). Run scripts/setup-sandbox.sh (it starts dockerd as root), or set DOCKER_HOST.`,
-      'SandboxEngineUnavailable',
+      FailureType.SandboxEngineUnavailable,
     );
   }
   if (status === 404 && /image/i.test(message)) {
     return ApplicationFailure.nonRetryable(
       `sandbox: image '${image}' is not on this Docker engine. Run scripts/setup-sandbox.sh to build it, or set ORC_SANDBOX_IMAGE to an image you have.`,
-      'SandboxImageMissing',
+      FailureType.SandboxImageMissing,
     );
   }
-  return ApplicationFailure.retryable(`sandbox: Docker engine error: ${message}`, 'SandboxEngineError');
+  return ApplicationFailure.retryable(`sandbox: Docker engine error: ${message}`, FailureType.SandboxEngineError);
 }
 
 /** Runs one exec in the container; resolves when its streams end. */
@@ -129,12 +132,12 @@ export interface SandboxDependencies {
   limits?: Partial<SandboxLimits>;
 }
 
-export function createSandboxActivities(dependencies: SandboxDependencies = {}) {
+export function createSandboxActivities(dependencies: SandboxDependencies = {}, stepCache: StepCache = noStepCache) {
   const docker = dependencies.docker ?? new Docker();
   const limits = { ...DEFAULT_SANDBOX_LIMITS, ...dependencies.limits };
 
-  return {
-    async runCode(input: RunCodeInput): Promise<RunCodeResult> {
+  const uncached = {
+    async runCode(input: RunCodeInput): Promise<RunCodeResult & CallRecord> {
       const context = Context.current();
       const image = sandboxImage();
       const program = PROGRAM_FILE[input.language];
@@ -237,12 +240,34 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}) 
           timed_out: timedOut,
           oom_killed: oomKilled,
           duration_ms: durationMs,
+          attempt: info.attempt,
         };
       } finally {
         clearInterval(heartbeat);
         context.cancellationSignal.removeEventListener('abort', onCancel);
         await remove();
       }
+    },
+  };
+
+  return {
+    /**
+     * Cached (spec section 9) by the language, code, files, limits and the sandbox image; only a run that exited 0
+     * is kept: a failure may come from the machine's load (a timeout, a memory kill) as much as from the code.
+     */
+    async runCode(input: RunCodeInput): Promise<RunCodeResult & CallRecord> {
+      const request = () => ({
+        action: 'run_code',
+        language: input.language,
+        code: input.code,
+        files: input.files,
+        timeoutSeconds: input.timeoutSeconds,
+        memoryMb: input.memoryMb,
+        image: sandboxImage(),
+      });
+      const succeeded = (result: RunCodeResult): boolean => result.exit_code === 0 && !result.timed_out && !result.oom_killed;
+      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.runCode(input), succeeded);
+      return record ? { ...value, cache: record } : value;
     },
   };
 }

@@ -1,6 +1,6 @@
 // Checks a model's structured answer against the JSON Schema it was asked to satisfy.
 import Ajv, { type ValidateFunction } from 'ajv';
-import type { JsonSchema } from '../compiler/types';
+import type { JsonSchema } from '../base/compiled-pipeline';
 
 const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: true });
 const compiled = new Map<string, ValidateFunction>();

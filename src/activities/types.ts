@@ -1,12 +1,18 @@
 // Inputs and outputs of the activities, as the workflow sees them (types only: the workflow bundle imports this).
-import type { AutoTag, CompiledStep } from '../compiler/types';
-import type { StepStatus, Usage } from '../workflows/run-types';
+import type { AutoTag, CompiledStep, CompiledTool } from '../base/compiled-pipeline';
+import type { CacheRecord, ModelSelectionRecord, StepStatus, Usage } from '../base/run-types';
+import type { ChatMessage, ToolDefinition } from '../models/types';
+
+// Shapes the run's result shares with activities live in the ground floor; these names stay importable from here.
+export type { CacheRecord, ModelSelectionRecord, ResolvedAutoTag } from '../base/run-types';
 
 /** What a template may read of another step. */
 export interface StepView {
   result: unknown;
   status: StepStatus;
   error: string | null;
+  /** A replicated step's evidence bundle (spec section 10). */
+  evidence?: unknown;
 }
 
 /** Only the values a template refers to: payloads stay small. */
@@ -27,12 +33,11 @@ export interface StepCachePolicy {
   replicate?: number;
 }
 
-/** What a cached step records (`cache` in its step record); the activity returns it beside its output. */
-export interface CacheRecord {
-  hit: boolean;
-  key: string;
-  /** When the entry used (hit) or written (miss) was stored. */
-  stored_at: string | null;
+/** What the run_code and mcp activities return beside their result's own fields (the workflow takes them off). */
+export interface CallRecord {
+  /** The attempt that answered (Temporal's `activityInfo().attempt`, 1 for the first). */
+  attempt?: number;
+  cache?: CacheRecord;
 }
 
 export interface ExecuteStepInput {
@@ -48,6 +53,8 @@ export interface ExecuteStepInput {
   /** The model was chosen by selection: add each call's outcome to the bandit statistics. */
   recordOutcome?: boolean;
   cache?: StepCachePolicy;
+  /** A replicate's own seed (providers that take one), so replicates differ. */
+  seed?: number;
 }
 
 export interface ExecuteStepOutput {
@@ -55,26 +62,10 @@ export interface ExecuteStepOutput {
   model: string;
   usage: Usage;
   attempt: number;
+  cache?: CacheRecord;
   /** The model was asked again because its first answer was degenerate, and why (see ResolvedAutoTag). */
   retries?: number;
   reason?: string;
-  cache?: CacheRecord;
-}
-
-/** How a requirement (`model: { tasks, ... }`) was resolved for a step; kept in the step's result as `model_selection`. */
-export interface ModelSelectionRecord {
-  /** The requirement as the pipeline wrote it. */
-  requirement: Record<string, unknown>;
-  policy: string;
-  /** `provider:model` of the model chosen. */
-  chosen: string;
-  /** Every model that met the requirement and could be called by the worker. */
-  candidates: string[];
-  /** The models that did not, and why. */
-  rejected: Array<{ model: string; reasons: string[] }>;
-  reason: string;
-  /** The prompt size (~4 characters a token) that context windows were checked against. */
-  estimated_prompt_tokens: number;
 }
 
 export interface ChooseModelInput {
@@ -106,19 +97,6 @@ export interface ResolveAutoTagsInput {
   /** Give each tag a valid placeholder instead of asking a model. */
   placeholder: boolean;
   context: TemplateContext;
-}
-
-export interface ResolvedAutoTag {
-  path: string;
-  value: unknown;
-  model: string;
-  usage: Usage;
-  /** Taken from the (model, prompt, schema) cache rather than asked. */
-  cached?: boolean;
-  /** The model was asked again because its first answer was degenerate (a loop, an echo of the schema or prompt). */
-  retries?: number;
-  /** Why it was asked again. */
-  reason?: string;
 }
 
 export interface RenderValuesInput {
@@ -178,4 +156,36 @@ export interface McpToolResult {
   structured: unknown;
   /** Every content part, as the server sent it. */
   content: unknown[];
+}
+
+/** The tools of an agent step, to be described to its models (spec section 11). */
+export interface DescribeAgentToolsInput {
+  stepId: string;
+  tools: CompiledTool[];
+  mcpServers: Record<string, McpServerSpec>;
+}
+
+/** One model turn of an agent: the conversation so far and the tools it may call. */
+export interface AgentTurnInput {
+  stepId: string;
+  agent: string;
+  /** 1 for the first turn of the step, counted over every agent. */
+  turn: number;
+  model: string;
+  messages: ChatMessage[];
+  tools: ToolDefinition[];
+  temperature: number | null;
+  maxTokens: number | null;
+  /** The step's output schema: a final answer is asked again in this shape. */
+  outputSchema: Record<string, unknown> | null;
+}
+
+export interface AgentTurnOutput {
+  /** The assistant's message: tool calls, or the final answer in `content`. */
+  message: ChatMessage;
+  /** The final answer as the output schema shapes it, when the step has one. */
+  answer?: unknown;
+  model: string;
+  usage: Usage;
+  attempt: number;
 }

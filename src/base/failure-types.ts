@@ -14,5 +14,33 @@ export const FailureType = {
   CodeFailed: 'CODE_FAILED',
   /** An approval was rejected or timed out. */
   ApprovalRejected: 'APPROVAL_REJECTED',
+  /** A model provider refused or failed the call (retryable or not, as the provider's answer says). */
+  ModelError: 'ModelError',
+  /** No model in the catalog meets a step's requirement (or models.yaml cannot be read). */
+  ModelSelectionError: 'ModelSelectionError',
+  /** A template read a value the run does not have. */
+  TemplateError: 'TemplateError',
+  /** Anything else that went wrong in a step's activity (retried). */
+  StepError: 'StepError',
+  /** No Docker engine answers the sandbox. */
+  SandboxEngineUnavailable: 'SandboxEngineUnavailable',
+  /** The sandbox image is not on the Docker engine. */
+  SandboxImageMissing: 'SandboxImageMissing',
+  /** The Docker engine failed a request. */
+  SandboxEngineError: 'SandboxEngineError',
+  /** An MCP server cannot be started or reached. */
+  McpServerUnavailable: 'McpServerUnavailable',
+  /** An MCP server failed while answering. */
+  McpServerError: 'McpServerError',
+  /** An MCP server's spec in the pipeline is malformed. */
+  McpServerSpec: 'McpServerSpec',
+  /** An MCP server asks for `${env:NAME}` and the worker has no NAME. */
+  McpSecretMissing: 'McpSecretMissing',
+  /** The step names a tool the MCP server does not offer. */
+  McpUnknownTool: 'McpUnknownTool',
+  /** The MCP tool answered with an error. */
+  McpToolError: 'McpToolError',
+  /** The MCP tool did not answer in time. */
+  McpTimeout: 'McpTimeout',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

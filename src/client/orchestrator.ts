@@ -1,14 +1,20 @@
 // The programmatic API (seeds/000 `Orchestrator`): compile YAML, start the run on Temporal, wait for its result.
-import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { compileOrThrow, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
-import { approveUpdate, pauseSignal, resumeSignal, statusQuery, TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
-import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../workflows/run-types';
-import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer, type DevServer } from '../worker/dev-server';
+import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
+import { readSettings } from '../base/settings';
+import { checkReachable, TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
+import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
+import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
+import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
+import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
+import { runDetails, runSummary, withoutSourcePositions } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
+import type { LiveTextDetails } from '../activities/live-text';
+import { openDefaultRunStore, type RunStore } from '../store/run-store';
+import { resolveStoredPayload, storedPayloadsDataConverter } from '../store/stored-payloads';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -26,6 +32,8 @@ export interface OrchestratorOptions {
   models?: ModelResolver;
   /** Log level of the in-process worker (default WARN). */
   logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** The run store (cached step results); by default ORC_STORE_URL, else the data folder's. */
+  store?: RunStore;
 }
 
 export interface ExecuteOptions extends RunOptions {
@@ -35,8 +43,81 @@ export interface ExecuteOptions extends RunOptions {
   coerceStrings?: boolean;
   /** Called with the run's state about twice a second while it runs. */
   onProgress?: (progress: RunProgress) => void;
+  /**
+   * Called with each new piece of a running LLM step's answer, as the worker reports it (every second or two,
+   * wherever the worker runs). `item` is the for_each item's index.
+   */
+  onToken?: TokenListener;
   /** Called once the run has started (or been attached to). */
   onStart?: (info: { runId: string; attached: boolean }) => void;
+  /** Called once the pipeline and inputs are valid, before connecting (which may start the embedded server). */
+  onValid?: () => void;
+}
+
+/** One line of `orc list`. */
+export interface RunListing {
+  run_id: string;
+  pipeline: string | null;
+  status: string;
+  started_at: string;
+  closed_at: string | null;
+  tokens: number | null;
+  cost_usd: number | null;
+}
+
+/**
+ * The run's own status (OrcStatus) while its workflow is open or closed normally; Temporal's status when the
+ * workflow ended without saying (terminated, timed out) or the server has no search attributes.
+ */
+function runListing(execution: WorkflowExecutionInfo): RunListing {
+  const attributes = execution.typedSearchAttributes;
+  const temporalStatus = execution.status.name.toLowerCase();
+  const orcStatus = attributes.get(OrcStatus);
+  const closedWithoutSaying = temporalStatus !== 'running' && (orcStatus === undefined || orcStatus === 'running');
+  const memoPipeline = typeof execution.memo?.pipeline === 'string' ? execution.memo.pipeline : null;
+  return {
+    run_id: execution.workflowId,
+    pipeline: attributes.get(OrcPipeline) ?? memoPipeline,
+    status: closedWithoutSaying || orcStatus === undefined ? temporalStatus : orcStatus,
+    started_at: execution.startTime.toISOString(),
+    closed_at: execution.closeTime?.toISOString() ?? null,
+    tokens: attributes.get(OrcTokens) ?? null,
+    cost_usd: attributes.get(OrcCostUsd) ?? null,
+  };
+}
+
+export type TokenListener = (stepId: string, text: string, info: { item: number | null }) => void;
+
+/** Turns the answers-so-far that running activities heartbeat into the pieces not yet passed on. */
+class LiveTextReader {
+  private readonly seen = new Map<string, { call: number; end: number }>();
+
+  constructor(private readonly listener: TokenListener) {}
+
+  read(description: WorkflowExecutionDescription): void {
+    for (const activity of description.raw.pendingActivities ?? []) {
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      let details: Partial<LiveTextDetails>;
+      try {
+        details = defaultPayloadConverter.fromPayload<Partial<LiveTextDetails>>(payload);
+      } catch {
+        continue;
+      }
+      if (typeof details?.step !== 'string' || typeof details.text !== 'string' || typeof details.offset !== 'number') continue;
+      const item = typeof details.item === 'number' ? details.item : null;
+      const key = `${details.step}#${item}#${activity.activityId}`;
+      const call = details.call ?? 1;
+      const before = this.seen.get(key);
+      // A new call (the repair of invalid JSON) or a new attempt starts its text over.
+      const from = before && before.call === call && before.end <= details.offset + details.text.length ? before.end : 0;
+      const end = details.offset + details.text.length;
+      this.seen.set(key, { call, end });
+      if (end <= from) continue;
+      const piece = from < details.offset ? `…${details.text}` : details.text.slice(from - details.offset);
+      this.listener(details.step, from === 0 && before ? `\n${piece}` : piece, { item });
+    }
+  }
 }
 
 export function newRunId(pipelineName: string): string {
@@ -50,15 +131,18 @@ export class Orchestrator {
   private pipelineWorker?: PipelineWorker;
   private workerRun?: Promise<void>;
   private connecting?: Promise<Client>;
+  private searchAttributesKnown?: Promise<boolean>;
+  /** The store this object opened for its client (one handed in through the options belongs to the caller). */
+  private ownStore?: RunStore;
 
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
   get namespace(): string {
-    return this.options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE;
+    return this.options.namespace ?? readSettings().temporalNamespace ?? DEFAULT_NAMESPACE;
   }
 
   get taskQueue(): string {
-    return this.options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE;
+    return this.options.taskQueue ?? readSettings().taskQueue;
   }
 
   /** The Web UI of the embedded server, when there is one. */
@@ -67,7 +151,7 @@ export class Orchestrator {
   }
 
   get address(): string | undefined {
-    return this.options.address ?? process.env.TEMPORAL_ADDRESS ?? this.devServer?.address;
+    return this.options.address ?? readSettings().temporalAddress ?? this.devServer?.address;
   }
 
   /** True when this process runs a worker (so runs make progress without `orc worker`). */
@@ -75,14 +159,20 @@ export class Orchestrator {
     return this.pipelineWorker !== undefined;
   }
 
+  /** Connects once; after a failed attempt (server down, bad address) the next call tries again from the start. */
   async connect(): Promise<Client> {
-    this.connecting ??= this.doConnect();
+    this.connecting ??= this.doConnect().catch(async (error: unknown) => {
+      this.connecting = undefined;
+      await this.close().catch(() => undefined);
+      throw error;
+    });
     return this.connecting;
   }
 
   private async doConnect(): Promise<Client> {
-    let address = this.options.address ?? process.env.TEMPORAL_ADDRESS;
-    const embedded = !address;
+    const given = this.options.address ?? readSettings().temporalAddress;
+    const embedded = !given;
+    let address = given;
     if (!address) {
       this.devServer = await startDevServer({
         port: defaultDevServerPort(),
@@ -91,13 +181,21 @@ export class Orchestrator {
       });
       address = this.devServer.address;
     }
-    this.connection = await Connection.connect({ address });
-    this.client = new Client({ connection: this.connection, namespace: this.namespace });
+    const source = this.options.address ? 'the address option' : embedded ? 'the embedded dev server' : 'TEMPORAL_ADDRESS';
+    await checkReachable(address, source);
+    try {
+      this.connection = await Connection.connect({ address, connectTimeout: TEMPORAL_CONNECT_TIMEOUT_MS });
+    } catch (error) {
+      throw new TemporalUnreachableError(address, source, error);
+    }
+    // Values over 256 KiB travel through the run store both ways, so callers always see full values.
+    this.client = new Client({ connection: this.connection, namespace: this.namespace, dataConverter: storedPayloadsDataConverter(this.store()) });
     if (this.options.worker ?? embedded) {
       this.pipelineWorker = await createPipelineWorker({
         address,
         namespace: this.namespace,
         taskQueue: this.taskQueue,
+        store: this.store(),
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
         ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
         ...(this.options.models ? { models: this.options.models } : {}),
@@ -105,6 +203,22 @@ export class Orchestrator {
       this.workerRun = this.pipelineWorker.run();
     }
     return this.client;
+  }
+
+  /**
+   * Whether the server knows orc's search attributes (a server orc starts does; a cluster needs them created once,
+   * see the README). Without them runs still work, but neither set nor update them.
+   */
+  async hasSearchAttributes(): Promise<boolean> {
+    this.searchAttributesKnown ??= (async () => {
+      await this.connect();
+      try {
+        return (await missingSearchAttributes(this.connection!, this.namespace)).length === 0;
+      } catch {
+        return false;
+      }
+    })();
+    return this.searchAttributesKnown;
   }
 
   compile(yaml: string, file?: string): CompiledPipeline {
@@ -117,17 +231,27 @@ export class Orchestrator {
     inputs: Record<string, unknown>,
     options: ExecuteOptions = {},
   ): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+    // A compiled pipeline handed in through the API may be hand-made or from an older orc: check it before a worker meets it.
+    const shape = compiledPipelineSchema.safeParse(pipeline);
+    if (!shape.success) {
+      throw new Error(`not a compiled pipeline: ${shape.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ')}`);
+    }
     const resolution = resolveRunInputs(pipeline, inputs, { coerceStrings: options.coerceStrings ?? false });
     if (!resolution.ok) throw new PipelineValidationError(pipeline.sourceFile ?? pipeline.name, resolution.diagnostics);
+    options.onValid?.();
     const client = await this.connect();
     const runId = options.runId ?? newRunId(pipeline.name);
+    const searchAttributes = await this.hasSearchAttributes();
     const runInput: PipelineRunInput = {
-      pipeline,
+      // Inputs were checked above, the last use of their source positions: the Web UI's Input panel stays readable.
+      pipeline: withoutSourcePositions(pipeline),
       inputs: resolution.values,
       options: {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+        ...(options.noCache ? { noCache: true } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
+        ...(searchAttributes ? { searchAttributes: true } : {}),
       },
     };
     try {
@@ -136,6 +260,16 @@ export class Orchestrator {
         workflowId: runId,
         args: [runInput],
         memo: { pipeline: pipeline.name, ...(pipeline.sourceFile ? { file: pipeline.sourceFile } : {}) },
+        staticSummary: runSummary(pipeline),
+        staticDetails: runDetails(pipeline, resolution.values),
+        ...(searchAttributes
+          ? {
+              typedSearchAttributes: [
+                { key: OrcPipeline, value: pipeline.name },
+                { key: OrcStatus, value: 'running' },
+              ],
+            }
+          : {}),
       });
       options.onStart?.({ runId, attached: false });
       return { handle, attached: false };
@@ -147,14 +281,17 @@ export class Orchestrator {
   }
 
   /** Waits for a run's result, reporting progress on the way. */
-  async follow(handle: WorkflowHandle, onProgress?: (progress: RunProgress) => void): Promise<RunResult> {
+  async follow(handle: WorkflowHandle, onProgress?: (progress: RunProgress) => void, onToken?: TokenListener): Promise<RunResult> {
     let done = false;
     const result = handle.result() as Promise<RunResult>;
+    const liveText = onToken ? new LiveTextReader(onToken) : undefined;
     const polling = (async () => {
-      if (!onProgress) return;
+      if (!onProgress && !liveText) return;
       while (!done) {
         try {
-          onProgress(await handle.query(statusQuery));
+          if (onProgress) onProgress(await handle.query(statusQuery));
+          // Running activities' heartbeat details: the answers so far (see activities/live-text.ts).
+          if (liveText) liveText.read(await handle.describe());
         } catch {
           // The run may not have had its first workflow task yet, or has just closed.
         }
@@ -173,7 +310,7 @@ export class Orchestrator {
 
   async execute(pipeline: CompiledPipeline, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
     const { handle } = await this.start(pipeline, inputs, options);
-    return this.follow(handle, options.onProgress);
+    return this.follow(handle, options.onProgress, options.onToken);
   }
 
   /** seeds/000 `execute_yaml`: compile and run, returning the run's result (spec section 6). */
@@ -181,9 +318,11 @@ export class Orchestrator {
     return this.execute(this.compile(yaml), inputs, options);
   }
 
-  /** seeds/000 `execute_yaml_file`. */
+  /** seeds/000 `execute_yaml_file`; a file that cannot be read is a PipelineValidationError like any other bad pipeline. */
   async executeYamlFile(file: string, inputs: Record<string, unknown> = {}, options: ExecuteOptions = {}): Promise<RunResult> {
-    return this.execute(this.compile(fs.readFileSync(file, 'utf8'), file), inputs, options);
+    const compiled = compilePipelineFile(file);
+    if (!compiled.ok) throw new PipelineValidationError(file, compiled.diagnostics);
+    return this.execute(compiled.pipeline, inputs, options);
   }
 
   private async handle(runId: string): Promise<WorkflowHandle> {
@@ -192,6 +331,39 @@ export class Orchestrator {
 
   async status(runId: string): Promise<RunProgress> {
     return (await this.handle(runId)).query(statusQuery);
+  }
+
+  /** A run's state: asked of the run while it runs, its result once it has closed (no worker needed then). */
+  async runState(runId: string): Promise<RunProgress | RunResult> {
+    const handle = await this.handle(runId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+    return (await handle.result()) as RunResult;
+  }
+
+  /**
+   * `orc list`: runs of the pipeline workflow, newest first, through Temporal's visibility queries. With the
+   * search attributes the server filters; without them (a cluster where nobody created them) the client does.
+   */
+  async list(filter: { pipeline?: string; status?: string; limit?: number } = {}): Promise<RunListing[]> {
+    const client = await this.connect();
+    const indexed = await this.hasSearchAttributes();
+    const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+    const clauses = [`WorkflowType = ${quote(WORKFLOW_TYPE)}`];
+    if (indexed && filter.pipeline !== undefined) clauses.push(`${OrcPipeline.name} = ${quote(filter.pipeline)}`);
+    if (indexed && filter.status !== undefined) clauses.push(`${OrcStatus.name} = ${quote(filter.status)}`);
+    const limit = filter.limit ?? 100;
+    const listings: RunListing[] = [];
+    for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+      // A run that continued as new is listed once, by its latest execution.
+      if (execution.status.name === 'CONTINUED_AS_NEW') continue;
+      const listing = runListing(execution);
+      if (filter.pipeline !== undefined && listing.pipeline !== filter.pipeline) continue;
+      if (filter.status !== undefined && listing.status !== filter.status) continue;
+      listings.push(listing);
+      if (listings.length >= limit) break;
+    }
+    return listings;
   }
 
   async pause(runId: string): Promise<void> {
@@ -213,7 +385,7 @@ export class Orchestrator {
     const history = await old.fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`run ${runId} has no recorded input to re-run`);
-    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(payload);
+    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(await resolveStoredPayload(payload, this.store()));
     let previous: RunResult;
     try {
       previous = (await old.result()) as RunResult;
@@ -247,6 +419,19 @@ export class Orchestrator {
     return { handle, reused: Object.keys(reuse) };
   }
 
+  /** `orc cache clear`: deletes every cached step result in the run store; returns how many entries there were. */
+  async clearCache(): Promise<{ entries: number; location: string }> {
+    const store = this.store();
+    return { entries: await store.clearCache(), location: store.location };
+  }
+
+  /** The run store of this object's client and in-process worker: the one handed in, else ORC_STORE_URL's. */
+  private store(): RunStore {
+    if (this.options.store) return this.options.store;
+    this.ownStore ??= openDefaultRunStore();
+    return this.ownStore;
+  }
+
   /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */
   async approve(runId: string, decision: ApprovalDecision): Promise<ApprovalResult> {
     return (await this.handle(runId)).executeUpdate(approveUpdate, { args: [decision] });
@@ -267,12 +452,22 @@ export class Orchestrator {
     return (response.pollers ?? []).length > 0;
   }
 
+  /** Stops what this object started; it may connect again afterwards. */
   async close(): Promise<void> {
-    if (this.pipelineWorker) {
-      await this.pipelineWorker.shutdown();
-      await this.workerRun?.catch(() => undefined);
+    const { pipelineWorker, workerRun, connection, devServer } = this;
+    this.pipelineWorker = undefined;
+    this.workerRun = undefined;
+    this.connection = undefined;
+    this.client = undefined;
+    this.devServer = undefined;
+    this.connecting = undefined;
+    if (pipelineWorker) {
+      await pipelineWorker.shutdown();
+      await workerRun?.catch(() => undefined);
     }
-    await this.connection?.close();
-    await this.devServer?.stop();
+    await connection?.close();
+    await this.ownStore?.close();
+    this.ownStore = undefined;
+    await devServer?.stop();
   }
 }

@@ -1,5 +1,5 @@
 // `<AUTO>…</AUTO>` tags: parsing, where they may stand, and the JSON Schema each tag's value must satisfy.
-import type { CompiledStep, JsonSchema } from './types';
+import type { CompiledStep, JsonSchema } from '../base/compiled-pipeline';
 
 export const AUTO_FIELDS = ['model', 'timeout', 'max_retries', 'max_parallel', 'replicates'] as const;
 export type AutoField = (typeof AUTO_FIELDS)[number];
@@ -164,4 +164,25 @@ export function autoTagSchema(tag: ParsedAutoTag, key: string | undefined, field
 /** A step's tags are decided when the run starts if it depends on nothing; otherwise just before it runs. */
 export function tagsDecidedUpFront(step: CompiledStep): boolean {
   return step.autoTags.length > 0 && step.dependsOn.length === 0;
+}
+
+/** A model as a pipeline writes it: a spec (`openai:gpt-4o-mini`, a registry name, `local`) or a requirement object. */
+export type ModelSpec = string | Record<string, unknown>;
+
+/**
+ * The model that decides a step's AUTO tags: `config.auto_model`, else the model the step itself would call (the
+ * run's default when the step's own model is the tag being decided); `echo` in a dry run. A requirement comes back
+ * as it is, for the caller to resolve like a step's. The workflow and `orc compile --resolve` both ask this.
+ */
+export function autoTagModel(
+  // autoModel may be missing from pipelines compiled before it existed (recorded histories).
+  pipeline: { config: { model: ModelSpec; autoModel?: string | null } },
+  step: Pick<CompiledStep, 'model' | 'autoTags'>,
+  run: { dryRun?: boolean; defaultModel?: string } = {},
+): ModelSpec {
+  if (run.dryRun) return 'echo';
+  if (pipeline.config.autoModel !== null && pipeline.config.autoModel !== undefined) return pipeline.config.autoModel;
+  const runDefault = run.defaultModel ?? pipeline.config.model;
+  const modelIsTag = step.autoTags.some((tag) => tag.target.kind === 'field' && tag.target.field === 'model');
+  return modelIsTag ? runDefault : (step.model ?? runDefault);
 }

@@ -2,15 +2,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject } from 'ajv';
+import { compileAgents, compileAgentStep } from './agents';
 import { autoTagSchema, AUTO_FIELDS, parseAutoTag, type AutoField } from './auto-tags';
 import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from './diagnostics';
 import { parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
+import { compileReplicates, EVIDENCE_FIELDS } from './replicates';
 import { checkRunCodeStep } from './run-code';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
+import { modelNameProblem, type KnownModels } from './model-names';
 import { containsTemplate, parseTemplate, TEMPLATE_GLOBALS } from './templates';
 import {
+  DEFAULT_CACHE_TTL_SECONDS,
   DEFAULT_MAX_PARALLEL,
   DEFAULT_MAX_RETRIES,
   DEFAULT_MODEL,
@@ -25,17 +29,19 @@ import {
   type JsonSchema,
   type OnFailure,
   type Reference,
-} from './types';
+} from '../base/compiled-pipeline';
 import { isPlainObject, type PlainObject } from './values';
 
 export type CompileResult =
   | { ok: true; pipeline: CompiledPipeline; diagnostics: [] }
   | { ok: false; pipeline?: undefined; diagnostics: Diagnostic[] };
 
-const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline']);
+const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
 const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'generate']);
+/** A person's decision and a child run are not answers to a request: they are never cached. */
+const UNCACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set(['approval', 'pipeline']);
 const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
-const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status']);
+const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status', 'evidence']);
 const ON_FAILURE_KEYWORDS: ReadonlySet<string> = new Set(['fail', 'continue', 'skip', 'retry']);
 const INPUT_TYPES: ReadonlySet<string> = new Set(['string', 'integer', 'number', 'boolean', 'array', 'object']);
 
@@ -184,7 +190,13 @@ interface Reader {
   stepsRead: Set<string>;
 }
 
-export function compilePipeline(text: string, options: { file?: string } = {}): CompileResult {
+export interface CompileOptions {
+  file?: string;
+  /** The models that exist (from models.yaml): with it, a model no provider or catalog entry knows is an error. */
+  models?: KnownModels;
+}
+
+export function compilePipeline(text: string, options: CompileOptions = {}): CompileResult {
   const parsed = PipelineSource.parse(text);
   const source = parsed.source;
   if (parsed.errors.length > 0) return { ok: false, diagnostics: parsed.errors };
@@ -211,6 +223,8 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     report,
     options.file ?? null,
   );
+  const keyPosition = (mapPath: YamlPath, key: string): ReturnType<PipelineSource['positionOfKey']> => source.positionOfKey(mapPath, key);
+  const agents = compileAgents(document.agents, report, keyPosition, Object.keys(mcpServers), options.file ?? null);
 
   // Ids, duplicates and the handler set come first: every later check refers to them.
   const stepIndex = new Map<string, number>();
@@ -301,9 +315,20 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
           report('INVALID_VALUE', `step '${scope.step}' reads '${stepId}', which only runs as another step's on_failure handler`, at, position);
           return;
         }
+        const [first, second] = fieldPath;
+        if (first === 'evidence') {
+          const target = rawSteps[stepIndex.get(stepId)!];
+          if (target?.replicates === undefined && target?.models === undefined) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' exists only for a step with 'replicates'`, at, position);
+            return;
+          }
+          if (second !== undefined && !EVIDENCE_FIELDS.has(second)) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' has no field '${second}'${didYouMean(second, EVIDENCE_FIELDS)}`, at, position);
+            return;
+          }
+        }
         reader.references.set(`step:${stepId}`, { kind: 'step', step: stepId });
         reader.stepsRead.add(stepId);
-        const [first, second] = fieldPath;
         const field = first !== undefined && STEP_RESULT_KEYS.has(first) ? second : first !== undefined && !STEP_META_KEYS.has(first) ? first : undefined;
         if (field !== undefined && !/^\d+$/.test(field)) {
           const fields = fieldsRead.get(stepId) ?? new Set<string>();
@@ -364,6 +389,25 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
   })();
   const defaultRetries = typeof rawConfig.max_retries === 'number' ? rawConfig.max_retries : DEFAULT_MAX_RETRIES;
 
+  const ttlOf = (value: unknown, at: YamlPath): number | undefined => {
+    if (value === undefined) return undefined;
+    const seconds = parseDuration(value);
+    if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(value)}': use seconds or a string like 30s, 5m, 1d`, at);
+    return seconds;
+  };
+  const configCacheTtl = ttlOf(rawConfig.cache_ttl, [configKey, 'cache_ttl']) ?? DEFAULT_CACHE_TTL_SECONDS;
+  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; approvals and child pipelines are never cached. */
+  const cachePolicyOf = (step: PlainObject, actionKind: ActionKind, at: (...rest: Array<string | number>) => YamlPath): CompiledStep['cache'] => {
+    const ttlSeconds = ttlOf(step.cache_ttl, at('cache_ttl')) ?? configCacheTtl;
+    const cacheable = !UNCACHEABLE_ACTIONS.has(actionKind);
+    if (!cacheable && (step.cache_results === true || step.cache_ttl !== undefined)) {
+      const key = step.cache_results === true ? 'cache_results' : 'cache_ttl';
+      report('INVALID_VALUE', `'${key}' does not apply to action ${actionKind}: only LLM, run_code and mcp steps are cached`, at(key));
+    }
+    const enabled = typeof step.cache_results === 'boolean' ? step.cache_results : rawConfig.cache_results === true;
+    return cacheable && enabled ? { ttlSeconds } : null;
+  };
+
   const compiledSteps: CompiledStep[] = [];
   const dependencies = new Map<string, string[]>();
   rawSteps.forEach((step, index) => {
@@ -377,6 +421,10 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
     const actionKind = actionKindOf(action);
     if (actionKind === 'run_code') checkRunCodeStep(step, ['steps', index], report, (mapPath, key) => source.positionOfKey(mapPath, key));
     if (actionKind === 'mcp') checkMcpStep(step, ['steps', index], report, (mapPath, key) => source.positionOfKey(mapPath, key), Object.keys(mcpServers));
+    const agentStep =
+      actionKind === 'agent' || actionKind === 'agents'
+        ? compileAgentStep(step, actionKind, ['steps', index], report, keyPosition, agents, Object.keys(mcpServers), options.file ?? null)
+        : null;
     if (actionKind === 'prompt') readTemplate(action, at('action'), scope, reader);
     readValue(step.parameters, at('parameters'), scope, reader);
     if (typeof step.when === 'string') readTemplate(step.when, at('when'), scope, reader);
@@ -408,9 +456,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(step.timeout)}': use seconds or a string like 30s, 5m, 1h`, timeoutAt);
       else timeoutSeconds = seconds;
     }
-    if (step.cache_ttl !== undefined && parseDuration(step.cache_ttl) === undefined) {
-      report('BAD_DURATION', `bad duration '${String(step.cache_ttl)}': use seconds or a string like 30s, 5m, 1h`, at('cache_ttl'));
-    }
+    const cache = cachePolicyOf(step, actionKind, at);
     for (const field of ['max_retries', 'max_parallel', 'replicates'] as const) {
       const value = step[field];
       if (typeof value === 'string' && parseAutoTag(value).kind === 'none') {
@@ -424,6 +470,7 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       else if (handlers.has(step.on_failure)) onFailure = { kind: 'handler', step: step.on_failure };
     }
 
+    const replicates = compileReplicates(step, actionKind, (code, message, where) => report(code, message, where), at);
     const stepTags = autoTags.filter((tag) => tag.step === id);
     compiledSteps.push({
       id,
@@ -448,6 +495,9 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       references: [...reader.references.values()],
       forEachReferences: [...forEachReader.references.values()],
       autoTags: stepTags,
+      cache,
+      ...(agentStep ? { agent: agentStep } : {}),
+      ...(replicates ? { replicates } : {}),
     });
   });
 
@@ -463,6 +513,23 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
       if (index === undefined) continue;
       report('CYCLE', `step '${member}' is in a dependency cycle: ${chain}`, ['steps', index, 'id']);
     }
+  }
+
+  if (options.models) {
+    const checkModel = (value: unknown, at: YamlPath): void => {
+      const problem = typeof value === 'string' ? modelNameProblem(value, options.models!) : undefined;
+      if (problem) report('UNKNOWN_MODEL', problem, at);
+    };
+    const checkModels = (value: unknown, at: YamlPath): void => {
+      if (Array.isArray(value)) value.forEach((model, position) => checkModel(model, [...at, position]));
+    };
+    checkModel(rawConfig.model, [configKey, 'model']);
+    checkModel(rawConfig.auto_model, [configKey, 'auto_model']);
+    checkModels(rawConfig.fallback_models, [configKey, 'fallback_models']);
+    rawSteps.forEach((step, index) => {
+      checkModel(step.model, ['steps', index, 'model']);
+      checkModels(step.fallback, ['steps', index, 'fallback']);
+    });
   }
 
   if (diagnostics.length > 0) {
@@ -511,17 +578,17 @@ export function compilePipeline(text: string, options: { file?: string } = {}): 
   return { ok: true, pipeline, diagnostics: [] };
 }
 
-export function compilePipelineFile(file: string): CompileResult {
+export function compilePipelineFile(file: string, options: Omit<CompileOptions, 'file'> = {}): CompileResult {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     return {
       ok: false,
-      diagnostics: [{ code: 'YAML_SYNTAX', message: `cannot read file: ${(error as Error).message}`, path: '(root)', line: 1, column: 1 }],
+      diagnostics: [{ code: 'FILE_UNREADABLE', message: `cannot read file: ${(error as Error).message}`, path: '(root)', line: 1, column: 1 }],
     };
   }
-  return compilePipeline(text, { file });
+  return compilePipeline(text, { ...options, file });
 }
 
 /** For callers that want an exception: the API and `orc run`. */

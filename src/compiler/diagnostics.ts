@@ -2,6 +2,8 @@
 
 export type DiagnosticCode =
   | 'YAML_SYNTAX'
+  | 'FILE_UNREADABLE'
+  | 'UNKNOWN_MODEL'
   | 'UNKNOWN_KEY'
   | 'MISSING_FIELD'
   | 'INVALID_VALUE'

@@ -1,6 +1,8 @@
 // The compiler's public surface: YAML in, CompiledPipeline (plain JSON) out.
-export { compilePipeline, compilePipelineFile, compileOrThrow, type CompileResult } from './compile';
+export { compilePipeline, compilePipelineFile, compileOrThrow, type CompileOptions, type CompileResult } from './compile';
+export { autoTagModel, type ModelSpec } from './auto-tags';
+export type { KnownModels } from './model-names';
 export { resolveRunInputs, coerceInputString, type InputResolution } from './inputs';
 export { formatDiagnostic, PipelineValidationError, type Diagnostic } from './diagnostics';
 export { parseDuration } from './durations';
-export * from './types';
+export * from '../base/compiled-pipeline';

@@ -1,6 +1,6 @@
 // A run's inputs checked against the pipeline's declarations before anything runs: required, type, enum.
 import { didYouMean, type Diagnostic } from './diagnostics';
-import type { CompiledPipeline, InputSpec, InputType } from './types';
+import type { CompiledPipeline, InputSpec, InputType } from '../base/compiled-pipeline';
 
 export type InputResolution =
   | { ok: true; values: Record<string, unknown> }

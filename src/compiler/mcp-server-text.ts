@@ -1,6 +1,6 @@
 // An MCP server written as text (in `mcp_servers` or an `mcp` step's `server`), shared by the compiler and the workflow.
 import type { z } from 'zod';
-import type { mcpServerSpecSchema } from './types';
+import type { mcpServerSpecSchema } from '../base/compiled-pipeline';
 
 export type McpServer = z.infer<typeof mcpServerSpecSchema>;
 

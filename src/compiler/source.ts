@@ -1,5 +1,5 @@
 // A parsed YAML document that can say where (line:column) any value came from.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
 import type { Diagnostic } from './diagnostics';
 import { formatPath } from './diagnostics';
 
@@ -30,9 +30,20 @@ export class PipelineSource {
     const { text, insertions } = quoteBareAutoTags(originalText);
     const document = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true });
     const source = new PipelineSource(text, document, insertions, originalText);
+    const openings = errorsCanOpenEarlier(document.errors) ? unclosedOpenings(text) : [];
     const errors: Diagnostic[] = document.errors.map((error) => {
-      const position = source.positionOfOffset(error.pos[0]);
-      return { code: 'YAML_SYNTAX', message: `malformed YAML: ${error.message.split('\n')[0]}`, path: '(root)', ...position };
+      const stopped = source.positionOfOffset(error.pos[0]);
+      const message = `malformed YAML: ${error.message.split('\n')[0]}`;
+      // The parser notices a missing quote or bracket where it gives up, often lines later; the author needs the opening.
+      const opening = openings.filter((candidate) => candidate.offset < error.pos[0]).at(-1);
+      const opened = opening ? source.positionOfOffset(opening.offset) : undefined;
+      if (!opening || !opened || opened.line === stopped.line) return { code: 'YAML_SYNTAX', message, path: '(root)', ...stopped };
+      return {
+        code: 'YAML_SYNTAX',
+        message: `${message}: the ${opening.what} that opens here is never closed (parsing stopped at line ${stopped.line}, column ${stopped.column})`,
+        path: '(root)',
+        ...opened,
+      };
     });
     const value = errors.length > 0 ? undefined : document.toJS({ maxAliasCount: 100 });
     return { source, value, errors };
@@ -154,4 +165,39 @@ export function diagnosticAt(
   position: Position = source.positionOf(path),
 ): Diagnostic {
   return { code, message, path: formatPath(path), line: position.line, column: position.column };
+}
+
+/** Errors that a string or flow collection left open can cause (rather than, say, a duplicate key). */
+function errorsCanOpenEarlier(errors: readonly YAMLError[]): boolean {
+  return errors.some((error) => error.code !== 'DUPLICATE_KEY');
+}
+
+interface Opening {
+  offset: number;
+  what: string;
+}
+
+/** Quoted strings and flow collections (`[`, `{`) that the text never closes, by offset. */
+function unclosedOpenings(text: string): Opening[] {
+  const found: Opening[] = [];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    const token = value as { type?: string; offset?: number; source?: string; start?: { offset: number; source: string }; end?: Array<{ type: string }> };
+    if ((token.type === 'double-quoted-scalar' || token.type === 'single-quoted-scalar') && token.offset !== undefined && token.source !== undefined) {
+      const quote = token.type === 'double-quoted-scalar' ? '"' : "'";
+      if (token.source.length < 2 || !token.source.trimEnd().endsWith(quote)) {
+        found.push({ offset: token.offset, what: `${quote === '"' ? 'double' : 'single'}-quoted string` });
+      }
+    }
+    if (token.type === 'flow-collection' && token.start && !(token.end ?? []).some((end) => end.type === 'flow-map-end' || end.type === 'flow-seq-end')) {
+      found.push({ offset: token.start.offset, what: token.start.source === '[' ? 'flow sequence [' : 'flow mapping {' });
+    }
+    for (const [key, child] of Object.entries(value)) if (key !== 'source') visit(child);
+  };
+  for (const token of new Parser().parse(text)) visit(token);
+  return found.sort((a, b) => a.offset - b.offset);
 }

@@ -1,6 +1,8 @@
 // A LanguageModel for Anthropic's Messages API (Claude models), through the official SDK.
 import Anthropic from '@anthropic-ai/sdk';
-import type { Message, MessageCreateParamsNonStreaming, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
+import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, Tool, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import { HOSTED_PROVIDERS } from '../base/providers';
+import { readSettings } from '../base/settings';
 import {
   cutOffNote,
   failedError,
@@ -11,7 +13,7 @@ import {
   tooLargeHint,
   unprocessableHint,
 } from './provider-errors';
-import { ModelError, splitSystem, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
 
 export interface AnthropicSettings {
   model: string;
@@ -25,8 +27,7 @@ export interface AnthropicSettings {
 }
 
 const provider = 'anthropic';
-const keyVariable = 'ANTHROPIC_API_KEY';
-const defaultBaseURL = 'https://api.anthropic.com';
+const { keyVariable } = HOSTED_PROVIDERS[provider];
 /** Anthropic requires max_tokens on every request; this is what a step gets when it does not say. */
 export const defaultAnthropicMaxTokens = 1024;
 const defaultTimeoutMs = 10 * 60 * 1000;
@@ -40,14 +41,14 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
 
   function clientFor(): Anthropic {
     if (client) return client;
-    const apiKey = settings.apiKey ?? process.env[keyVariable];
+    const apiKey = settings.apiKey ?? readSettings().apiKey(provider);
     if (!apiKey) {
       throw missingKeyError({ provider, model, keyVariable });
     }
     client = new Anthropic({
       // Passed explicitly so the SDK never falls back to ANTHROPIC_AUTH_TOKEN or credential profiles on disk.
       apiKey,
-      baseURL: settings.baseURL ?? (process.env.ANTHROPIC_BASE_URL || defaultBaseURL),
+      baseURL: settings.baseURL ?? readSettings().baseUrl(provider),
       // Retries belong to Temporal, which sees every attempt and applies the pipeline's policy.
       maxRetries: 0,
       // Always explicit: without it the SDK refuses non-streaming requests whose max_tokens could take over 10 minutes.
@@ -60,8 +61,9 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
   async function generate(request: GenerateRequest): Promise<GenerateResponse> {
     const anthropic = clientFor();
     const { system, turns } = splitSystem(request.messages);
-    const messages: MessageParam[] = turns.map((message) => ({ role: message.role === 'assistant' ? 'assistant' : 'user', content: message.content }));
-    const answerSchema = request.jsonSchema ? toolInputSchema(request.jsonSchema) : undefined;
+    const messages = wireMessages(turns);
+    const tools = request.tools && request.tools.length > 0 ? request.tools : undefined;
+    const answerSchema = request.jsonSchema && !tools ? toolInputSchema(request.jsonSchema) : undefined;
     const body: MessageCreateParamsNonStreaming = {
       model,
       max_tokens: request.maxTokens ?? defaultAnthropicMaxTokens,
@@ -75,6 +77,7 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
             tool_choice: { type: 'tool', name: answerToolName },
           }
         : {}),
+      ...(tools ? { tools: tools.map((tool) => ({ name: tool.name, description: tool.description, input_schema: tool.parameters as Tool.InputSchema })) } : {}),
     };
 
     let message: Message;
@@ -104,7 +107,10 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
     }
     if (!answerSchema) {
       const text = message.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('');
-      return { text, usage };
+      const toolCalls: ToolCall[] = message.content.flatMap((block) =>
+        block.type === 'tool_use' ? [{ id: block.id, name: block.name, arguments: (block.input ?? {}) as Record<string, unknown> }] : [],
+      );
+      return tools && toolCalls.length > 0 ? { text, usage, toolCalls } : { text, usage };
     }
 
     const toolUse = message.content.find((block) => block.type === 'tool_use' && block.name === answerToolName);
@@ -121,6 +127,34 @@ export function createAnthropicModel(settings: AnthropicSettings): LanguageModel
   }
 
   return { id, provider, generate };
+}
+
+/**
+ * Turns in the Messages API's shape: an assistant's tool calls as `tool_use` blocks, and the answers to them as
+ * `tool_result` blocks of one user turn (the API wants every result of a turn together, right after it).
+ */
+function wireMessages(turns: ChatMessage[]): MessageParam[] {
+  const messages: MessageParam[] = [];
+  for (const message of turns) {
+    if (message.role === 'tool') {
+      const result: ToolResultBlockParam = { type: 'tool_result', tool_use_id: message.toolCallId ?? '', content: message.content };
+      const previous = messages[messages.length - 1];
+      if (previous && previous.role === 'user' && Array.isArray(previous.content) && previous.content.every((block) => block.type === 'tool_result')) {
+        previous.content.push(result);
+      } else {
+        messages.push({ role: 'user', content: [result] });
+      }
+      continue;
+    }
+    if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
+      const blocks: ContentBlockParam[] = message.content ? [{ type: 'text', text: message.content }] : [];
+      for (const call of message.toolCalls) blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: call.arguments });
+      messages.push({ role: 'assistant', content: blocks });
+      continue;
+    }
+    messages.push({ role: message.role === 'assistant' ? 'assistant' : 'user', content: message.content });
+  }
+  return messages;
 }
 
 /** A tool's input must be an object; other schemas (arrays, strings) are wrapped as `{ value: ... }` and unwrapped after. */

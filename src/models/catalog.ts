@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import { projectRoot } from '../worker/paths';
+import { projectRoot } from '../base/paths';
+import { HOSTED_PROVIDERS, isHostedProvider, MODEL_PROVIDERS, type ModelProvider } from '../base/providers';
+import { readSettings, type Environment } from '../base/settings';
 import { costOf, type UsageForPricing } from './pricing';
 
 export { costOf, type UsageForPricing };
@@ -13,8 +15,8 @@ export { costOf, type UsageForPricing };
 // ---------------------------------------------------------------------------------------------------------------
 
 /** The providers `createModelResolver` knows; an entry for any other could never be run. */
-export const modelProviderSchema = z.enum(['local', 'echo', 'openai', 'anthropic', 'google']);
-export type ModelProvider = z.infer<typeof modelProviderSchema>;
+export const modelProviderSchema = z.enum(MODEL_PROVIDERS);
+export type { ModelProvider };
 
 export const modelCapabilitiesSchema = z.strictObject({
   /** Kinds of work the model is good for (`general`, `summarization`, `reasoning`, ...); a requirement's tasks must all be here. */
@@ -152,17 +154,15 @@ export function modelIdOf(provider: ModelProvider, model: string): string {
   return provider === 'echo' ? 'echo' : `${provider}:${model}`;
 }
 
-const credentialVariables: Partial<Record<ModelProvider, string>> = {
-  openai: 'OPENAI_API_KEY',
-  anthropic: 'ANTHROPIC_API_KEY',
-  google: 'GOOGLE_API_KEY',
-};
-
 /** Why the worker could not call this model now (its API key is missing), or undefined when it could. */
-export function missingCredential(entry: Pick<CatalogEntry, 'provider'>, environment: NodeJS.ProcessEnv = process.env): string | undefined {
-  const variable = credentialVariables[entry.provider];
-  if (variable && !environment[variable]) return `${variable} is not set in the worker's environment`;
-  return undefined;
+export function missingCredential(entry: Pick<CatalogEntry, 'provider'>, environment: Environment = process.env): string | undefined {
+  if (!isHostedProvider(entry.provider) || readSettings(environment).apiKey(entry.provider)) return undefined;
+  return `${HOSTED_PROVIDERS[entry.provider].keyVariable} is not set in the worker's environment`;
+}
+
+/** Every name a pipeline may write for one of the catalog's models: `provider:model`, entry names and aliases. */
+export function modelNamesOf(catalog: ModelCatalog): string[] {
+  return catalog.entries.flatMap((entry) => [entry.id, entry.name, ...entry.aliases]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -206,8 +206,7 @@ function findUserFile(options: LoadModelCatalogOptions, shippedFile: string): st
   if (options.userFile === null) return undefined;
   const cwd = options.cwd ?? process.cwd();
   if (options.userFile !== undefined) return path.resolve(cwd, options.userFile);
-  const environment = options.environment ?? process.env;
-  const fromEnvironment = environment.ORC_MODELS_FILE;
+  const fromEnvironment = readSettings(options.environment).modelsFile;
   if (fromEnvironment) {
     const file = path.resolve(cwd, fromEnvironment);
     if (!fs.existsSync(file)) throw new ModelCatalogError([{ file, message: `ORC_MODELS_FILE points at ${file}, which does not exist` }]);

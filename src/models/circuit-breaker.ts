@@ -1,5 +1,6 @@
 // A circuit breaker per provider model, in the worker: after repeated failures calls fail fast for a while,
 // so a step moves to its fallback model at once instead of waiting out retries against a dead provider.
+import { readSettings, type Environment } from '../base/settings';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
 
 export interface CircuitBreakerSettings {
@@ -10,11 +11,9 @@ export interface CircuitBreakerSettings {
   now?: () => number;
 }
 
-export function circuitBreakerSettingsFrom(environment: NodeJS.ProcessEnv): CircuitBreakerSettings {
-  return {
-    failures: Number(environment.ORC_CIRCUIT_FAILURES ?? 5),
-    openSeconds: Number(environment.ORC_CIRCUIT_OPEN_SECONDS ?? 30),
-  };
+export function circuitBreakerSettingsFrom(environment: Environment): CircuitBreakerSettings {
+  const settings = readSettings(environment);
+  return { failures: settings.circuitFailures, openSeconds: settings.circuitOpenSeconds };
 }
 
 export function withCircuitBreaker(model: LanguageModel, settings: CircuitBreakerSettings): LanguageModel {

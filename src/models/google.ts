@@ -9,11 +9,16 @@ import {
   SchemaType,
   type Content,
   type ErrorDetails,
+  type FunctionDeclaration,
+  type FunctionDeclarationSchema,
   type GenerateContentRequest,
   type GenerateContentResponse,
   type GenerativeModel,
+  type Part,
   type ResponseSchema,
 } from '@google/generative-ai';
+import { HOSTED_PROVIDERS } from '../base/providers';
+import { readSettings } from '../base/settings';
 import {
   connectionError,
   failedError,
@@ -24,7 +29,7 @@ import {
   modelErrorForStatus,
   timeoutError,
 } from './provider-errors';
-import { ModelError, splitSystem, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall, type ToolDefinition } from './types';
 
 export interface GoogleSettings {
   model: string;
@@ -38,20 +43,19 @@ export interface GoogleSettings {
 }
 
 const provider = 'google';
-const keyVariable = 'GOOGLE_API_KEY';
-const defaultBaseURL = 'https://generativelanguage.googleapis.com';
+const { keyVariable } = HOSTED_PROVIDERS[provider];
 const defaultTimeoutMs = 10 * 60 * 1000;
 
 export function createGoogleModel(settings: GoogleSettings): LanguageModel {
   const { model } = settings;
   const id = `${provider}:${model}`;
-  const baseURL = (settings.baseURL ?? (process.env.GOOGLE_BASE_URL || defaultBaseURL)).replace(/\/+$/, '');
+  const baseURL = (settings.baseURL ?? readSettings().baseUrl(provider)).replace(/\/+$/, '');
   const timeoutMs = settings.timeoutMs ?? defaultTimeoutMs;
   let generativeModel: GenerativeModel | undefined;
 
   function modelClient(): GenerativeModel {
     if (generativeModel) return generativeModel;
-    const apiKey = settings.apiKey ?? process.env[keyVariable];
+    const apiKey = settings.apiKey ?? readSettings().apiKey(provider);
     if (!apiKey) {
       throw missingKeyError({ provider, model, keyVariable });
     }
@@ -64,9 +68,21 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
   async function generate(request: GenerateRequest): Promise<GenerateResponse> {
     const client = modelClient();
     const { system: systemInstruction, turns } = splitSystem(request.messages);
-    const contents: Content[] = turns.map((message) => ({ role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text: message.content }] }));
+    const contents = wireContents(turns);
+    const tools = request.tools && request.tools.length > 0 ? request.tools : undefined;
+    let functionDeclarations: FunctionDeclaration[] | undefined;
+    try {
+      functionDeclarations = tools?.map(functionDeclaration);
+    } catch (error) {
+      if (!(error instanceof UnsupportedSchemaError)) throw error;
+      throw new ModelError(`${id} cannot take a tool's argument schema: ${error.message}. Gemini's schemas are a subset of JSON Schema; use another model for this tool.`, {
+        provider,
+        model,
+        isRetryable: false,
+      });
+    }
     let responseSchema: ResponseSchema | undefined;
-    if (request.jsonSchema) {
+    if (request.jsonSchema && !tools) {
       try {
         responseSchema = toGeminiSchema(request.jsonSchema);
       } catch (error) {
@@ -81,8 +97,10 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
     const body: GenerateContentRequest = {
       contents,
       ...(systemInstruction ? { systemInstruction } : {}),
+      ...(functionDeclarations ? { tools: [{ functionDeclarations }] } : {}),
       generationConfig: {
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
         ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
         ...(responseSchema ? { responseMimeType: 'application/json', responseSchema } : {}),
       },
@@ -140,6 +158,12 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
       .filter((part) => typeof part.text === 'string' && !(part as { thought?: boolean }).thought)
       .map((part) => part.text)
       .join('');
+    if (tools) {
+      const toolCalls: ToolCall[] = (candidate.content?.parts ?? []).flatMap((part, index) =>
+        part.functionCall ? [{ id: (part.functionCall as { id?: string }).id ?? `call_${index}`, name: part.functionCall.name, arguments: (part.functionCall.args ?? {}) as Record<string, unknown> }] : [],
+      );
+      return toolCalls.length > 0 ? { text, usage, toolCalls } : { text, usage };
+    }
     if (!request.jsonSchema) return { text, usage };
 
     const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: candidate.finishReason === 'MAX_TOKENS' });
@@ -147,6 +171,42 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
   }
 
   return { id, provider, generate };
+}
+
+/**
+ * Turns in Gemini's shape: an assistant's tool calls as `functionCall` parts of a model turn, and the answers as
+ * `functionResponse` parts of one user turn (Gemini matches them to the calls by name and order).
+ */
+function wireContents(turns: ChatMessage[]): Content[] {
+  const contents: Content[] = [];
+  for (const message of turns) {
+    if (message.role === 'tool') {
+      const part: Part = { functionResponse: { name: message.toolName ?? '', response: { content: message.content } } };
+      const previous = contents[contents.length - 1];
+      if (previous && previous.role === 'user' && previous.parts.every((existing) => existing.functionResponse)) previous.parts.push(part);
+      else contents.push({ role: 'user', parts: [part] });
+      continue;
+    }
+    if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
+      const parts: Part[] = message.content ? [{ text: message.content }] : [];
+      for (const call of message.toolCalls) parts.push({ functionCall: { name: call.name, args: call.arguments } });
+      contents.push({ role: 'model', parts });
+      continue;
+    }
+    contents.push({ role: message.role === 'assistant' ? 'model' : 'user', parts: [{ text: message.content }] });
+  }
+  return contents;
+}
+
+/** A tool as Gemini declares a function; a tool without arguments declares no parameters (Gemini refuses an empty object). */
+function functionDeclaration(tool: ToolDefinition): FunctionDeclaration {
+  const properties = tool.parameters.properties;
+  const hasArguments = isSchema(properties) && Object.keys(properties).length > 0;
+  return {
+    name: tool.name,
+    description: tool.description,
+    ...(hasArguments ? { parameters: toGeminiSchema(tool.parameters) as unknown as FunctionDeclarationSchema } : {}),
+  };
 }
 
 /** Finish reasons that mean the answer was withheld, so asking again the same way will not help. */

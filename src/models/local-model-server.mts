@@ -96,7 +96,8 @@ const chatRequestSchema = z.object({
   seed: z.number().int().nullish(),
   stop: z.union([z.string(), z.array(z.string())]).nullish(),
   n: z.literal(1, { error: 'only n=1 is supported' }).nullish(),
-  stream: z.literal(false, { error: 'streaming is not supported' }).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
   response_format: responseFormatSchema.nullish(),
 });
 type ChatRequest = z.infer<typeof chatRequestSchema>;
@@ -403,6 +404,7 @@ async function attempt(
   prompt: string,
   options: { maxTokens: number; temperature: number; topP?: number; seed?: number; grammar?: LlamaGrammar; stop?: string[]; strength: Strength; stopLoops: boolean },
   signal: AbortSignal,
+  sink?: TextSink,
 ): Promise<Attempt> {
   const { grammar, strength } = options;
   let completionTokens = 0;
@@ -436,6 +438,7 @@ async function attempt(
       completionTokens += tokens.length;
     },
     onTextChunk: (text) => {
+      sink?.text(text);
       generated += text;
       if (!options.stopLoops || generated.length - checkedAt < 16) return;
       checkedAt = generated.length;
@@ -468,7 +471,13 @@ function judge(answer: Attempt, plan: GrammarPlan | undefined, sources: string[]
   return found ? describeDegeneration(found) : null;
 }
 
-async function complete(request: ChatRequest, signal: AbortSignal): Promise<Completion> {
+/** Where a streamed answer's text goes: chunks as they come, and a restart when the guard asks again. */
+interface TextSink {
+  text(text: string): void;
+  restart(): void;
+}
+
+async function complete(request: ChatRequest, signal: AbortSignal, sink?: TextSink): Promise<Completion> {
   const { history, prompt } = toChatHistory(request.messages);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? defaultMaxTokens;
   const promptTokens = countPromptTokens([...history, { type: 'user', text: prompt }]);
@@ -490,7 +499,7 @@ async function complete(request: ChatRequest, signal: AbortSignal): Promise<Comp
   // the session still reuses the evaluated prefix where the new history matches the old.
   const started = Date.now();
   session.setChatHistory(history);
-  const first = await attempt(prompt, { ...common, temperature, ...(request.seed != null ? { seed: request.seed } : {}), strength: firstAttempt, stopLoops: true }, signal);
+  const first = await attempt(prompt, { ...common, temperature, ...(request.seed != null ? { seed: request.seed } : {}), strength: firstAttempt, stopLoops: true }, signal, sink);
   let answer = first;
   let completionTokens = first.completionTokens;
   let guard: ReAskRecord | null = null;
@@ -499,8 +508,9 @@ async function complete(request: ChatRequest, signal: AbortSignal): Promise<Comp
     // One re-ask: another seed, some temperature, firmer penalties. Its answer is taken even if it is no
     // better (it is still valid under the grammar), and marked so callers can tell.
     session.setChatHistory(history);
+    sink?.restart();
     const seed = (request.seed ?? 0) + 1;
-    answer = await attempt(prompt, { ...common, temperature: Math.max(temperature, reAskTemperature), seed, strength: reAsk, stopLoops: false }, signal);
+    answer = await attempt(prompt, { ...common, temperature: Math.max(temperature, reAskTemperature), seed, strength: reAsk, stopLoops: false }, signal, sink);
     completionTokens += answer.completionTokens;
     const still = judge(answer, plan, sources);
     guard = { retries: 1, reason, ...(still !== null ? { degenerate: still } : {}) };
@@ -539,11 +549,16 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
   });
   inFlight.add(abortController);
   try {
+    const stream = chatRequest.stream ? new CompletionStream(response, chatRequest.model ?? servedModelName) : undefined;
     const completion = await enqueue(async () => {
       if (abortController.signal.aborted) return undefined;
-      return complete(chatRequest, abortController.signal);
+      return complete(chatRequest, abortController.signal, stream);
     });
     if (!completion || abortController.signal.aborted) return;
+    if (stream) {
+      stream.finish(completion, chatRequest.stream_options?.include_usage === true);
+      return;
+    }
     sendJson(response, 200, {
       id: `chatcmpl-${randomUUID()}`,
       object: 'chat.completion',
@@ -576,6 +591,49 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
   }
 }
 
+/**
+ * `stream: true`: the answer as OpenAI's server-sent chunks; headers go out with the first text, so errors before
+ * it keep their status. When the guard asks again, a chunk with `orc_restart: true` tells the client to drop
+ * the text so far; the last chunk carries `orc_guard` (both are ours, not OpenAI's).
+ */
+class CompletionStream implements TextSink {
+  private readonly id = `chatcmpl-${randomUUID()}`;
+  private readonly created = Math.floor(Date.now() / 1000);
+
+  constructor(
+    private readonly response: http.ServerResponse,
+    private readonly model: string,
+  ) {}
+
+  private send(choices: unknown[], extra: Record<string, unknown> = {}): void {
+    if (!this.response.headersSent) this.response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices, ...extra };
+    this.response.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  }
+
+  text(text: string): void {
+    this.send([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
+  }
+
+  restart(): void {
+    this.send([], { orc_restart: true });
+  }
+
+  finish(completion: Completion, includeUsage: boolean): void {
+    this.send([{ index: 0, delta: {}, logprobs: null, finish_reason: completion.finishReason }], completion.guard ? { orc_guard: completion.guard } : {});
+    if (includeUsage) {
+      this.send([], {
+        usage: {
+          prompt_tokens: completion.promptTokens,
+          completion_tokens: completion.completionTokens,
+          total_tokens: completion.promptTokens + completion.completionTokens,
+        },
+      });
+    }
+    this.response.end('data: [DONE]\n\n');
+  }
+}
+
 function handleModels(response: http.ServerResponse): void {
   sendJson(response, 200, {
     object: 'list',
@@ -597,7 +655,11 @@ const server = http.createServer((request, response) => {
     }
   };
   route().catch((error: unknown) => {
-    if (response.headersSent) return;
+    if (response.headersSent) {
+      // Mid-stream: the status is gone, so the connection is cut and the client sees an incomplete answer.
+      response.destroy();
+      return;
+    }
     if (error instanceof RequestError) {
       sendError(response, error.status, error.message, error.code, error.param);
     } else {

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Socket } from 'node:net';
 import * as readline from 'node:readline';
-import { localModelPath, localModelServerScript } from '../worker/paths';
+import { localModelPath, localModelServerScript } from '../base/paths';
+import { readSettings } from '../base/settings';
 
 export interface LocalModelServerOptions {
   /** The GGUF file to serve; defaults to the model installed by setup (see localModelPath()). */
@@ -45,7 +46,7 @@ export class LocalModelServer {
 
   /** The server's OpenAI-compatible base URL (ending in /v1), starting the server if needed. */
   baseUrl(): Promise<string> {
-    const external = process.env.ORC_LOCAL_MODEL_URL;
+    const external = readSettings().localModelUrl;
     if (external) return Promise.resolve(external);
     this.touch();
     if (!this.running) {

@@ -1,9 +1,11 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { HOSTED_PROVIDERS } from '../base/providers';
 import type { ReAskRecord } from './degeneration';
-import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
+import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
+import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
 
 export interface OpenAICompatibleSettings {
   /** The name callers use for this endpoint, e.g. `openai` or `local`. */
@@ -14,6 +16,37 @@ export interface OpenAICompatibleSettings {
   apiKey?: string;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /**
+   * How tools are offered: `native` as OpenAI `tools` (the model answers with `tool_calls`); `json` as a
+   * structured-output choice between the tools and a final answer, for servers without tool calling (the local model).
+   */
+  toolCalling?: 'native' | 'json';
+}
+
+/** Messages in OpenAI's shape: assistant tool calls as `tool_calls`, tool answers as `tool` messages. */
+function wireMessages(messages: ChatMessage[]): ChatCompletionMessageParam[] {
+  return messages.map((message): ChatCompletionMessageParam => {
+    if (message.role === 'tool') return { role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content };
+    if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
+      return {
+        role: 'assistant',
+        content: message.content || null,
+        tool_calls: message.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } })),
+      };
+    }
+    return { role: message.role, content: message.content } as ChatCompletionMessageParam;
+  });
+}
+
+/** A call's arguments arrive as JSON text; text that is not a JSON object is passed on under `input` for the tool to refuse. */
+function parsedArguments(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text || '{}');
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    return { input: value };
+  } catch {
+    return { input: text };
+  }
 }
 
 export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings): LanguageModel {
@@ -53,12 +86,18 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
   }
 
   async function generate(request: GenerateRequest): Promise<GenerateResponse> {
+    const tools = request.tools && request.tools.length > 0 ? request.tools : undefined;
+    if (tools && settings.toolCalling === 'json') return generateJsonToolChoice(request, tools);
     const baseURL = await resolveBaseURL();
     const client = clientFor(baseURL);
     const body: ChatCompletionCreateParamsNonStreaming = {
       model,
-      messages: request.messages.map((message) => ({ role: message.role, content: message.content })),
+      messages: wireMessages(request.messages),
+      ...(tools
+        ? { tools: tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
+        : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
       // OpenAI's newer models reject max_tokens; most other compatible servers know only max_tokens.
       ...(request.maxTokens !== undefined
         ? provider === 'openai'
@@ -69,6 +108,8 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
         ? { response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: request.jsonSchema, strict: false } } }
         : {}),
     };
+
+    if (request.onText) return streamAnswer(client, body, request, request.onText);
 
     let completion: OpenAI.Chat.Completions.ChatCompletion;
     try {
@@ -91,6 +132,10 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
       throw new ModelError(`${id} refused to answer: ${choice.message.refusal}`, { provider, model, isRetryable: false });
     }
     const text = choice.message.content ?? '';
+    const toolCalls: ToolCall[] = (choice.message.tool_calls ?? []).flatMap((call) =>
+      call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: parsedArguments(call.function.arguments) }] : [],
+    );
+    if (toolCalls.length > 0) return { text, usage, toolCalls };
     // The local model server says when it re-asked a degenerate answer; other servers send no such field.
     const reAsk = (completion as { orc_guard?: ReAskRecord }).orc_guard;
     const extra = reAsk ? { reAsk } : {};
@@ -98,6 +143,62 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
 
     const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: choice.finish_reason === 'length' });
     return { text, json, usage, ...extra };
+  }
+
+  /** The same request as a stream, so a caller can show the answer as it arrives (`orc run` on a terminal). */
+  async function streamAnswer(
+    client: OpenAI,
+    body: ChatCompletionCreateParamsNonStreaming,
+    request: GenerateRequest,
+    onText: (textSoFar: string) => void,
+  ): Promise<GenerateResponse> {
+    const streaming: ChatCompletionCreateParamsStreaming = { ...body, stream: true, stream_options: { include_usage: true } };
+    let text = '';
+    let refusal = '';
+    let finishReason: string | null = null;
+    let usage: OpenAI.CompletionUsage | undefined;
+    let reAsk: ReAskRecord | undefined;
+    try {
+      const stream = await client.chat.completions.create(streaming, request.signal ? { signal: request.signal } : undefined);
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        // The local model server's own fields: it re-asked (drop the text so far), and why.
+        const local = chunk as { orc_restart?: boolean; orc_guard?: ReAskRecord };
+        if (local.orc_restart) {
+          text = '';
+          onText(text);
+        }
+        if (local.orc_guard) reAsk = local.orc_guard;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        if (choice.delta?.refusal) refusal += choice.delta.refusal;
+        if (choice.delta?.content) {
+          text += choice.delta.content;
+          onText(text);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+      }
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason ?? error;
+      throw toModelError(error, { provider, model, baseURL: client.baseURL, timeoutMs: client.timeout });
+    }
+    if (refusal) throw new ModelError(`${id} refused to answer: ${refusal}`, { provider, model, isRetryable: false });
+    if (finishReason === null) throw new ModelError(`${id} ended its stream without finishing the answer`, { provider, model, isRetryable: true });
+    const tokens = { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0, cost_usd: 0 };
+    const extra = reAsk ? { reAsk } : {};
+    if (!request.jsonSchema) return { text, usage: tokens, ...extra };
+    return { text, json: jsonAnswer(text, { provider, model, stoppedAtTokenLimit: finishReason === 'length' }), usage: tokens, ...extra };
+  }
+
+  /** One structured answer: `{tool, arguments}` to call a tool or `{answer}` to finish; the transcript goes as text. */
+  async function generateJsonToolChoice(request: GenerateRequest, tools: NonNullable<GenerateRequest['tools']>): Promise<GenerateResponse> {
+    const response = await generate({
+      ...request,
+      tools: undefined,
+      messages: jsonToolTurns(request.messages, tools),
+      jsonSchema: toolChoiceSchema(tools),
+    });
+    return jsonToolChoice(response, { provider, model });
   }
 
   return { id, provider, generate };
@@ -112,7 +213,7 @@ function toModelError(
     ...context,
     detail: apiErrorDetail,
     // Only OpenAI's own key comes from a known variable; for other compatible servers the hint names the provider.
-    keyVariable: provider === 'openai' ? 'OPENAI_API_KEY' : undefined,
+    keyVariable: provider === 'openai' ? HOSTED_PROVIDERS.openai.keyVariable : undefined,
     hints: { 422: unprocessableHint },
   });
   return mapped ?? failedError(error, { provider, model });

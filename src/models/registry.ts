@@ -1,4 +1,6 @@
 // Turns a pipeline's model spec ("echo", "local", "openai:gpt-4o-mini", ...) into a LanguageModel.
+import { HOSTED_PROVIDERS, isHostedProvider, providerOfSpec, type HostedProvider } from '../base/providers';
+import { readSettings } from '../base/settings';
 import { createAnthropicModel } from './anthropic';
 import { createEchoModel } from './echo';
 import { createGoogleModel } from './google';
@@ -42,36 +44,22 @@ export const defaultLocalModelName = 'smollm2-135m';
 
 const supportedSpecs = 'echo, local, local:<name>, openai:<model>, anthropic:<model>, google:<model>';
 
-/** Providers reached over the network: where their key and base URL come from, and their adapter. */
-const HOSTED_PROVIDERS: Record<
-  string,
-  { keyVariable: string; baseUrlVariable: string; defaultBaseUrl: string; example: string; create: (model: string, apiKey: string, baseURL: string) => LanguageModel }
-> = {
-  openai: {
-    keyVariable: 'OPENAI_API_KEY',
-    baseUrlVariable: 'OPENAI_BASE_URL',
-    defaultBaseUrl: 'https://api.openai.com/v1',
-    example: 'gpt-4o-mini',
-    create: (model, apiKey, baseURL) => createOpenAICompatibleModel({ provider: 'openai', model, apiKey, baseURL }),
-  },
-  anthropic: {
-    keyVariable: 'ANTHROPIC_API_KEY',
-    baseUrlVariable: 'ANTHROPIC_BASE_URL',
-    defaultBaseUrl: 'https://api.anthropic.com',
-    example: 'claude-sonnet-4-20250514',
-    create: (model, apiKey, baseURL) => createAnthropicModel({ model, apiKey, baseURL }),
-  },
-  google: {
-    keyVariable: 'GOOGLE_API_KEY',
-    baseUrlVariable: 'GOOGLE_BASE_URL',
-    defaultBaseUrl: 'https://generativelanguage.googleapis.com',
-    example: 'gemini-1.5-flash',
-    create: (model, apiKey, baseURL) => createGoogleModel({ model, apiKey, baseURL }),
-  },
+/** Each hosted provider's adapter, keyed like the provider table (src/base/providers.ts) so none can be left out. */
+const HOSTED_ADAPTERS: Record<HostedProvider, (model: string, apiKey: string, baseURL: string) => LanguageModel> = {
+  openai: (model, apiKey, baseURL) => createOpenAICompatibleModel({ provider: 'openai', model, apiKey, baseURL }),
+  anthropic: (model, apiKey, baseURL) => createAnthropicModel({ model, apiKey, baseURL }),
+  google: (model, apiKey, baseURL) => createGoogleModel({ model, apiKey, baseURL }),
 };
+
+/** The names `local:NAME` may take: the catalog's local models, or only the embedded one without a catalog. */
+export function localModelNames(catalog: ModelCatalog | undefined): string[] {
+  if (!catalog) return [defaultLocalModelName];
+  return catalog.entries.filter((entry) => entry.provider === 'local').map((entry) => entry.model);
+}
 
 export function createModelResolver(options: ModelResolverOptions): ModelResolver {
   const environment = options.environment ?? process.env;
+  const settings = readSettings(environment);
   // Adapters hold HTTP clients with connection pools; one per spec is enough.
   const resolved = new Map<string, LanguageModel>();
 
@@ -87,22 +75,28 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
   function create(spec: string): LanguageModel {
     if (spec === 'echo') return createEchoModel();
 
-    const separator = spec.indexOf(':');
-    const provider = separator === -1 ? spec : spec.slice(0, separator);
-    const name = separator === -1 ? undefined : spec.slice(separator + 1);
+    const provider = providerOfSpec(spec);
+    const name = provider === spec ? undefined : spec.slice(provider.length + 1);
 
     if (provider === 'local') {
       if (name === '') throw unsupported(spec, 'the model name after "local:" is empty');
+      const known = localModelNames(options.catalog);
+      // The local server answers whatever name it is asked, so an unknown name would run the default model under it.
+      if (name !== undefined && !known.includes(name)) {
+        throw unsupported(spec, `no local model is named "${name}" (local models: ${known.join(', ') || 'none'}); add it to models.yaml with provider: local`);
+      }
       return createOpenAICompatibleModel({
         provider: 'local',
         model: name ?? defaultLocalModelName,
         baseURL: () => options.localServer.baseUrl(),
+        // The embedded server has no tool calling of its own, but constrains answers to a JSON Schema.
+        toolCalling: 'json',
       });
     }
-    const hosted = HOSTED_PROVIDERS[provider];
-    if (hosted) {
+    if (isHostedProvider(provider)) {
+      const hosted = HOSTED_PROVIDERS[provider];
       if (!name) throw unsupported(spec, `write the model after "${provider}:", e.g. ${provider}:${hosted.example}`);
-      const apiKey = environment[hosted.keyVariable];
+      const apiKey = settings.apiKey(provider);
       if (!apiKey) {
         throw new ModelError(`Model ${spec} needs an API key: set ${hosted.keyVariable} in the worker's environment.`, {
           provider,
@@ -111,7 +105,7 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
         });
       }
       // Key and base URL passed explicitly so no SDK reads process.env behind the given environment's back.
-      return hosted.create(name, apiKey, environment[hosted.baseUrlVariable] || hosted.defaultBaseUrl);
+      return HOSTED_ADAPTERS[provider](name, apiKey, settings.baseUrl(provider));
     }
     throw unsupported(spec, 'no such provider');
   }
@@ -127,7 +121,7 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
       if (!model) {
         const created = create(key);
         // Echo and the embedded model never go down the way a provider does; only hosted ones get a breaker.
-        const guarded = HOSTED_PROVIDERS[created.provider] ? withCircuitBreaker(created, circuitBreakerSettingsFrom(environment)) : created;
+        const guarded = isHostedProvider(created.provider) ? withCircuitBreaker(created, circuitBreakerSettingsFrom(environment)) : created;
         model = withCost(guarded, options.catalog);
         resolved.set(key, model);
       }

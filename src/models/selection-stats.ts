@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { dataDirectory } from '../worker/paths';
+import { dataDirectory } from '../base/paths';
 
 export const modelStatisticsSchema = z.object({
   attempts: z.number().int().nonnegative(),

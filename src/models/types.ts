@@ -1,9 +1,33 @@
 // The narrow interface every model provider implements, and the errors they raise.
+import type { Usage } from '../base/run-types';
 import type { ReAskRecord } from './degeneration';
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  /** `tool`: the answer to one of the previous assistant message's tool calls. */
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** On an assistant message: the tools it asked to call (its `content` may be empty then). */
+  toolCalls?: ToolCall[];
+  /** On a tool message: the call it answers. */
+  toolCallId?: string;
+  /** On a tool message: the tool's name (Gemini's functionResponse carries it). */
+  toolName?: string;
+}
+
+/** A tool the model may call: its name on the wire (letters, digits, `_` and `-`), what it does, its arguments' JSON Schema. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  /** A JSON Schema of `type: object`. */
+  parameters: Record<string, unknown>;
+}
+
+/** One call the model asked for. */
+export interface ToolCall {
+  /** The provider's id for the call (made up where the provider has none), echoed back with its answer. */
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
 }
 
 export interface GenerateRequest {
@@ -12,20 +36,25 @@ export interface GenerateRequest {
   jsonSchema?: Record<string, unknown>;
   temperature?: number;
   maxTokens?: number;
+  /** Sampling seed, for providers that take one (replicates differ by seed). */
+  seed?: number;
   signal?: AbortSignal;
-}
-
-export interface TokenUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
+  /** Called with the answer's text so far as it arrives, by adapters that can stream (others answer at once). */
+  onText?: (textSoFar: string) => void;
+  /**
+   * Tools the model may call instead of answering; its calls come back in `toolCalls`. Not combined with
+   * `jsonSchema`: a caller that wants a structured final answer asks for it in a call of its own.
+   */
+  tools?: ToolDefinition[];
 }
 
 export interface GenerateResponse {
   text: string;
   /** The parsed answer when `jsonSchema` was given. */
   json?: unknown;
-  usage: TokenUsage;
+  usage: Usage;
+  /** The tools the model asked to call (only when the request gave `tools`); empty or absent for a final answer. */
+  toolCalls?: ToolCall[];
   /** The model's server re-asked because its first answer was degenerate (the local model does). */
   reAsk?: ReAskRecord;
 }
@@ -57,10 +86,6 @@ export class ModelError extends Error {
   get isRetryable(): boolean {
     return this.details.isRetryable;
   }
-}
-
-export function emptyUsage(): TokenUsage {
-  return { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
 }
 
 /** Providers that take the system prompt apart from the turns: the system messages joined, and the other turns. */

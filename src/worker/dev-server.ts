@@ -4,7 +4,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { dataDirectory, temporalCliPath } from './paths';
+import { temporal } from '@temporalio/proto';
+import { ORC_SEARCH_ATTRIBUTES, searchAttributeFlag } from '../base/search-attributes';
+import { dataDirectory, temporalCliPath } from '../base/paths';
+import { readSettings } from '../base/settings';
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -32,7 +35,7 @@ export function isPortOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 export function defaultDevServerPort(): number {
-  return Number(process.env.ORC_DEV_SERVER_PORT ?? 7233);
+  return readSettings().devServerPort;
 }
 
 async function waitUntilServing(address: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
@@ -61,6 +64,28 @@ async function waitUntilServing(address: string, child: ChildProcess, logFile: s
   );
 }
 
+/** The orc search attributes the namespace lacks (none on a server orc started; a cluster needs them created once). */
+export async function missingSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const response = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(response.customAttributes ?? {}));
+  return ORC_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name)).map((key) => key.name);
+}
+
+/** Creates the orc search attributes a reused dev server lacks (a server orc starts gets them as flags). */
+export async function registerSearchAttributes(address: string, namespace = DEFAULT_NAMESPACE): Promise<void> {
+  const connection = await Connection.connect({ address, connectTimeout: 5000 });
+  try {
+    const missing = new Set(await missingSearchAttributes(connection, namespace));
+    if (missing.size === 0) return;
+    const searchAttributes = Object.fromEntries(
+      ORC_SEARCH_ATTRIBUTES.filter((key) => missing.has(key.name)).map((key) => [key.name, temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]]),
+    );
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  } finally {
+    await connection.close();
+  }
+}
+
 export interface DevServerOptions {
   port?: number;
   ui?: boolean;
@@ -69,6 +94,8 @@ export interface DevServerOptions {
   databaseFile?: string | null;
   /** Reuse a server already listening on the port instead of failing. */
   reuseExisting?: boolean;
+  /** The Web UI decodes payloads through this codec server (`orc codec-server`), so stored values show in full. */
+  codecEndpoint?: string;
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
@@ -78,6 +105,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const ui = options.ui ?? true;
   if (await isPortOpen(port)) {
     if (options.reuseExisting === false) throw new Error(`Port ${port} is already in use; set ORC_DEV_SERVER_PORT to another port.`);
+    // A server started by an older orc, or by hand: give it the search attributes runs set (best effort).
+    await registerSearchAttributes(address).catch(() => undefined);
     return { address, uiUrl: ui ? `http://localhost:${uiPort}` : null, owned: false, stop: async () => {} };
   }
   const databaseFile = options.databaseFile === undefined ? path.join(dataDirectory(), 'temporal.db') : options.databaseFile;
@@ -86,7 +115,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // One partition per task queue: the server divides a queue's rate limit among its partitions (default 4), so a
   // provider's requests_per_minute would arrive in bursts of four. One process needs no partitions for throughput.
   for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) args.push('--dynamic-config-value', `${key}=1`);
+  for (const key of ORC_SEARCH_ATTRIBUTES) args.push('--search-attribute', searchAttributeFlag(key));
   if (ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+  if (ui && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   else args.push('--headless');
   if (databaseFile) args.push('--db-filename', databaseFile);
   const log = fs.openSync(logFile, 'w');

@@ -3,11 +3,12 @@ import type { WorkerOptions } from '@temporalio/worker';
 import type { AutoValueCache } from '../activities/auto-cache';
 import { createAutoResolveActivities } from '../activities/auto-resolve';
 import { createGenerateActivities } from '../activities/generate';
+import type { StepCache } from '../activities/step-cache';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
 import type { ModelCatalog, ModelProvider } from '../models/catalog';
 import { TokenRateLimiter, withTokenLimit } from '../models/rate-limits';
 import type { ModelResolver } from '../models/registry';
-import { providerQueueFor } from '../workflows/definitions';
+import { providerQueueFor } from '../base/task-queues';
 
 /** Calls a worker runs at once on a provider's queue when `concurrent_requests` is not given. */
 export const DEFAULT_PROVIDER_CONCURRENCY = 20;
@@ -18,6 +19,8 @@ export interface ProviderQueueContext {
   catalog: ModelCatalog;
   models: ModelResolver;
   autoCache?: AutoValueCache;
+  /** The step result cache of the worker's run store. */
+  stepCache?: StepCache;
   /** Where outcomes of selected models are added up (the data folder's file by default). */
   selectionStatsFile?: string;
 }
@@ -36,7 +39,11 @@ export function providerQueues(context: ProviderQueueContext): QueueWorkerOption
   return [...rateLimitedProvidersOf(context.catalog)].map((provider) => {
     const limits = context.catalog.providers[provider as ModelProvider]?.rate_limits ?? {};
     const models = limits.tokens_per_minute ? withTokenLimit(context.models, new TokenRateLimiter(limits.tokens_per_minute)) : context.models;
-    const generate = createGenerateActivities({ models, ...(context.selectionStatsFile ? { selectionStatsFile: context.selectionStatsFile } : {}) });
+    const generate = createGenerateActivities({
+      models,
+      ...(context.selectionStatsFile ? { selectionStatsFile: context.selectionStatsFile } : {}),
+      ...(context.stepCache ? { stepCache: context.stepCache } : {}),
+    });
     const autoResolve = createAutoResolveActivities({ models, ...(context.autoCache ? { autoCache: context.autoCache } : {}) });
     return {
       taskQueue: providerQueueFor(context.taskQueue, provider),

@@ -1,22 +1,38 @@
 // A worker for the pipeline task queue: the generic workflow plus the activities, with their model dependencies.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type PipelineActivities } from '../activities';
 import { removeOrphanSandboxes } from '../activities/sandbox';
 import { FileAutoValueCache } from '../activities/auto-cache';
+import { RunStoreStepCache, type StepCache } from '../activities/step-cache';
+import { openDefaultRunStore, type RunStore } from '../store/run-store';
+import { storedPayloadsDataConverter } from '../store/stored-payloads';
+import { valueCeilingInterceptor } from '../store/value-ceiling';
 import { LocalModelServer } from '../models/local-server-process';
 import { loadModelCatalog, type ModelCatalog } from '../models/catalog';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
 import { providerQueues, type QueueWorkerOptions } from './provider-queues';
 import { createModelResolver, type ModelResolver } from '../models/registry';
-import { sandboxQueueFor, TASK_QUEUE } from '../workflows/definitions';
+import { sandboxQueueFor } from '../base/task-queues';
+import { readSettings } from '../base/settings';
+import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { DEFAULT_NAMESPACE } from './dev-server';
-import { dataDirectory, projectRoot } from './paths';
+import { dataDirectory, projectRoot } from '../base/paths';
+import { meteredModels } from '../activities/metrics';
+import { runtimeOptions, stepActivityInterceptors, tracingFromEnvironment, type Tracing } from './telemetry';
 
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
 export function defaultAutoCache(): FileAutoValueCache {
-  return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), Number(process.env.ORC_AUTO_CACHE_TTL ?? 86400));
+  return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
+}
+
+/**
+ * For the durability test only: the worker dies (SIGKILL) right after it writes a cache entry, before the step's
+ * activity completes, to show the retried attempt takes the stored answer.
+ */
+function exitAfterCacheWrite(): boolean {
+  return readSettings().testExitAfterCacheWrite;
 }
 
 export const WORKFLOW_BUNDLE_PATH = path.join(projectRoot, 'dist', 'workflow-bundle.js');
@@ -34,6 +50,15 @@ export interface PipelineWorkerOptions {
   models?: ModelResolver;
   /** Models to select from and provider rate limits; by default the shipped models.yaml merged with the user's. */
   catalog?: ModelCatalog;
+  /**
+   * Where cached step results and values over 256 KiB are kept; by default the run store of ORC_STORE_URL (or the
+   * data folder).
+   */
+  store?: RunStore;
+  /** The ceiling on an activity's answer; by default ORC_MAX_VALUE_BYTES (64 MiB). */
+  maxValueBytes?: number;
+  /** Serve Prometheus metrics on this port (`orc worker --metrics-port`); only the first worker of a process can. */
+  metricsPort?: number;
 }
 
 export interface PipelineWorker {
@@ -47,56 +72,89 @@ export interface PipelineWorker {
   shutdown(): Promise<void>;
 }
 
-function workflowSource(options: PipelineWorkerOptions): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowSource(options: PipelineWorkerOptions, tracing: Tracing | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   if (options.workflowsPath) return { workflowsPath: options.workflowsPath };
+  // The prebuilt bundle has no tracing interceptors: a tracing worker bundles the workflow with them as it starts.
+  if (tracing) return { workflowsPath: require.resolve('../workflows') };
   if (fs.existsSync(WORKFLOW_BUNDLE_PATH)) return { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } };
   return { workflowsPath: require.resolve('../workflows') };
 }
 
 let runtimeInstalled = false;
 
-/** Dedicated queues (sandbox, providers) poll activities only: the SDK's warning that they poll no workflows is noise. */
-class QuietLogger extends DefaultLogger {
-  override log(level: LogLevel, message: string, meta?: Parameters<DefaultLogger['log']>[2]): void {
-    if (message.startsWith('No workflows registered')) return;
-    super.log(level, message, meta);
-  }
-}
-
 /** The SDK logs every worker state change at INFO; ORC_LOG_LEVEL overrides the level orc picks. */
-function installRuntime(level: LogLevel): void {
+function installRuntime(level: LogLevel, metricsPort: number | undefined): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new QuietLogger((process.env.ORC_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? level) });
+    Runtime.install(runtimeOptions((readSettings().logLevel?.toUpperCase() as LogLevel | undefined) ?? level, metricsPort));
   } catch {
     // Already installed by the host process (tests, an embedding application): keep theirs.
   }
 }
 
+/** The worker's connection, or within a few seconds an error naming the address and what to check. */
+async function connectWorker(address: string): Promise<NativeConnection> {
+  const source = address === readSettings().temporalAddress ? 'TEMPORAL_ADDRESS' : 'the worker address';
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = NativeConnection.connect({ address });
+  // The native connection has no connect timeout of its own; a late success is closed rather than leaked.
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), TEMPORAL_CONNECT_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([connecting, timeout]);
+  } catch (error) {
+    connecting.then((late) => late.close(), () => undefined).catch(() => undefined);
+    throw new TemporalUnreachableError(address, source, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
-  installRuntime(options.logLevel ?? 'WARN');
-  const connection = await NativeConnection.connect({ address: options.address });
+  installRuntime(options.logLevel ?? 'WARN', options.metricsPort);
+  const tracing = tracingFromEnvironment();
+  // Each activity's answer meets the ceiling (ORC_MAX_VALUE_BYTES) before anything else sees it.
+  const ceiling = valueCeilingInterceptor(options.maxValueBytes ?? readSettings().maxValueBytes);
+  const activityInterceptors = [...(tracing?.workerOptions.interceptors?.activity ?? [stepActivityInterceptors]), ceiling];
+  const connection = await connectWorker(options.address);
   const localServer = new LocalModelServer();
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
   const catalog = options.catalog ?? loadModelCatalog();
-  const models = options.models ?? createModelResolver({ localServer, catalog });
+  const models = meteredModels(options.models ?? createModelResolver({ localServer, catalog }));
   const autoCache = defaultAutoCache();
-  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog) });
+  const store = options.store ?? openDefaultRunStore();
+  // Payloads over 256 KiB go to the run store, on every worker of the process (spec section 12).
+  const dataConverter = storedPayloadsDataConverter(store);
+  const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
+  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
   const worker = await Worker.create({
     connection,
+    dataConverter,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
-    taskQueue: options.taskQueue ?? process.env.ORC_TASK_QUEUE ?? TASK_QUEUE,
-    ...workflowSource(options),
+    taskQueue: options.taskQueue ?? readSettings().taskQueue,
+    ...workflowSource(options, tracing),
     activities,
+    interceptors: { ...tracing?.workerOptions.interceptors, activity: activityInterceptors },
+    ...(tracing?.workerOptions.sinks ? { sinks: tracing.workerOptions.sinks } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     // Heartbeats reach the server at least every 2 s, so a cancel reaches a running model call within ~2 s.
     maxHeartbeatThrottleInterval: '2 seconds',
   });
   // Work with its own limits runs on its own task queues, polled by workers of this same process.
   const queueWorkers: Worker[] = [];
-  for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache })) {
-    queueWorkers.push(await Worker.create({ connection, namespace: options.namespace ?? DEFAULT_NAMESPACE, maxHeartbeatThrottleInterval: '2 seconds', ...queue }));
+  for (const queue of dedicatedQueues({ models, taskQueue: worker.options.taskQueue, activities, catalog, autoCache, stepCache })) {
+    queueWorkers.push(
+      await Worker.create({
+        connection,
+        dataConverter,
+        namespace: options.namespace ?? DEFAULT_NAMESPACE,
+        maxHeartbeatThrottleInterval: '2 seconds',
+        interceptors: { activity: activityInterceptors },
+        ...queue,
+      }),
+    );
   }
   const all = [worker, ...queueWorkers];
   let running: Promise<void> | undefined;
@@ -106,6 +164,9 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     closed = true;
     await localServer.stop();
     await connection.close();
+    // A store handed in belongs to the caller.
+    if (!options.store) await store.close();
+    await tracing?.shutdown();
   };
   return {
     worker,
@@ -139,6 +200,7 @@ interface QueueContext {
   taskQueue: string;
   activities: PipelineActivities;
   catalog: ModelCatalog;
+  stepCache: StepCache;
 }
 
 /** Task queues besides the pipeline queue that every worker polls (sandboxed code; rate-limited providers). */
@@ -149,9 +211,9 @@ function dedicatedQueues(context: QueueContext): QueueWorkerOptions[] {
   queues.push({
     taskQueue: sandboxQueueFor(context.taskQueue),
     activities: { runCode: context.activities.runCode },
-    maxConcurrentActivityTaskExecutions: Number(process.env.ORC_SANDBOX_CONCURRENCY ?? 2),
+    maxConcurrentActivityTaskExecutions: readSettings().sandboxConcurrency,
   });
   // Rate-limited providers: their LLM calls are paced by the server across all workers (see provider-queues.ts).
-  queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: context.autoCache }));
+  queues.push(...providerQueues({ taskQueue: context.taskQueue, catalog: context.catalog, models: context.models, autoCache: context.autoCache, stepCache: context.stepCache }));
   return queues;
 }

@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { statusQuery } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunProgress, RunResult } from '../../src/workflows/run-types';
 import { startDevServer, type DevServer } from '../../src/worker/dev-server';
-import { temporalCliPath } from '../../src/worker/paths';
+import { temporalCliPath } from '../../src/base/paths';
 import { orcEnvironment, runOrc, startOrc, waitFor } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
 import { FakeOpenAIServer } from '../helpers/fake-openai';

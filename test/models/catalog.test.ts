@@ -13,7 +13,7 @@ import {
 } from '../../src/models/catalog';
 import { LocalModelServer } from '../../src/models/local-server-process';
 import { createModelResolver } from '../../src/models/registry';
-import { projectRoot } from '../../src/worker/paths';
+import { projectRoot } from '../../src/base/paths';
 
 let temporaryDirectory: string;
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { LocalModelServer } from '../../src/models/local-server-process';
 import { createOpenAICompatibleModel } from '../../src/models/openai-compatible';
 import { ModelError } from '../../src/models/types';
-import { localModelServerScript } from '../../src/worker/paths';
+import { localModelServerScript } from '../../src/base/paths';
 
 describe('local model server (real model)', () => {
   let server: LocalModelServer;

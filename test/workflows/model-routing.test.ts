@@ -12,7 +12,7 @@ import { createModelCatalog } from '../../src/models/catalog';
 import type { ModelResolver } from '../../src/models/registry';
 import { loadSelectionStats } from '../../src/models/selection-stats';
 import type { LanguageModel } from '../../src/models/types';
-import { temporalTestServerPath } from '../../src/worker/paths';
+import { temporalTestServerPath } from '../../src/base/paths';
 import { providerQueueFor } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
 import { compileYaml } from '../helpers/compile';

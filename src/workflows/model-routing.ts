@@ -1,0 +1,151 @@
+// Which model an LLM call uses and on which task queue: the step's spec, its route, and its fallback models.
+import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
+import type { ChooseModelOutput, ExecuteStepInput, ExecuteStepOutput, TemplateContext } from '../activities/types';
+import type { CompiledPipeline, CompiledStep } from '../compiler/types';
+import { cachePolicyFor } from './call-record';
+import type { ReplicateCall } from './replicates';
+import type { RunOptions, StepRecord } from './run-types';
+import { failureMessage } from './step-failure';
+import { activityLabel, callStepModel, modelChoiceActivitiesLabelled } from './step-calls';
+
+export class ModelRouting {
+  /** Where a named model's calls go (its provider's queue when rate-limited): asked once per run and model. */
+  private readonly routes = new Map<string, Promise<ChooseModelOutput>>();
+
+  constructor(
+    private readonly pipeline: CompiledPipeline,
+    private readonly options: RunOptions,
+    /** Runs from before `model-routing` call the step's model on the run's queue, asking nothing. */
+    readonly routeModels: boolean,
+    /** Runs since `step-metadata` label their activities for the Web UI. */
+    readonly labelled: boolean,
+  ) {}
+
+  /** What a step asks for: a model spec, or a requirement object that selection resolves when the step runs. */
+  specFor(step: CompiledStep): string | Record<string, unknown> {
+    if (this.options.dryRun) return 'echo';
+    return step.model ?? this.options.defaultModel ?? this.pipeline.config.model;
+  }
+
+  /** The spec as text, as runs from before model routing passed it (a requirement as its JSON). */
+  nameFor(step: CompiledStep): string {
+    const spec = this.specFor(step);
+    return typeof spec === 'string' ? spec : JSON.stringify(spec);
+  }
+
+  private label(stepId: string | null, what: string): string | undefined {
+    return this.labelled && stepId !== null ? activityLabel(stepId, what) : undefined;
+  }
+
+  routeOf(spec: string): Promise<ChooseModelOutput> {
+    let route = this.routes.get(spec);
+    if (!route) {
+      route = modelChoiceActivitiesLabelled(this.labelled ? `choose model ${spec}` : undefined).chooseModel({ spec, stepId: null, workflowTaskQueue: workflowInfo().taskQueue });
+      this.routes.set(spec, route);
+      // A failed answer is asked again by the next call rather than remembered.
+      route.catch(() => this.routes.delete(spec));
+    }
+    return route;
+  }
+
+  /** A requirement's model, chosen for this step (and call, when given: its prompt must fit). */
+  choose(step: CompiledStep, spec: Record<string, unknown>, call?: ExecuteStepInput): Promise<ChooseModelOutput> {
+    return modelChoiceActivitiesLabelled(this.label(step.id, 'choose model')).chooseModel({
+      spec,
+      stepId: step.id,
+      workflowTaskQueue: workflowInfo().taskQueue,
+      ...(call ? { call } : {}),
+    });
+  }
+
+  /** The model and queue of an LLM call; a requirement is resolved now (per call) and recorded on the step. */
+  async routeCall(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<{ input: ExecuteStepInput; taskQueue: string | null }> {
+    const input = this.modelInput(step, context);
+    const spec = this.specFor(step);
+    if (typeof spec === 'string') {
+      const route = await this.routeOf(spec);
+      return { input: { ...input, model: route.model }, taskQueue: route.taskQueue };
+    }
+    const choice = await this.choose(step, spec, input);
+    state.model = choice.model;
+    if (choice.selection) state.model_selection = choice.selection;
+    return { input: { ...input, model: choice.model, recordOutcome: true }, taskQueue: choice.taskQueue };
+  }
+
+  /** What an LLM call of the step sends; a cached step carries its cache policy (spec section 9). */
+  modelInput(step: CompiledStep, context: TemplateContext): ExecuteStepInput {
+    const cache = cachePolicyFor(step, this.options);
+    return {
+      pipelineName: this.pipeline.name,
+      pipelineDescription: this.pipeline.description,
+      step,
+      model: this.nameFor(step),
+      temperature: step.temperature ?? this.pipeline.config.temperature,
+      maxTokens: step.maxTokens ?? this.pipeline.config.maxTokens,
+      context,
+      ...(cache ? { cache } : {}),
+    };
+  }
+
+  callModel(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> {
+    if (!this.routeModels || this.options.dryRun) {
+      const input = this.modelInput(step, context);
+      return callStepModel(input, null, this.label(step.id, input.model));
+    }
+    return this.routeCall(step, context, state).then(({ input, taskQueue }) => callStepModel(input, taskQueue, this.label(step.id, input.model)));
+  }
+
+  /**
+   * One replicate of a replicated step (spec section 10): its own model (models[i mod n]), seed and temperature, and
+   * its own cache entry. Each replicate is its own activity, labelled `step · replicate 3 · model` in the Web UI.
+   */
+  async callReplicate(step: CompiledStep, context: TemplateContext, state: StepRecord, replicate: ReplicateCall): Promise<ExecuteStepOutput> {
+    const target = replicate.model !== null && !this.options.dryRun ? { ...step, model: replicate.model } : step;
+    const tweak = (input: ExecuteStepInput): ExecuteStepInput => ({
+      ...input,
+      seed: replicate.seed,
+      temperature: replicate.temperature,
+      ...(input.cache ? { cache: { ...input.cache, replicate: replicate.index } } : {}),
+    });
+    const label = (model: string): string | undefined => this.label(step.id, `${replicate.label} · ${model}`);
+    if (!this.routeModels || this.options.dryRun) {
+      const input = tweak(this.modelInput(target, context));
+      return callStepModel(input, null, label(input.model));
+    }
+    const { input, taskQueue } = await this.routeCall(target, context, state);
+    return callStepModel(tweak(input), taskQueue, label(input.model));
+  }
+
+  /** The models a step moves through: its own, then its fallbacks (none in a dry run). */
+  fallbacksFor(step: CompiledStep): string[] {
+    return this.options.dryRun ? [] : (step.fallbackModels ?? []);
+  }
+
+  /**
+   * The step's model, then each fallback model in turn when one fails for good (retries spent, or an error
+   * no retry can fix, like a rejected API key). Every model tried is in the step's `model_attempts`.
+   */
+  async callWithFallbacks(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> {
+    const fallbacks = this.fallbacksFor(step);
+    if (fallbacks.length === 0) return this.callModel(step, context, state);
+    const tried: Array<{ model: string; error: string | null }> = [];
+    state.model_attempts = tried;
+    const models: Array<string | Record<string, unknown>> = [this.routeModels ? this.specFor(step) : this.nameFor(step), ...fallbacks];
+    for (const [index, model] of models.entries()) {
+      // A requirement is named by the model selection chose for it.
+      const name = (): string => (typeof model === 'string' ? model : (state.model_selection?.chosen ?? JSON.stringify(model)));
+      try {
+        const output = await this.callModel({ ...step, model }, context, state);
+        tried.push({ model: output.model, error: null });
+        return output;
+      } catch (error) {
+        if (isCancellation(error) || index === models.length - 1) {
+          tried.push({ model: name(), error: failureMessage(error, step) });
+          throw error;
+        }
+        tried.push({ model: name(), error: failureMessage(error, step) });
+      }
+    }
+    throw ApplicationFailure.nonRetryable(`step '${step.id}': no model to try`);
+  }
+}

@@ -1,0 +1,138 @@
+// A run's state: its step records, status and snapshot, the AUTO values decided, and what continue-as-new carries.
+import { workflowInfo } from '@temporalio/workflow';
+import type { ResolvedAutoTag, TemplateContext } from '../activities/types';
+import type { CompiledPipeline, CompiledStep, Reference } from '../compiler/types';
+import { ApprovalDesk } from './approval-desk';
+import { addUsage, zeroUsage, type AutoResolution, type CarriedState, type PipelineRunInput, type RunOptions, type RunProgress, type RunResult, type RunStatus, type StepRecord, type Usage } from './run-types';
+
+
+function pendingRecord(): StepRecord {
+  return { status: 'pending', result: null, error: null, attempts: 0, model: null, usage: zeroUsage(), started_at: null, completed_at: null };
+}
+
+export class RunState {
+  readonly pipeline: CompiledPipeline;
+  readonly inputs: Record<string, unknown>;
+  readonly options: RunOptions;
+  readonly stepsById: Map<string, CompiledStep>;
+  readonly records: Record<string, StepRecord> = {};
+  readonly autoResolutions: AutoResolution[];
+  readonly autoUsage: Usage;
+  /** AUTO values decided per step, kept so that a continuation applies them rather than asking again. */
+  readonly resolvedTags: Map<string, ResolvedAutoTag[]>;
+  readonly running = new Set<string>();
+  /** handler step -> the step whose failure it handles */
+  readonly handlerTriggers: Map<string, string>;
+  readonly approvals: ApprovalDesk;
+  paused: boolean;
+  failure: string | null = null;
+  failuresHandled: number;
+  cancelled = false;
+  /** Why no new step starts: the run used, or would use, more than config.budget allows. */
+  budgetExceeded: string | null = null;
+  /** Something happened that the main loop should look at (a step ended, a signal or update came). */
+  changed = false;
+  outputs: Record<string, unknown> = {};
+  outputError: string | null = null;
+  private readonly continuations: number;
+
+  constructor(input: PipelineRunInput) {
+    this.pipeline = input.pipeline;
+    this.inputs = input.inputs;
+    this.options = input.options ?? {};
+    this.stepsById = new Map(this.pipeline.steps.map((step) => [step.id, step]));
+    for (const step of this.pipeline.steps) this.records[step.id] = pendingRecord();
+    for (const [id, reused] of Object.entries(this.options.reuse ?? {})) {
+      if (this.records[id] && reused.status === 'completed') this.records[id] = { ...reused };
+    }
+    const carried = this.options.carry;
+    for (const [id, step] of Object.entries(carried?.steps ?? {})) if (this.records[id]) this.records[id] = step;
+    this.autoResolutions = [...(carried?.autoResolutions ?? [])];
+    this.autoUsage = carried?.autoUsage ?? zeroUsage();
+    this.resolvedTags = new Map(Object.entries(carried?.resolvedTags ?? {}));
+    this.handlerTriggers = new Map(Object.entries(carried?.handlerTriggers ?? {}));
+    this.paused = carried?.paused ?? false;
+    this.failuresHandled = carried?.failuresHandled ?? 0;
+    this.approvals = new ApprovalDesk(carried?.decisions);
+    this.continuations = carried?.continuations ?? 0;
+  }
+
+  record(id: string): StepRecord {
+    return this.records[id]!;
+  }
+
+  totalUsage(): Usage {
+    const total = zeroUsage();
+    for (const step of Object.values(this.records)) addUsage(total, step.usage);
+    addUsage(total, this.autoUsage);
+    return total;
+  }
+
+  status(): RunStatus {
+    if (this.cancelled) return 'cancelled';
+    if (this.failure !== null || this.outputError !== null) return 'failed';
+    if (this.budgetExceeded !== null && this.running.size === 0) return 'budget_exceeded';
+    if (this.running.size > 0 || this.hasPending()) return this.paused ? 'paused' : 'running';
+    return this.failuresHandled > 0 ? 'partially_completed' : 'completed';
+  }
+
+  hasPending(): boolean {
+    return Object.values(this.records).some((step) => step.status === 'pending');
+  }
+
+  snapshot(): RunResult {
+    return {
+      run_id: workflowInfo().workflowId,
+      pipeline: this.pipeline.name,
+      status: this.status(),
+      outputs: this.outputs,
+      steps: this.records,
+      usage: this.totalUsage(),
+      auto_resolutions: this.autoResolutions,
+      error: this.failure ?? this.budgetExceeded ?? this.outputError,
+    };
+  }
+
+  /** What the `status` query answers. */
+  progress(): RunProgress {
+    return {
+      ...this.snapshot(),
+      paused: this.paused,
+      running: [...this.running],
+      waiting: [...this.approvals.waiting].map(([step, prompt]) => ({ step, prompt })),
+    };
+  }
+
+  /** Only the values the templates refer to travel to an activity. */
+  contextFor(references: readonly Reference[], failedStep?: string): TemplateContext {
+    const context: TemplateContext = { inputs: {}, steps: {} };
+    for (const reference of references) {
+      if (reference.kind === 'input') {
+        if (this.inputs[reference.name] !== undefined) context.inputs[reference.name] = this.inputs[reference.name];
+      } else {
+        const source = this.record(reference.step);
+        context.steps[reference.step] = { result: source.result, status: source.status, error: source.error, ...(source.evidence !== undefined ? { evidence: source.evidence } : {}) };
+      }
+    }
+    if (failedStep !== undefined) {
+      const failed = this.record(failedStep);
+      context.failed = { id: failedStep, error: failed.error, status: failed.status };
+    }
+    return context;
+  }
+
+  /** Everything the run has decided so far, for the run that continues it as new. */
+  carry(): CarriedState {
+    return {
+      steps: this.records,
+      autoResolutions: this.autoResolutions,
+      autoUsage: this.autoUsage,
+      resolvedTags: Object.fromEntries(this.resolvedTags),
+      failuresHandled: this.failuresHandled,
+      handlerTriggers: Object.fromEntries(this.handlerTriggers),
+      decisions: Object.fromEntries(this.approvals.decisions),
+      paused: this.paused,
+      continuations: this.continuations + 1,
+    };
+  }
+}

@@ -1,0 +1,27 @@
+// A `pipeline` step: another pipeline file, run as a child workflow; its outputs are this step's result.
+import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { WORKFLOW_TYPE } from '../definitions';
+import type { pipelineWorkflow } from '../pipeline';
+import { StepFailure } from '../step-failure';
+import type { StepRunner } from './types';
+
+export const runChildPipeline: StepRunner = async ({ step, context, pipeline, options, renderForStep, activities }) => {
+  const parameters = await renderForStep({ file: step.parameters.file, inputs: step.parameters.inputs ?? {} }, context);
+  if (typeof parameters.file !== 'string') throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.file must name a pipeline file`);
+  const child = await activities.template('load pipeline').loadChildPipeline({
+    file: parameters.file,
+    relativeTo: pipeline.sourceFile,
+    inputs: (parameters.inputs ?? {}) as Record<string, unknown>,
+  });
+  const summary = activities.label(`pipeline ${child.pipeline.name}`);
+  // A child workflow is not retried: one run is one attempt, whatever its outcome.
+  const result = await executeChild<typeof pipelineWorkflow>(WORKFLOW_TYPE, {
+    workflowId: `${workflowInfo().workflowId}.${step.id}`,
+    args: [{ pipeline: child.pipeline, inputs: child.inputs, options }],
+    ...(summary !== undefined ? { staticSummary: summary } : {}),
+  });
+  if (result.status !== 'completed' && result.status !== 'partially_completed') {
+    throw new StepFailure(`step '${step.id}': child pipeline '${child.pipeline.name}' ${result.status}: ${result.error ?? 'no detail'}`, { usage: result.usage, attempts: 1 });
+  }
+  return { result: result.outputs, usage: result.usage, attempts: 1 };
+};

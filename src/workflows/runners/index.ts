@@ -1,0 +1,37 @@
+// The one table of step runners, keyed by kind: a new kind of step is a runner file and a line here.
+import type { CompiledStep } from '../../compiler/types';
+import { runAgentStep } from './agent';
+import { runApproval } from './approval';
+import { runChildPipeline } from './child-pipeline';
+import { runForEach } from './for-each';
+import { runLlmStep } from './llm';
+import { runMcpStep } from './mcp';
+import { runReplicatedStep } from './replicates';
+import { runCodeStep } from './run-code';
+import type { StepRunner } from './types';
+
+export const STEP_RUNNERS = {
+  llm: runLlmStep,
+  for_each: runForEach,
+  approval: runApproval,
+  pipeline: runChildPipeline,
+  run_code: runCodeStep,
+  mcp: runMcpStep,
+  agent: runAgentStep,
+  agents: runAgentStep,
+  replicates: runReplicatedStep,
+} satisfies Record<string, StepRunner>;
+
+export type RunnerKind = keyof typeof STEP_RUNNERS;
+
+/**
+ * Which runner runs a step: a built-in action runs as itself; any other action (a prompt, a named action,
+ * `generate`) is a model call: k of them with `replicates`, once per item when the step has a `for_each`.
+ */
+export function runnerKindOf(step: CompiledStep): RunnerKind {
+  if (step.actionKind in STEP_RUNNERS) return step.actionKind as RunnerKind;
+  if (step.replicates) return 'replicates';
+  return step.forEach !== null ? 'for_each' : 'llm';
+}
+
+export type { RunnerContext, StepOutcome, StepRunner } from './types';

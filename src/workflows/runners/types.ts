@@ -1,0 +1,50 @@
+// The contract every step runner meets: what it is given (RunnerContext) and what it gives back (StepOutcome).
+import type { TemplateContext } from '../../activities/types';
+import type { CompiledPipeline, CompiledStep, Reference } from '../../compiler/types';
+import type { ApprovalDesk } from '../approval-desk';
+import type { ModelRouting } from '../model-routing';
+import type { RunOptions, StepRecord, Usage } from '../run-types';
+import type { ActivityProxies } from '../step-calls';
+
+/**
+ * What a step produced, merged into its record when the runner returns. `attempts` is the real count (the
+ * activity's `attempt`, or 1 for work that is not retried); `model` the model that answered (null: none did).
+ * The optional fields are copied onto the record only when present.
+ */
+export interface StepOutcome {
+  result: unknown;
+  attempts: number;
+  usage?: Usage;
+  model?: string | null;
+  extra?: Pick<StepRecord, 'cache' | 'model_attempts' | 'model_selection'> & Record<string, unknown>;
+}
+
+/** Everything a runner may read or do; it reaches nothing else of the run. */
+export interface RunnerContext {
+  /** The step, its AUTO tags already replaced by their values and its templated model rendered. */
+  readonly step: CompiledStep;
+  /**
+   * The step's record while it runs. A runner writes to it only what must show before it returns (an
+   * approval's `waiting` status, the model a requirement chose); everything else goes in its outcome.
+   */
+  readonly state: StepRecord;
+  /** The values the step's own templates read. */
+  readonly context: TemplateContext;
+  readonly pipeline: CompiledPipeline;
+  readonly options: RunOptions;
+  /** The template context for other references (a for_each's list expression reads its own). */
+  contextFor(references: readonly Reference[]): TemplateContext;
+  /** Renders values in an activity; a value that does not render fails the step with the message. */
+  renderForStep(values: Record<string, unknown>, context?: TemplateContext): Promise<Record<string, unknown>>;
+  /** Which model an LLM call uses, on which queue, with the step's fallbacks. */
+  readonly routing: ModelRouting;
+  /** Approval decisions that arrive by update while the step waits. */
+  readonly approvals: ApprovalDesk;
+  /** Activity stubs with the step's timeouts, retries and Web UI label. */
+  readonly activities: ActivityProxies;
+  /** Why the run's budget stops more work now, counting `extra` that no step record holds yet; null to go on. */
+  budgetStop(extra: Usage): string | null;
+}
+
+/** Runs one kind of step. It returns the outcome, or throws (StepFailure to keep a result beside the error). */
+export type StepRunner = (run: RunnerContext) => Promise<StepOutcome>;

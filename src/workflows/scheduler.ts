@@ -1,0 +1,87 @@
+// Which steps start now: readiness from their dependencies, `max_parallel`, and the run's budget.
+import type { CancellationScope } from '@temporalio/workflow';
+import type { CompiledStep } from '../compiler/types';
+import type { RunState } from './run-state';
+import { addUsage, zeroUsage, type StepStatus, type Usage } from './run-types';
+import { MAX_IN_FLIGHT } from './step-calls';
+
+const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+
+export class Scheduler {
+  private readonly stepPromises: Array<Promise<void>> = [];
+
+  constructor(
+    private readonly run: RunState,
+    private readonly scope: CancellationScope,
+    private readonly runStep: (step: CompiledStep) => Promise<void>,
+  ) {}
+
+  /** 'run' when every dependency has finished; 'skip' when one of them failed (not `continue`d) or was skipped. */
+  readiness(step: CompiledStep): 'wait' | 'run' | { skip: string } {
+    const { run } = this;
+    if (step.isHandler && !run.handlerTriggers.has(step.id)) return 'wait';
+    for (const dependency of step.dependsOn) if (!TERMINAL.has(run.record(dependency).status)) return 'wait';
+    for (const dependency of step.dependsOn) {
+      const state = run.record(dependency);
+      if (state.status === 'skipped' || state.status === 'cancelled') return { skip: `'${dependency}' was ${state.status}` };
+      if (state.status === 'failed' && run.stepsById.get(dependency)?.onFailure.kind !== 'continue') return { skip: `'${dependency}' failed` };
+    }
+    return 'run';
+  }
+
+  /** What a step is expected to use: the mean of the steps that have finished so far. */
+  private estimatedStepUsage(): Usage {
+    const finished = Object.values(this.run.records).filter((state) => state.status === 'completed' && state.usage.input_tokens + state.usage.output_tokens > 0);
+    const estimate = zeroUsage();
+    for (const state of finished) addUsage(estimate, state.usage);
+    if (finished.length === 0) return estimate;
+    return { input_tokens: estimate.input_tokens / finished.length, output_tokens: estimate.output_tokens / finished.length, cost_usd: estimate.cost_usd / finished.length };
+  }
+
+  /** The reason the run's budget stops another step, if it does: already used, or used once this step runs. */
+  budgetStop(extra: Usage = zeroUsage()): string | null {
+    const runBudget = this.run.pipeline.config.budget ?? null;
+    if (!runBudget) return null;
+    const used = this.run.totalUsage();
+    const tokens = used.input_tokens + used.output_tokens;
+    const expected = tokens + extra.input_tokens + extra.output_tokens;
+    if (runBudget.tokens !== undefined && expected > runBudget.tokens) {
+      return `token budget of ${runBudget.tokens} reached: ${tokens} used${expected > tokens ? `, about ${Math.round(expected - tokens)} more for the next step` : ''}`;
+    }
+    if (runBudget.costUsd !== undefined && used.cost_usd + extra.cost_usd > runBudget.costUsd) {
+      return `cost budget of $${runBudget.costUsd} reached: $${used.cost_usd.toFixed(6)} spent${extra.cost_usd > 0 ? `, about $${extra.cost_usd.toFixed(6)} more for the next step` : ''}`;
+    }
+    return null;
+  }
+
+  /** Starts every step that can start now; returns whether anything changed. */
+  schedule(): boolean {
+    const { run } = this;
+    let progressed = false;
+    let again = true;
+    while (again) {
+      again = false;
+      for (const step of run.pipeline.steps) {
+        const state = run.record(step.id);
+        if (state.status !== 'pending') continue;
+        const ready = this.readiness(step);
+        if (ready === 'wait') continue;
+        if (ready !== 'run') {
+          state.status = 'skipped';
+          state.error = `not run: ${ready.skip}`;
+          again = progressed = true;
+          continue;
+        }
+        if (run.running.size >= Math.min(run.pipeline.config.maxParallel, MAX_IN_FLIGHT)) continue;
+        run.budgetExceeded ??= this.budgetStop(this.estimatedStepUsage());
+        if (run.budgetExceeded !== null) return progressed;
+        run.running.add(step.id);
+        state.status = 'running';
+        state.started_at = new Date().toISOString();
+        this.stepPromises.push(this.scope.run(() => this.runStep(step)));
+        progressed = true;
+      }
+    }
+    return progressed;
+  }
+}

@@ -1,0 +1,186 @@
+// Agent steps in real runs: the shared dev server, an in-process worker, the real OpenAI/Anthropic/Gemini SDKs against
+// a scripted wire-protocol fake, the real MCP `everything` server over stdio, real Docker for run_code.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Orchestrator, RunResult } from '../../src/client';
+import type { AgentResult } from '../../src/workflows/agent-loop';
+import { FakeToolModelServer, type ScriptedReply, type SeenRequest } from '../helpers/fake-tool-models';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
+
+const serverBin = path.join(path.dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
+const everything = `{ command: ${JSON.stringify(process.execPath)}, args: [${JSON.stringify(serverBin)}, stdio] }`;
+const taskQueue = `agents-test-${process.pid}`;
+const fake = new FakeToolModelServer();
+let orchestrator: Orchestrator;
+let folder: string;
+
+beforeAll(async () => {
+  const base = await fake.start();
+  // The worker runs in this process: its model resolver reads these.
+  Object.assign(process.env, {
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: `${base}/v1`,
+    ANTHROPIC_API_KEY: 'sk-ant-test',
+    ANTHROPIC_BASE_URL: base,
+    GOOGLE_API_KEY: 'google-test',
+    GOOGLE_BASE_URL: base,
+  });
+  folder = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-agents-'));
+  orchestrator = sharedServerOrchestrator(taskQueue);
+  await orchestrator.connect();
+});
+
+afterAll(async () => {
+  await orchestrator?.close();
+  await fake.stop();
+  fs.rmSync(folder, { recursive: true, force: true });
+});
+
+/** The text of the last tool answer in the conversation, or undefined before the first. */
+function lastToolAnswer(request: SeenRequest): string | undefined {
+  return [...request.messages].reverse().find((message) => message.role === 'tool')?.text;
+}
+
+function callsSoFar(request: SeenRequest): number {
+  return request.messages.filter((message) => message.toolCalls).length;
+}
+
+function agentResult(result: RunResult, step: string): AgentResult {
+  return result.steps[step]!.result as AgentResult;
+}
+
+test('OpenAI, Anthropic and Gemini agents call the MCP server with the arguments they chose and answer with its result', async () => {
+  const sumThenAnswer = (request: SeenRequest): ScriptedReply => {
+    const answer = lastToolAnswer(request);
+    return answer === undefined ? { toolCalls: [{ name: 'everything_get-sum', arguments: { a: 40, b: 2 } }] } : { text: `The tool says: ${answer}` };
+  };
+  for (const model of ['gpt-agent', 'claude-agent', 'gemini-agent']) fake.scripts.set(model, sumThenAnswer);
+  const result = await orchestrator.executeYaml(`
+name: agents_wire
+mcp_servers:
+  everything: ${everything}
+agents:
+  calculator: { system: You add numbers with the tool you have., tools: [everything.get-sum] }
+steps:
+  - { id: openai, action: agent, model: "openai:gpt-agent", parameters: { agent: calculator, prompt: "What is 40 + 2?" } }
+  - { id: anthropic, action: agent, model: "anthropic:claude-agent", parameters: { agent: calculator, prompt: "What is 40 + 2?" } }
+  - { id: google, action: agent, model: "google:gemini-agent", parameters: { agent: calculator, prompt: "What is 40 + 2?" } }
+`);
+  expect(result.status).toBe('completed');
+  for (const step of ['openai', 'anthropic', 'google']) {
+    const agent = agentResult(result, step);
+    expect(agent.answer).toMatch(/^The tool says: .*\b42\b/);
+    expect(agent.turns).toBe(2);
+    expect(agent.transcript.map((entry) => [entry.role, entry.tool_call?.name ?? entry.tool_result?.name ?? null])).toEqual([
+      ['user', null],
+      ['assistant', 'everything.get-sum'],
+      ['tool', 'everything.get-sum'],
+      ['assistant', null],
+    ]);
+    expect(agent.transcript[1]!.tool_call!.arguments).toEqual({ a: 40, b: 2 });
+    expect(agent.transcript[2]!.tool_result).toMatchObject({ content: expect.stringMatching(/\b42\b/), error: false });
+    expect(agent.agents.calculator).toEqual({ turns: 2, tool_calls: 1, usage: { input_tokens: 20, output_tokens: 10, cost_usd: expect.any(Number) } });
+    expect(result.steps[step]!.usage).toMatchObject({ input_tokens: 20, output_tokens: 10 });
+  }
+  // The tool's answer reached each provider in its own wire shape, after the model's call.
+  for (const model of ['gpt-agent', 'claude-agent', 'gemini-agent']) {
+    const requests = fake.requestsFor(model);
+    expect(requests).toHaveLength(2);
+    expect(requests[0]!.tools).toEqual(['everything_get-sum']);
+    expect(lastToolAnswer(requests[1]!)).toMatch(/\b42\b/);
+  }
+}, 120_000);
+
+test('run_code and pipeline tools, a tool error the model recovers from, and max_turns', async () => {
+  const child = path.join(folder, 'shout.yaml');
+  fs.writeFileSync(
+    child,
+    'name: shout\ndescription: Shouts a text.\ninputs:\n  text: { type: string, required: true }\nconfig: { model: echo }\nsteps:\n  - id: loud\n    action: "SHOUT {{ inputs.text }}"\noutputs:\n  shouted: "{{ loud.result }}"\n',
+  );
+  fake.scripts.set('gpt-code', (request) =>
+    callsSoFar(request) === 0 ? { toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: 'print(6 * 7)' } }] } : { text: `ran: ${lastToolAnswer(request)}` },
+  );
+  fake.scripts.set('gpt-child', (request) =>
+    callsSoFar(request) === 0 ? { toolCalls: [{ name: 'shout', arguments: { text: 'hello' } }] } : { text: `child: ${lastToolAnswer(request)}` },
+  );
+  // First a call the server refuses (a is not a number), then the right one, then the answer.
+  fake.scripts.set('gpt-recover', (request) =>
+    callsSoFar(request) === 0
+      ? { toolCalls: [{ name: 'everything_get-sum', arguments: { a: 'forty', b: 2 } }] }
+      : callsSoFar(request) === 1
+        ? { toolCalls: [{ name: 'everything_get-sum', arguments: { a: 40, b: 2 } }] }
+        : { text: `recovered: ${lastToolAnswer(request)}` },
+  );
+  fake.scripts.set('gpt-loop', () => ({ toolCalls: [{ name: 'everything_get-sum', arguments: { a: 1, b: 1 } }] }));
+  const result = await orchestrator.executeYaml(`
+name: agents_tools
+mcp_servers:
+  everything: ${everything}
+steps:
+  - { id: code, action: agent, parameters: { model: "openai:gpt-code", tools: [run_code], prompt: "Compute 6*7 with code." } }
+  - { id: child, action: agent, parameters: { model: "openai:gpt-child", tools: ["pipeline:${child}"], prompt: "Shout hello." } }
+  - { id: recover, action: agent, parameters: { model: "openai:gpt-recover", tools: [everything.get-sum], prompt: "Add 40 and 2." } }
+  - { id: loop, action: agent, on_failure: continue, parameters: { model: "openai:gpt-loop", tools: [everything.get-sum], prompt: "Never stop.", max_turns: 3 } }
+`);
+  expect(result.status).toBe('partially_completed');
+  expect(agentResult(result, 'code').answer).toBe(`ran: ${JSON.stringify({ exit_code: 0, stdout: '42\n', stderr: '' })}`);
+  expect(agentResult(result, 'child').answer).toBe(`child: ${JSON.stringify({ shouted: 'SHOUT hello' })}`);
+  expect(fake.requestsFor('gpt-child')[0]!.body.tools).toEqual([
+    { type: 'function', function: { name: 'shout', description: 'Shouts a text.', parameters: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } } },
+  ]);
+
+  const recover = agentResult(result, 'recover');
+  const results = recover.transcript.flatMap((entry) => (entry.tool_result ? [entry.tool_result] : []));
+  expect(results.map((entry) => entry.error)).toEqual([true, false]);
+  expect(results[0]!.content).toMatch(/^The tool failed: .*get-sum/);
+  expect(recover.answer).toMatch(/^recovered: .*\b42\b/);
+
+  const loop = result.steps.loop!;
+  expect(loop.status).toBe('failed');
+  expect(loop.error).toMatch(/reached max_turns \(3\)/);
+  expect(loop).toMatchObject({ error_code: 'MAX_TURNS' });
+  const kept = loop.result as AgentResult;
+  expect(kept.turns).toBe(3);
+  expect(kept.transcript.filter((entry) => entry.role === 'tool')).toHaveLength(3);
+  expect(fake.requestsFor('gpt-loop')).toHaveLength(3);
+}, 180_000);
+
+test('a tool in approve_tools waits with its arguments shown; approve runs it, reject tells the model', async () => {
+  fake.scripts.set('gpt-approve', (request) => {
+    const done = callsSoFar(request);
+    if (done === 0) return { toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: 'print("first")' } }] };
+    if (done === 1) return { toolCalls: [{ name: 'run_code', arguments: { language: 'python', code: 'print("second")' } }] };
+    return { text: `last answer: ${lastToolAnswer(request)}` };
+  });
+  const pipeline = orchestrator.compile(`
+name: agents_approve
+steps:
+  - id: answer
+    action: agent
+    parameters: { model: "openai:gpt-approve", tools: [run_code], approve_tools: [run_code], prompt: "Print two things." }
+`);
+  const { handle } = await orchestrator.start(pipeline, {});
+  const waitingFor = async (code: string): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const status = await orchestrator.status(handle.workflowId);
+      if (status.steps.answer!.status === 'waiting' && status.waiting.some((entry) => entry.step === 'answer' && entry.prompt.includes(code))) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for the call of ${code} to wait`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  await waitingFor('print(\\"first\\")');
+  const status = await orchestrator.status(handle.workflowId);
+  expect(status.waiting).toEqual([{ step: 'answer', prompt: 'agent wants to call run_code with {"language":"python","code":"print(\\"first\\")"}' }]);
+  await orchestrator.approve(handle.workflowId, { step: 'answer', approved: true, by: 'ada' });
+  await waitingFor('print(\\"second\\")');
+  await orchestrator.approve(handle.workflowId, { step: 'answer', approved: false, comment: 'enough printing', by: 'ada' });
+  const result = await orchestrator.follow(handle);
+  expect(result.status).toBe('completed');
+  const agent = agentResult(result, 'answer');
+  const results = agent.transcript.flatMap((entry) => (entry.tool_result ? [entry.tool_result] : []));
+  expect(results[0]).toMatchObject({ content: expect.stringContaining('"stdout":"first\\n"'), error: false });
+  expect(results[1]).toMatchObject({ content: 'A person rejected this call (ada): enough printing. Do not call it again the same way.', error: true });
+  expect(agent.answer).toBe(`last answer: ${results[1]!.content}`);
+}, 120_000);
