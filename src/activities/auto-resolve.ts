@@ -96,7 +96,7 @@ export function answerSchema(tag: AutoTag): JsonSchema {
  * The form of the answer in words, and for a list a one-line example of the form. A small model copies any
  * example value verbatim, so examples are the description's own ("csv, json, parquet, etc") or none.
  */
-function expectedForm(tag: AutoTag, schema: JsonSchema): string {
+function expectedForm(tag: AutoTag, schema: JsonSchema, named: boolean): string {
   const examples = examplesInText(tag.description);
   const name = humanize(settingName(tag));
   if (Array.isArray(schema.enum)) {
@@ -124,11 +124,17 @@ function expectedForm(tag: AutoTag, schema: JsonSchema): string {
     default:
       return examples
         ? `Answer with one word or two, such as ${examples.map((example) => JSON.stringify(example)).join(', ')}.`
-        : `Q: What should the ${name} be? Reply with a concrete value in a few words, not the name of the setting.`;
+        : named
+          ? `Q: What should the ${name} be? Reply with a concrete value in a few words, not the name of the setting.`
+          : 'Reply with a concrete value in a few words.';
   }
 }
 
-export function promptFor(input: ResolveAutoTagsInput, tag: AutoTag, schema: JsonSchema): ChatMessage[] {
+/**
+ * The question for one tag. `named: false` leaves the setting's name out (the task is its description alone):
+ * the re-ask after an answer that only repeated the name, which a small model cannot then copy again.
+ */
+export function promptFor(input: ResolveAutoTagsInput, tag: AutoTag, schema: JsonSchema, named = true): ChatMessage[] {
   const results = Object.entries(input.context.steps)
     .map(([id, view]) => `- ${humanize(id)}: ${summarize(view.result, 300)}`)
     .join('\n');
@@ -144,8 +150,8 @@ export function promptFor(input: ResolveAutoTagsInput, tag: AutoTag, schema: Jso
         `Step: ${describeStep(input)}`,
         inputs ? `Inputs:\n${inputs}` : '',
         results ? `Results so far:\n${results}` : '',
-        `Setting to choose: ${humanize(settingName(tag))}. ${tag.description}.`.replace(/\.\.$/, '.'),
-        expectedForm(tag, schema),
+        (named ? `Setting to choose: ${humanize(settingName(tag))}. ${tag.description}.` : `Task: ${tag.description}.`).replace(/\.\.$/, '.'),
+        expectedForm(tag, schema, named),
       ]
         .filter(Boolean)
         .join('\n'),
@@ -222,11 +228,12 @@ export async function resolveAutoTagValues(input: ResolveAutoTagsInput, dependen
       throw new Error(`<AUTO> tag at ${tag.path} ("${tag.description}"): ${model.id} gave no valid value, twice: ${problems}`);
     }
     // The server's guard knows the prompt but not which part of it is the question; an answer that only
-    // repeats the setting's name or description is asked once more here, unless the server already re-asked.
+    // repeats the setting's name or description is asked once more here (sampled, and without the name to
+    // copy), unless the server already re-asked.
     const echo = reAsk ? null : findDegeneration(answer?.value, { schema: tag.schema, instructions: questionTexts(tag), sources: Object.values(input.context.inputs).map((value) => summarize(value, 2000)) });
     if (echo) {
       const again = await model.generate({
-        messages: [...messages, { role: 'assistant', content: response.text }, { role: 'user', content: `That repeats the question. Answer it with your own choice for ${humanize(settingName(tag))}.` }],
+        messages: promptFor(input, tag, schema, false),
         jsonSchema,
         temperature: REASK_TEMPERATURE,
         maxTokens,
