@@ -46,6 +46,8 @@ const { values: argumentValues } = parseArgs({
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     name: { type: 'string' },
+    // llama.cpp's math threads; the parent passes ORC_LOCAL_MODEL_THREADS here.
+    threads: { type: 'string' },
     // Set by the parent (LocalModelServer): exit when it dies, even if it could not send SIGTERM.
     'watch-parent': { type: 'boolean', default: false },
   },
@@ -53,7 +55,7 @@ const { values: argumentValues } = parseArgs({
 });
 
 if (!argumentValues.model) {
-  log('usage: local-model-server.mjs --model PATH [--port N] [--host 127.0.0.1] [--name NAME]');
+  log('usage: local-model-server.mjs --model PATH [--port N] [--host 127.0.0.1] [--name NAME] [--threads N]');
   process.exit(2);
 }
 const modelPath = argumentValues.model;
@@ -280,10 +282,10 @@ function toGrammarSchema(schema: unknown): Record<string, unknown> {
  * Threads for llama.cpp's math. Its threads wait for each other at every layer, so one that the OS
  * deschedules stalls them all: the default (4 threads on a 2-core box) ran ~60x slower, and 2 threads on
  * 2 cores shared with the worker, Temporal and other processes ran ~15x slower than 1. So leave a core
- * to the rest; ORC_LOCAL_MODEL_THREADS overrides.
+ * to the rest, unless --threads says otherwise.
  */
 function mathThreads(cores: number): number {
-  const configured = Number(process.env.ORC_LOCAL_MODEL_THREADS);
+  const configured = Number(argumentValues.threads);
   if (Number.isInteger(configured) && configured > 0) return configured;
   return Math.max(1, cores - 1);
 }
