@@ -260,8 +260,13 @@ export function createMcpActivities(stepCache: StepCache = noStepCache) {
      */
     async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
-      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
-      return record ? { ...value, cache: record } : value;
+      // The stored answer is the result alone: the attempt that answers is always this one.
+      const call = async (): Promise<McpToolResult> => {
+        const { attempt: _attempt, ...result } = await uncached.callMcpTool(input);
+        return result;
+      };
+      const { value, record } = await stepCache.answer(input.cache, request, call);
+      return { ...value, attempt: Context.current().info.attempt, ...(record ? { cache: record } : {}) };
     },
   };
 }

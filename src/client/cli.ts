@@ -302,7 +302,8 @@ function buildProgram(): Command {
             `orc: no worker is polling task queue '${orchestrator.taskQueue}' on ${orchestrator.address}; start one with \`orc worker\` (waiting for one)\n`,
           );
         }
-        result = await orchestrator.follow(handle, (progress: RunProgress) => printer.update(progress), liveTokens(printer, flags.json));
+        // --json shows no progress: no status queries (each answer carries every step's result so far).
+        result = await orchestrator.follow(handle, flags.json ? undefined : (progress: RunProgress) => printer.update(progress), liveTokens(printer, flags.json));
       } catch (error) {
         if (error instanceof PipelineValidationError) {
           for (const diagnostic of error.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
@@ -335,7 +336,7 @@ function buildProgram(): Command {
           },
         });
         if (!flags.json) process.stderr.write(`Reusing ${reused.length} completed step(s): ${reused.join(', ') || 'none'}\n`);
-        result = await orchestrator.follow(handle, (progress) => printer.update(progress), liveTokens(printer, flags.json));
+        result = await orchestrator.follow(handle, flags.json ? undefined : (progress) => printer.update(progress), liveTokens(printer, flags.json));
       } finally {
         await orchestrator.close();
       }
@@ -578,7 +579,9 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}\n`);
+    // The SDK wraps what failed on the way (a run store that cannot be reached, say) in a generic message: say both.
+    const cause = error instanceof Error && error.cause instanceof Error && !error.message.includes(error.cause.message) ? `: ${error.cause.message}` : '';
+    process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
     return EXIT_FAILED;
   }
 }

@@ -2,14 +2,14 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
+import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, withoutSourcePositions, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
 import { checkReachable, TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
-import { runDetails, runSummary, withoutSourcePositions } from './run-description';
+import { runDetails, runSummary } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
 import type { LiveTextDetails } from '../activities/live-text';

@@ -1,5 +1,5 @@
 // A parsed YAML document that can say where (line:column) any value came from.
-import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import type { Diagnostic } from './diagnostics';
 import { formatPath } from './diagnostics';
 
@@ -45,8 +45,16 @@ export class PipelineSource {
         ...opened,
       };
     });
-    const value = errors.length > 0 ? undefined : document.toJS({ maxAliasCount: 100 });
-    return { source, value, errors };
+    if (errors.length > 0) return { source, value: undefined, errors };
+    try {
+      return { source, value: document.toJS({ maxAliasCount: 100 }), errors };
+    } catch (error) {
+      // An alias with no anchor before it, or aliases that expand too far: found only when the values are built.
+      const alias = firstAlias(document);
+      const position = source.positionOfOffset(alias?.range?.[0] ?? 0);
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      return { source, value: undefined, errors: [{ code: 'YAML_SYNTAX', message: `malformed YAML: ${reason}`, path: '(root)', ...position }] };
+    }
   }
 
   /** line:column in the author's file of an offset in the parsed text. */
@@ -127,16 +135,36 @@ export class PipelineSource {
   }
 }
 
+/** The first alias (`*name`) that names no anchor before it, else the first alias. */
+function firstAlias(document: Document): Node | undefined {
+  let unresolved: Node | undefined;
+  let first: Node | undefined;
+  visit(document, {
+    Alias(_key, alias) {
+      first ??= alias;
+      if (!alias.resolve(document)) {
+        unresolved = alias;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return unresolved ?? first;
+}
+
 /**
  * The design documents write `key: <AUTO>Choose format: a, b, or c</AUTO>` unquoted, which YAML rejects
  * (a `: ` inside a plain scalar). Such a tag is quoted before parsing; lines stay where they were, and the
  * inserted characters are recorded so positions still point into the author's text.
+ *
+ * Only a line that holds `</AUTO>` and is at most 2,000 characters long is looked at: on a line of many `: <AUTO`
+ * the pattern's work grows with the square of the line's length (fuzzing found a 300 KB line taking seconds).
  */
 export function quoteBareAutoTags(text: string): { text: string; insertions: number[] } {
   const insertions: number[] = [];
   let shift = 0;
   const quoted = text.replace(
-    /^(\s*(?:-\s+)?(?:[^\s#'"][^#\n]*?:\s+)?)(<AUTO\b[^\n]*?<\/AUTO>)([ \t]*(?:#[^\n]*)?)$/gm,
+    /^(?=[^\n]{0,2000}(?:\n|$))(?=[^\n]*<\/AUTO>)(\s*(?:-\s+)?(?:[^\s#'"][^#\n]*?:\s+)?)(<AUTO\b[^\n]*?<\/AUTO>)([ \t]*(?:#[^\n]*)?)$/gm,
     (_whole, prefix: string, tag: string, rest: string, offset: number) => {
       let position = offset + shift + prefix.length;
       insertions.push(position++);

@@ -1,6 +1,6 @@
 // The cluster backend of the run store (ORC_STORE_URL=postgres://…): every worker and client shares it.
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { Pool } from 'pg';
+import { Pool, type QueryResult } from 'pg';
 import { valueKeyOf } from './file-run-store';
 import type { CacheEntry, GcOutcome, RunStore, ValueKey } from './run-store';
 
@@ -50,10 +50,21 @@ export class PostgresRunStore implements RunStore {
     this.pool.on('error', () => undefined);
   }
 
+  /** A query, its error naming the store (the driver's own says only what went wrong). */
+  private async query<Row extends object = Record<string, unknown>>(text: string, values: unknown[]): Promise<QueryResult<Row>> {
+    try {
+      return await this.pool.query<Row>(text, values);
+    } catch (error) {
+      throw new Error(`the run store at ${this.location} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
   /** Creates the tables on first use. */
   private schema(): Promise<void> {
     this.ready ??= (async () => {
-      const client = await this.pool.connect();
+      const client = await this.pool.connect().catch((error: unknown) => {
+        throw new Error(`the run store at ${this.location} cannot be reached: ${(error as Error).message}`, { cause: error });
+      });
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
@@ -76,9 +87,9 @@ export class PostgresRunStore implements RunStore {
     await this.schema();
     const key = valueKeyOf(bytes);
     // Same bytes, same key: a second put only marks the value used.
-    const touched = await this.pool.query('UPDATE orc_values SET used_at = now() WHERE key = $1', [key]);
+    const touched = await this.query('UPDATE orc_values SET used_at = now() WHERE key = $1', [key]);
     if (touched.rowCount === 0) {
-      await this.pool.query(
+      await this.query(
         'INSERT INTO orc_values (key, data, size) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET used_at = now()',
         [key, gzipSync(bytes, { level: 6 }), bytes.length],
       );
@@ -88,26 +99,26 @@ export class PostgresRunStore implements RunStore {
 
   async getValue(key: ValueKey): Promise<Uint8Array | null> {
     await this.schema();
-    const result = await this.pool.query<{ data: Buffer }>('UPDATE orc_values SET used_at = now() WHERE key = $1 RETURNING data', [key]);
+    const result = await this.query<{ data: Buffer }>('UPDATE orc_values SET used_at = now() WHERE key = $1 RETURNING data', [key]);
     const row = result.rows[0];
     return row ? new Uint8Array(gunzipSync(row.data)) : null;
   }
 
   async getCacheEntry(key: string, now: Date): Promise<CacheEntry | null> {
     await this.schema();
-    const result = await this.pool.query<EntryRow>(
+    const result = await this.query<EntryRow>(
       'UPDATE orc_cache_entries SET used_at = now() WHERE key = $1 AND expires_at > $2 RETURNING key, value_key, stored_at, expires_at',
       [key, now],
     );
     const row = result.rows[0];
     if (!row) return null;
-    await this.pool.query('UPDATE orc_values SET used_at = now() WHERE key = $1', [row.value_key]);
+    await this.query('UPDATE orc_values SET used_at = now() WHERE key = $1', [row.value_key]);
     return entryOf(row);
   }
 
   async putCacheEntry(entry: CacheEntry): Promise<void> {
     await this.schema();
-    await this.pool.query(
+    await this.query(
       `INSERT INTO orc_cache_entries (key, value_key, stored_at, expires_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (key) DO UPDATE SET value_key = EXCLUDED.value_key, stored_at = EXCLUDED.stored_at,
          expires_at = EXCLUDED.expires_at, used_at = now()`,
@@ -117,13 +128,13 @@ export class PostgresRunStore implements RunStore {
 
   async clearCache(): Promise<number> {
     await this.schema();
-    return (await this.pool.query('DELETE FROM orc_cache_entries')).rowCount ?? 0;
+    return (await this.query('DELETE FROM orc_cache_entries', [])).rowCount ?? 0;
   }
 
   async collectGarbage(before: Date, keep: ReadonlySet<ValueKey>): Promise<GcOutcome> {
     await this.schema();
-    const entries = await this.pool.query('DELETE FROM orc_cache_entries WHERE expires_at <= now() OR used_at < $1', [before]);
-    const values = await this.pool.query<{ size: string }>(
+    const entries = await this.query('DELETE FROM orc_cache_entries WHERE expires_at <= now() OR used_at < $1', [before]);
+    const values = await this.query<{ size: string }>(
       `DELETE FROM orc_values v WHERE v.used_at < $1 AND NOT (v.key = ANY($2::text[]))
          AND NOT EXISTS (SELECT 1 FROM orc_cache_entries e WHERE e.value_key = v.key)
        RETURNING octet_length(v.data) AS size`,

@@ -27,10 +27,7 @@ export function defaultAutoCache(): FileAutoValueCache {
   return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
 }
 
-/**
- * For the durability test only: the worker dies (SIGKILL) right after it writes a cache entry, before the step's
- * activity completes, to show the retried attempt takes the stored answer.
- */
+/** The durability test's hook: dying between the cache write and the activity's completion must lose nothing. */
 function exitAfterCacheWrite(): boolean {
   return readSettings().testExitAfterCacheWrite;
 }
@@ -43,6 +40,8 @@ export interface PipelineWorkerOptions {
   taskQueue?: string;
   /** Bundle the workflow from source (tests) instead of using the prebuilt bundle. */
   workflowsPath?: string;
+  /** A workflow bundled already (tests that start several workers bundle once). */
+  workflowBundle?: { code: string };
   maxConcurrentActivityTaskExecutions?: number;
   /** SDK log level; the step failures it logs at WARN are already in the run's result. */
   logLevel?: LogLevel;
@@ -73,6 +72,7 @@ export interface PipelineWorker {
 }
 
 function workflowSource(options: PipelineWorkerOptions, tracing: Tracing | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
   if (options.workflowsPath) return { workflowsPath: options.workflowsPath };
   // The prebuilt bundle has no tracing interceptors: a tracing worker bundles the workflow with them as it starts.
   if (tracing) return { workflowsPath: require.resolve('../workflows') };

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { RunResult } from '../../src/client';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { createPipelineWorker, type PipelineWorker } from '../../src/worker/worker';
 import { openRunStore, type RunStore } from '../../src/store/run-store';
 import { STORED_PAYLOAD_THRESHOLD, storedValueKeyOf } from '../../src/store/stored-payloads';
@@ -91,6 +92,14 @@ export interface LargeValueHarness {
   close(): Promise<void>;
 }
 
+let bundled: Promise<{ code: string }> | undefined;
+
+/** The workflow bundled from source once per test file: every worker of the file runs the same code. */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundled ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') });
+  return bundled;
+}
+
 /** A worker of this process on its own queue and the given store (ORC_STORE_URL), plus a client for histories. */
 export async function startLargeValueHarness(
   name: string,
@@ -104,7 +113,7 @@ export async function startLargeValueHarness(
   const worker = await createPipelineWorker({
     address,
     taskQueue,
-    workflowsPath: require.resolve('../../src/workflows'),
+    workflowBundle: await workflowBundle(),
     store: options.workerStore ? options.workerStore(store) : store,
     ...(options.maxValueBytes !== undefined ? { maxValueBytes: options.maxValueBytes } : {}),
   });

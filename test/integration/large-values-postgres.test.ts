@@ -3,7 +3,7 @@
 import type { RunStore } from '../../src/store/run-store';
 import { openRunStore } from '../../src/store/run-store';
 import { createPipelineWorker, type PipelineWorker } from '../../src/worker/worker';
-import { expectLargeValuesRun, startLargeValueHarness, type LargeValueHarness } from '../helpers/large-values';
+import { expectLargeValuesRun, startLargeValueHarness, workflowBundle, type LargeValueHarness } from '../helpers/large-values';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
 
 let postgres: PostgresServer;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   secondWorker = await createPipelineWorker({
     address: process.env.ORC_TEST_TEMPORAL_ADDRESS!,
     taskQueue: harness.taskQueue,
-    workflowsPath: require.resolve('../../src/workflows'),
+    workflowBundle: await workflowBundle(),
     store: secondStore,
   });
   secondRun = secondWorker.run();

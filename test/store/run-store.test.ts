@@ -91,3 +91,14 @@ test('two PostgreSQL stores (two workers with different data directories) share 
     await second.close();
   }
 });
+
+test('a PostgreSQL store that cannot be reached says which one, without its password', async () => {
+  const store = openRunStore('postgres://orc:hunter2@127.0.0.1:1/postgres', folder);
+  try {
+    const failure = store.putValue(new Uint8Array([1, 2, 3]));
+    await expect(failure).rejects.toThrow(/^the run store at postgres:\/\/orc@127\.0\.0\.1:1\/postgres cannot be reached: /);
+    await expect(failure).rejects.not.toThrow(/hunter2/);
+  } finally {
+    await store.close();
+  }
+});
