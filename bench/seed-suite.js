@@ -44,7 +44,7 @@ async function main() {
   process.env.ORC_DEV_SERVER_PORT = String(await freePort());
   const orchestrator = new Orchestrator({ ui: false, databaseFile: null });
   await orchestrator.connect();
-  const totals = { runs: 0, completed: 0, values: 0, degenerate: 0, reAsks: 0, closedReAsks: 0, seconds: [] };
+  const totals = { runs: 0, completed: 0, values: 0, degenerate: 0, reAsks: 0, closedReAsks: 0, stillDegenerate: 0, seconds: [] };
   const findings = [];
   try {
     for (const [seed, sets] of Object.entries(inputSets)) {
@@ -77,6 +77,7 @@ async function main() {
           });
           if (found) problems.push(`${resolution.path} = ${short(resolution.value)}: ${describeDegeneration(found)}`);
           if (resolution.retries) {
+            if (/degenerate too/.test(resolution.reason)) totals.stillDegenerate++;
             reAsks.push(`${resolution.path} (${resolution.reason})`);
             totals.reAsks += resolution.retries;
             if (isClosed(tag.schema)) totals.closedReAsks += resolution.retries;
@@ -89,6 +90,7 @@ async function main() {
           const found = findDegeneration(step.result, { schema: compiledStep.outputSchema ?? undefined, sources: [...sources, pipeline.description ?? ''] });
           if (found) problems.push(`steps.${stepId}.result = ${short(step.result)}: ${describeDegeneration(found)}`);
           if (step.retries) {
+            if (/degenerate too/.test(step.reason)) totals.stillDegenerate++;
             reAsks.push(`steps.${stepId} (${step.reason})`);
             totals.reAsks += step.retries;
           }
@@ -109,6 +111,8 @@ async function main() {
   console.log(`runs completed: ${totals.completed}/${totals.runs}`);
   console.log(`degenerate or echoed values: ${totals.degenerate}/${totals.values} (AUTO values and step results)`);
   console.log(`re-asks: ${totals.reAsks} (of them for an enum, boolean or bounded number: ${totals.closedReAsks})`);
+  // The guard judges with the whole request as context (earlier steps' results too), which this script does not have.
+  console.log(`values the guard still judged degenerate after its re-ask (kept, being valid): ${totals.stillDegenerate}`);
   console.log(
     `seconds per run: mean ${(total / totals.seconds.length).toFixed(1)}, min ${Math.min(...totals.seconds).toFixed(1)}, max ${Math.max(...totals.seconds).toFixed(1)} (${total.toFixed(0)} s in all)`,
   );
