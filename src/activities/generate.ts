@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { ModelResolver } from '../models/registry';
 import { recordOutcome, type CallOutcome } from '../models/selection';
 import { selectionStatsFile, updateSelectionStats } from '../models/selection-stats';
+import { reAskRecord, type ReAskRecord } from '../models/degeneration';
 import type { ChatMessage, LanguageModel } from '../models/types';
 import { zeroUsage, type Usage } from '../base/run-types';
 import { toApplicationFailure } from './errors';
@@ -69,14 +70,15 @@ function modelRequest(input: ExecuteStepInput, scope: Record<string, unknown>) {
   };
 }
 
-async function generateChecked(model: LanguageModel, question: ReturnType<typeof modelRequest>, signal: AbortSignal, live?: LiveText): Promise<{ result: unknown; usage: Usage }> {
+async function generateChecked(model: LanguageModel, question: ReturnType<typeof modelRequest>, signal: AbortSignal, live?: LiveText): Promise<{ result: unknown; usage: Usage; reAsk?: ReAskRecord }> {
   const schema = question.jsonSchema;
   const { messages } = question;
   const request = { ...question, signal, ...(live ? { onText: (text: string) => live.onText(text) } : {}) };
   const first = await model.generate(request);
-  if (!schema) return { result: first.text.trim(), usage: first.usage };
+  const reAsk = first.reAsk ? { reAsk: first.reAsk } : {};
+  if (!schema) return { result: first.text.trim(), usage: first.usage, ...reAsk };
   const problems = schemaProblems(schema, first.json);
-  if (problems === null) return { result: first.json, usage: first.usage };
+  if (problems === null) return { result: first.json, usage: first.usage, ...reAsk };
   // One repair attempt with the validation error fed back, then the step fails.
   live?.nextCall();
   const repair = await model.generate({
@@ -92,7 +94,7 @@ async function generateChecked(model: LanguageModel, question: ReturnType<typeof
   if (repairProblems !== null) {
     throw new Error(`${model.id} gave JSON that does not match the step's output schema, twice: ${repairProblems}`);
   }
-  return { result: repair.json, usage };
+  return { result: repair.json, usage, ...(repair.reAsk ? { reAsk: repair.reAsk } : reAsk) };
 }
 
 export interface GenerateDependencies {
@@ -134,7 +136,8 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
         const { value, record } = await stepCache.answer(input.cache, () => ({ action: 'generate', model: model.id, ...question }), ask);
         // A cached answer cost nothing this time.
         const usage = record?.hit ? zeroUsage() : value.usage;
-        return { result: value.result, model: model.id, usage, attempt, ...(record ? { cache: record } : {}) };
+        // A re-ask of a degenerate answer happened in this call only when the answer was not cached.
+        return { result: value.result, model: model.id, usage, attempt, ...(record ? { cache: record } : {}), ...(record?.hit ? {} : reAskRecord(value.reAsk)) };
       } catch (error) {
         // Only the model's own failures count: not a prompt that would not render, not a cancelled call.
         if (input.recordOutcome && startedAt !== undefined && !context.cancellationSignal.aborted) {

@@ -63,6 +63,9 @@ export interface ExecuteStepOutput {
   usage: Usage;
   attempt: number;
   cache?: CacheRecord;
+  /** The model was asked again because its first answer was degenerate, and why (see ResolvedAutoTag). */
+  retries?: number;
+  reason?: string;
 }
 
 export interface ChooseModelInput {

@@ -54,6 +54,10 @@ export interface ResolvedAutoTag {
   usage: Usage;
   /** Taken from the (model, prompt, schema) cache rather than asked. */
   cached?: boolean;
+  /** The model was asked again because its first answer was degenerate (a loop, an echo of the schema or prompt). */
+  retries?: number;
+  /** Why it was asked again. */
+  reason?: string;
 }
 
 export interface StepRecord {
@@ -73,6 +77,9 @@ export interface StepRecord {
   cache?: CacheRecord;
   /** A replicated step (spec section 10): every replicate's answer, the consensus, agreement and disagreements. */
   evidence?: unknown;
+  /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
+  retries?: number;
+  reason?: string;
 }
 
 export interface AutoResolution {
@@ -84,6 +91,9 @@ export interface AutoResolution {
   placeholder?: boolean;
   /** Reused from an earlier run with the same model, prompt and schema. */
   cached?: boolean;
+  /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
+  retries?: number;
+  reason?: string;
 }
 
 export interface RunResult {

@@ -26,6 +26,14 @@ function positiveWholeNumber(environment: Environment, name: string, fallback: n
   return parsed;
 }
 
+function optionalCount(environment: Environment, name: string): number | undefined {
+  const value = text(environment, name);
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new Error(`${name}=${value}: expected a whole number above 0`);
+  return parsed;
+}
+
 export interface Settings {
   /** TEMPORAL_ADDRESS: a Temporal server to use instead of the embedded dev server. */
   temporalAddress: string | undefined;
@@ -44,6 +52,8 @@ export interface Settings {
   localModelPath: string | undefined;
   /** ORC_LOCAL_MODEL_URL: an OpenAI-compatible server (Ollama, vLLM, ...) that answers `local` models instead. */
   localModelUrl: string | undefined;
+  /** ORC_LOCAL_MODEL_THREADS: llama.cpp's math threads in the local model server (default: one fewer than the cores). */
+  localModelThreads: number | undefined;
   /** ORC_MODELS_FILE: the user's models.yaml, instead of `./models.yaml`. */
   modelsFile: string | undefined;
   /** ORC_AUTO_CACHE_TTL: seconds an AUTO value is reused (0: not at all). */
@@ -96,6 +106,7 @@ export function readSettings(environment: Environment = process.env): Settings {
     temporalTestServerBinary: text(environment, 'ORC_TEMPORAL_TEST_SERVER_BIN'),
     localModelPath: text(environment, 'ORC_LOCAL_MODEL_PATH'),
     localModelUrl: text(environment, 'ORC_LOCAL_MODEL_URL'),
+    localModelThreads: optionalCount(environment, 'ORC_LOCAL_MODEL_THREADS'),
     modelsFile: text(environment, 'ORC_MODELS_FILE'),
     autoCacheTtlSeconds: number(environment, 'ORC_AUTO_CACHE_TTL', 86400),
     logLevel: text(environment, 'ORC_LOG_LEVEL'),

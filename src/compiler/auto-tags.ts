@@ -82,6 +82,21 @@ export function choicesInText(text: string): string[] | undefined {
   return items;
 }
 
+/**
+ * "Detect data format (csv, json, parquet, etc)" -> ['csv', 'json', 'parquet']: examples of an open set, not a
+ * closed list of choices. The model is shown them and answers in a word or two.
+ */
+export function examplesInText(text: string): string[] | undefined {
+  const match = /\((?:e\.g\.,?\s*|for example,?\s*|like\s+|such as\s+)?([^()]*?),?\s*(?:etc\.?|and so on|\.\.\.|…)\s*\)/i.exec(text)
+    ?? /\b(?:e\.g\.|for example|such as)[,:]?\s+([^()]+?)\s*\)?\s*\.?$/i.exec(text);
+  if (!match) return undefined;
+  const items = match[1]!
+    .split(/\s*,\s*(?:or\s+|and\s+)?|\s+or\s+/i)
+    .map((item) => item.trim().replace(/^['"`]|['"`]$/g, ''))
+    .filter((item) => item !== '' && item.split(/\s+/).length <= 3);
+  return items.length > 0 ? items : undefined;
+}
+
 // A setting is short: bounds keep a small model from rambling (or looping) inside its JSON answer.
 const TEXT: JsonSchema = { type: 'string', maxLength: 100 };
 const LIST_OF_STRINGS: JsonSchema = { type: 'array', items: { type: 'string', maxLength: 40 }, minItems: 1, maxItems: 4 };

@@ -18,8 +18,11 @@ import {
   type LlamaContext,
   type LlamaGrammar,
   type LlamaModel,
+  type Token,
 } from 'node-llama-cpp';
 import { z } from 'zod';
+import { describeDegeneration, findDegeneration, findLoop, type ReAskRecord } from './degeneration.js';
+import { boundSchemaToBudget } from './json-budget.js';
 
 // The parent reads stdout for the listening line; keep stray library output off it.
 console.log = console.error;
@@ -43,6 +46,8 @@ const { values: argumentValues } = parseArgs({
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     name: { type: 'string' },
+    // llama.cpp's math threads; the parent passes ORC_LOCAL_MODEL_THREADS here.
+    threads: { type: 'string' },
     // Set by the parent (LocalModelServer): exit when it dies, even if it could not send SIGTERM.
     'watch-parent': { type: 'boolean', default: false },
   },
@@ -50,7 +55,7 @@ const { values: argumentValues } = parseArgs({
 });
 
 if (!argumentValues.model) {
-  log('usage: local-model-server.mjs --model PATH [--port N] [--host 127.0.0.1] [--name NAME]');
+  log('usage: local-model-server.mjs --model PATH [--port N] [--host 127.0.0.1] [--name NAME] [--threads N]');
   process.exit(2);
 }
 const modelPath = argumentValues.model;
@@ -273,6 +278,18 @@ function toGrammarSchema(schema: unknown): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // The model
 
+/**
+ * Threads for llama.cpp's math. Its threads wait for each other at every layer, so one that the OS
+ * deschedules stalls them all: the default (4 threads on a 2-core box) ran ~60x slower, and 2 threads on
+ * 2 cores shared with the worker, Temporal and other processes ran ~15x slower than 1. So leave a core
+ * to the rest, unless --threads says otherwise.
+ */
+function mathThreads(cores: number): number {
+  const configured = Number(argumentValues.threads);
+  if (Number.isInteger(configured) && configured > 0) return configured;
+  return Math.max(1, cores - 1);
+}
+
 const loadStarted = Date.now();
 let llama: Llama;
 let model: LlamaModel;
@@ -285,43 +302,55 @@ try {
     logger: (level, message) => log(`llama.cpp ${level}: ${message.trimEnd()}`),
   });
   model = await llama.loadModel({ modelPath });
-  // The default thread count ignores how many cores can really do math (4 threads on a 2-core box
-  // ran ~60x slower), so pin it.
-  context = await model.createContext({ contextSize, threads: llama.cpuMathCores });
+  context = await model.createContext({ contextSize, threads: mathThreads(llama.cpuMathCores) });
 } catch (error) {
   // The parent shows our last stderr lines; one clear line beats a stack trace there.
   log(`cannot load the model ${modelPath}: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
 const session = new LlamaChatSession({ contextSequence: context.getSequence() });
-log(`loaded ${modelPath} in ${Date.now() - loadStarted} ms (${llama.cpuMathCores} threads, context ${context.contextSize} tokens)`);
+log(`loaded ${modelPath} in ${Date.now() - loadStarted} ms (${mathThreads(llama.cpuMathCores)} threads, context ${context.contextSize} tokens)`);
 
 const grammarCache = new Map<string, LlamaGrammar>();
 let jsonGrammar: LlamaGrammar | undefined;
 
-async function grammarFor(request: ChatRequest): Promise<LlamaGrammar | undefined> {
+interface GrammarPlan {
+  grammar: LlamaGrammar;
+  /** The schema as the caller sent it (what the answer is judged against), when there was one the grammar could express. */
+  schema: Record<string, unknown> | null;
+}
+
+/**
+ * The grammar for a request's response_format. A JSON Schema is first bounded to the request's token
+ * budget (json-budget.ts), so that the longest answer the grammar allows still closes its JSON.
+ */
+async function grammarFor(request: ChatRequest, maxTokens: number): Promise<GrammarPlan | undefined> {
   const format = request.response_format;
   if (!format || format.type === 'text') return undefined;
   const schema = format.type === 'json_schema' ? format.json_schema.schema : undefined;
   if (schema) {
-    const key = JSON.stringify(schema);
-    const cached = grammarCache.get(key);
-    if (cached) return cached;
     try {
+      const bounded = boundSchemaToBudget(toGrammarSchema(schema), maxTokens);
+      if (bounded.worstCaseTokens > maxTokens) {
+        log(`the schema's shortest bounded answer may take ${bounded.worstCaseTokens} tokens, over max_tokens ${maxTokens}: it may be cut off`);
+      }
+      const key = JSON.stringify(bounded.schema);
+      const cached = grammarCache.get(key);
+      if (cached) return { grammar: cached, schema };
       // toGrammarSchema produced exactly the dialect GbnfJsonSchema describes; TypeScript cannot see that.
-      const grammar = await llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(schema) as GbnfJsonSchema);
+      const grammar = await llama.createGrammarForJsonSchema<GbnfJsonSchema>(bounded.schema as GbnfJsonSchema);
       if (grammarCache.size >= grammarCacheSize) {
         const oldest = grammarCache.keys().next().value;
         if (oldest !== undefined) grammarCache.delete(oldest);
       }
       grammarCache.set(key, grammar);
-      return grammar;
+      return { grammar, schema };
     } catch (error) {
       log(`the grammar builder cannot express this schema (${(error as Error).message}); constraining to any JSON instead`);
     }
   }
   jsonGrammar ??= await llama.getGrammarFor('json');
-  return jsonGrammar;
+  return { grammar: jsonGrammar, schema: null };
 }
 
 function countPromptTokens(history: ChatHistoryItem[]): number {
@@ -334,9 +363,123 @@ interface Completion {
   finishReason: 'stop' | 'length';
   promptTokens: number;
   completionTokens: number;
+  guard: ReAskRecord | null;
 }
 
-async function complete(request: ChatRequest, signal: AbortSignal, onTextChunk?: (text: string) => void): Promise<Completion> {
+/** How hard one attempt pushes against repetition. */
+interface Strength {
+  repeatPenalty: number;
+  frequencyPenalty: number;
+  dryStrength: number;
+  dryAllowedLength: number;
+}
+
+// A 135M model falls into loops ("[Your Name]" x 20, "1.1.1.1…"). The first attempt gets a light touch; the
+// re-ask after a degenerate answer a firm one, with a different seed and some temperature so it takes another path.
+const firstAttempt: Strength = { repeatPenalty: 1.15, frequencyPenalty: 0, dryStrength: 0.8, dryAllowedLength: 2 };
+const reAsk: Strength = { repeatPenalty: 1.3, frequencyPenalty: 0.2, dryStrength: 1.2, dryAllowedLength: 1 };
+const reAskTemperature = 0.6;
+/** A loop this long (characters) in the text being generated stops the attempt at once instead of at max_tokens. */
+const loopStopCharacters = 48;
+/** JSON punctuation must repeat: under a grammar, penalties skip tokens made only of it. */
+const jsonPunctuation = /^[\s"',:[\]{}]*$/;
+const punctuationTokens = new Map<Token, boolean>();
+
+function isJsonPunctuation(token: Token): boolean {
+  let known = punctuationTokens.get(token);
+  if (known === undefined) {
+    known = jsonPunctuation.test(model.detokenize([token]));
+    punctuationTokens.set(token, known);
+  }
+  return known;
+}
+
+interface Attempt {
+  text: string;
+  stopReason: string;
+  completionTokens: number;
+  /** The attempt was stopped early because its text had fallen into a loop. */
+  loop: { unit: string; repeats: number } | null;
+}
+
+async function attempt(
+  prompt: string,
+  options: { maxTokens: number; temperature: number; topP?: number; seed?: number; grammar?: LlamaGrammar; stop?: string[]; strength: Strength; stopLoops: boolean },
+  signal: AbortSignal,
+  sink?: TextSink,
+): Promise<Attempt> {
+  const { grammar, strength } = options;
+  let completionTokens = 0;
+  let generated = '';
+  let checkedAt = 0;
+  let loop: Attempt['loop'] = null;
+  const loopStop = new AbortController();
+  const result = await session.promptWithMeta(prompt, {
+    maxTokens: options.maxTokens,
+    temperature: options.temperature,
+    ...(options.topP !== undefined ? { topP: options.topP } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(grammar ? { grammar } : {}),
+    repeatPenalty: {
+      penalty: strength.repeatPenalty,
+      frequencyPenalty: strength.frequencyPenalty,
+      lastTokens: 64,
+      penalizeNewLine: false,
+      ...(grammar ? { punishTokensFilter: (tokens: Token[]) => tokens.filter((token) => !isJsonPunctuation(token)) } : {}),
+    },
+    dryRepeatPenalty: {
+      strength: strength.dryStrength,
+      allowedLength: strength.dryAllowedLength,
+      lastTokens: 128,
+      sequenceBreakers: grammar ? ['\n', ':', '"', '*', ',', '[', ']', '{', '}'] : ['\n', ':', '"', '*'],
+    },
+    ...(options.stop && options.stop.length > 0 ? { customStopTriggers: options.stop } : {}),
+    signal: AbortSignal.any([signal, loopStop.signal]),
+    stopOnAbortSignal: true,
+    onToken: (tokens) => {
+      completionTokens += tokens.length;
+    },
+    onTextChunk: (text) => {
+      sink?.text(text);
+      generated += text;
+      if (!options.stopLoops || generated.length - checkedAt < 16) return;
+      checkedAt = generated.length;
+      const found = findLoop(generated.slice(-400));
+      if (found && found.unit.length * found.repeats >= loopStopCharacters) {
+        loop = found;
+        loopStop.abort();
+      }
+    },
+  });
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
+  if (completionTokens === 0 && result.responseText.length > 0) completionTokens = model.tokenize(result.responseText).length;
+  return { text: result.responseText, stopReason: result.stopReason, completionTokens, loop };
+}
+
+/** Why an attempt's answer is not usable, or null when it is. */
+function judge(answer: Attempt, plan: GrammarPlan | undefined, sources: string[]): string | null {
+  if (answer.loop) return `loop: ${JSON.stringify(answer.loop.unit)} repeated ${answer.loop.repeats} times in a row (stopped early)`;
+  if (!plan) {
+    const found = findDegeneration(answer.text, { sources });
+    return found ? describeDegeneration(found) : null;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(answer.text);
+  } catch {
+    return answer.stopReason === 'maxTokens' ? 'cut off: the JSON answer did not close before max_tokens' : 'the answer is not JSON';
+  }
+  const found = findDegeneration(parsed, { schema: plan.schema ?? undefined, sources });
+  return found ? describeDegeneration(found) : null;
+}
+
+/** Where a streamed answer's text goes: chunks as they come, and a restart when the guard asks again. */
+interface TextSink {
+  text(text: string): void;
+  restart(): void;
+}
+
+async function complete(request: ChatRequest, signal: AbortSignal, sink?: TextSink): Promise<Completion> {
   const { history, prompt } = toChatHistory(request.messages);
   const maxTokens = request.max_completion_tokens ?? request.max_tokens ?? defaultMaxTokens;
   const promptTokens = countPromptTokens([...history, { type: 'user', text: prompt }]);
@@ -348,40 +491,44 @@ async function complete(request: ChatRequest, signal: AbortSignal, onTextChunk?:
       'messages',
     );
   }
-  const grammar = await grammarFor(request);
+  const plan = await grammarFor(request, maxTokens);
   const stop = request.stop === null || request.stop === undefined ? undefined : Array.isArray(request.stop) ? request.stop : [request.stop];
+  const sources = request.messages.map(messageText);
+  const temperature = request.temperature ?? 0;
+  const common = { maxTokens, ...(request.top_p != null ? { topP: request.top_p } : {}), ...(plan ? { grammar: plan.grammar } : {}), ...(stop ? { stop } : {}) };
 
   // A fresh history for every request keeps one caller's conversation out of the next one's answer;
   // the session still reuses the evaluated prefix where the new history matches the old.
-  session.setChatHistory(history);
-  let completionTokens = 0;
   const started = Date.now();
-  const result = await session.promptWithMeta(prompt, {
-    maxTokens,
-    temperature: request.temperature ?? 0,
-    ...(request.top_p != null ? { topP: request.top_p } : {}),
-    ...(request.seed != null ? { seed: request.seed } : {}),
-    // A 135M model falls into loops ("[Your Name]" x 20); a light repeat penalty keeps free text moving.
-    // Not under a grammar, where JSON punctuation must repeat.
-    ...(grammar ? { grammar } : { repeatPenalty: { penalty: 1.15, lastTokens: 64, penalizeNewLine: false } }),
-    ...(stop && stop.length > 0 ? { customStopTriggers: stop } : {}),
-    signal,
-    ...(onTextChunk ? { onTextChunk } : {}),
-    onToken: (tokens) => {
-      completionTokens += tokens.length;
-    },
-  });
+  session.setChatHistory(history);
+  const first = await attempt(prompt, { ...common, temperature, ...(request.seed != null ? { seed: request.seed } : {}), strength: firstAttempt, stopLoops: true }, signal, sink);
+  let answer = first;
+  let completionTokens = first.completionTokens;
+  let guard: ReAskRecord | null = null;
+  const reason = judge(first, plan, sources);
+  if (reason !== null) {
+    // One re-ask: another seed, some temperature, firmer penalties. Its answer is taken even if it is no
+    // better (it is still valid under the grammar), and marked so callers can tell.
+    session.setChatHistory(history);
+    sink?.restart();
+    const seed = (request.seed ?? 0) + 1;
+    answer = await attempt(prompt, { ...common, temperature: Math.max(temperature, reAskTemperature), seed, strength: reAsk, stopLoops: false }, signal, sink);
+    completionTokens += answer.completionTokens;
+    const still = judge(answer, plan, sources);
+    guard = { retries: 1, reason, ...(still !== null ? { degenerate: still } : {}) };
+  }
   const elapsed = Date.now() - started;
-  if (completionTokens === 0 && result.responseText.length > 0) completionTokens = model.tokenize(result.responseText).length;
   log(
     `answered ${promptTokens} prompt + ${completionTokens} completion tokens in ${elapsed} ms` +
-      ` (${elapsed > 0 ? ((completionTokens * 1000) / elapsed).toFixed(1) : '-'} tokens/s, ${result.stopReason}${grammar ? ', grammar' : ''})`,
+      ` (${elapsed > 0 ? ((completionTokens * 1000) / elapsed).toFixed(1) : '-'} tokens/s, ${answer.stopReason}${plan ? ', grammar' : ''})` +
+      (guard ? `; re-asked: ${guard.reason}${guard.degenerate ? `; still ${guard.degenerate}` : ''}` : ''),
   );
   return {
-    text: result.responseText,
-    finishReason: result.stopReason === 'maxTokens' ? 'length' : 'stop',
+    text: answer.text,
+    finishReason: answer.stopReason === 'maxTokens' ? 'length' : 'stop',
     promptTokens,
     completionTokens,
+    guard,
   };
 }
 
@@ -407,7 +554,7 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
     const stream = chatRequest.stream ? new CompletionStream(response, chatRequest.model ?? servedModelName) : undefined;
     const completion = await enqueue(async () => {
       if (abortController.signal.aborted) return undefined;
-      return complete(chatRequest, abortController.signal, stream ? (text) => stream.text(text) : undefined);
+      return complete(chatRequest, abortController.signal, stream);
     });
     if (!completion || abortController.signal.aborted) return;
     if (stream) {
@@ -432,6 +579,8 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
         completion_tokens: completion.completionTokens,
         total_tokens: completion.promptTokens + completion.completionTokens,
       },
+      // Not part of OpenAI's API: what the degeneration guard did (the adapter records it on the step).
+      ...(completion.guard ? { orc_guard: completion.guard } : {}),
     });
   } catch (error) {
     if (abortController.signal.aborted) {
@@ -444,8 +593,12 @@ async function handleChatCompletion(request: http.IncomingMessage, response: htt
   }
 }
 
-/** `stream: true`: the answer as OpenAI's server-sent chunks; headers go out with the first text, so errors before it keep their status. */
-class CompletionStream {
+/**
+ * `stream: true`: the answer as OpenAI's server-sent chunks; headers go out with the first text, so errors before
+ * it keep their status. When the guard asks again, a chunk with `orc_restart: true` tells the client to drop
+ * the text so far; the last chunk carries `orc_guard` (both are ours, not OpenAI's).
+ */
+class CompletionStream implements TextSink {
   private readonly id = `chatcmpl-${randomUUID()}`;
   private readonly created = Math.floor(Date.now() / 1000);
 
@@ -454,9 +607,9 @@ class CompletionStream {
     private readonly model: string,
   ) {}
 
-  private send(choices: unknown[], usage?: unknown): void {
+  private send(choices: unknown[], extra: Record<string, unknown> = {}): void {
     if (!this.response.headersSent) this.response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices, ...(usage ? { usage } : {}) };
+    const chunk = { id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices, ...extra };
     this.response.write(`data: ${JSON.stringify(chunk)}\n\n`);
   }
 
@@ -464,13 +617,19 @@ class CompletionStream {
     this.send([{ index: 0, delta: { content: text }, logprobs: null, finish_reason: null }]);
   }
 
+  restart(): void {
+    this.send([], { orc_restart: true });
+  }
+
   finish(completion: Completion, includeUsage: boolean): void {
-    this.send([{ index: 0, delta: {}, logprobs: null, finish_reason: completion.finishReason }]);
+    this.send([{ index: 0, delta: {}, logprobs: null, finish_reason: completion.finishReason }], completion.guard ? { orc_guard: completion.guard } : {});
     if (includeUsage) {
       this.send([], {
-        prompt_tokens: completion.promptTokens,
-        completion_tokens: completion.completionTokens,
-        total_tokens: completion.promptTokens + completion.completionTokens,
+        usage: {
+          prompt_tokens: completion.promptTokens,
+          completion_tokens: completion.completionTokens,
+          total_tokens: completion.promptTokens + completion.completionTokens,
+        },
       });
     }
     this.response.end('data: [DONE]\n\n');

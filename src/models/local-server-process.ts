@@ -95,7 +95,9 @@ export class LocalModelServer {
     if (!fs.existsSync(modelPath)) throw new Error(`The local model file ${modelPath} does not exist.`);
 
     this.stderrTail = '';
-    const child = spawn(process.execPath, [script, '--model', modelPath, '--port', '0', '--host', '127.0.0.1', '--watch-parent'], {
+    const threads = readSettings().localModelThreads;
+    const options = [script, '--model', modelPath, '--port', '0', '--host', '127.0.0.1', '--watch-parent', ...(threads !== undefined ? ['--threads', String(threads)] : [])];
+    const child = spawn(process.execPath, options, {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const killOnExit = (): void => {

@@ -2,6 +2,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { HOSTED_PROVIDERS } from '../base/providers';
+import type { ReAskRecord } from './degeneration';
 import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
 import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
 import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
@@ -135,10 +136,13 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
       call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: parsedArguments(call.function.arguments) }] : [],
     );
     if (toolCalls.length > 0) return { text, usage, toolCalls };
-    if (!request.jsonSchema) return { text, usage };
+    // The local model server says when it re-asked a degenerate answer; other servers send no such field.
+    const reAsk = (completion as { orc_guard?: ReAskRecord }).orc_guard;
+    const extra = reAsk ? { reAsk } : {};
+    if (!request.jsonSchema) return { text, usage, ...extra };
 
     const json = jsonAnswer(text, { provider, model, stoppedAtTokenLimit: choice.finish_reason === 'length' });
-    return { text, json, usage };
+    return { text, json, usage, ...extra };
   }
 
   /** The same request as a stream, so a caller can show the answer as it arrives (`orc run` on a terminal). */
@@ -153,10 +157,18 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
     let refusal = '';
     let finishReason: string | null = null;
     let usage: OpenAI.CompletionUsage | undefined;
+    let reAsk: ReAskRecord | undefined;
     try {
       const stream = await client.chat.completions.create(streaming, request.signal ? { signal: request.signal } : undefined);
       for await (const chunk of stream) {
         if (chunk.usage) usage = chunk.usage;
+        // The local model server's own fields: it re-asked (drop the text so far), and why.
+        const local = chunk as { orc_restart?: boolean; orc_guard?: ReAskRecord };
+        if (local.orc_restart) {
+          text = '';
+          onText(text);
+        }
+        if (local.orc_guard) reAsk = local.orc_guard;
         const choice = chunk.choices[0];
         if (!choice) continue;
         if (choice.delta?.refusal) refusal += choice.delta.refusal;
@@ -173,8 +185,9 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
     if (refusal) throw new ModelError(`${id} refused to answer: ${refusal}`, { provider, model, isRetryable: false });
     if (finishReason === null) throw new ModelError(`${id} ended its stream without finishing the answer`, { provider, model, isRetryable: true });
     const tokens = { input_tokens: usage?.prompt_tokens ?? 0, output_tokens: usage?.completion_tokens ?? 0, cost_usd: 0 };
-    if (!request.jsonSchema) return { text, usage: tokens };
-    return { text, json: jsonAnswer(text, { provider, model, stoppedAtTokenLimit: finishReason === 'length' }), usage: tokens };
+    const extra = reAsk ? { reAsk } : {};
+    if (!request.jsonSchema) return { text, usage: tokens, ...extra };
+    return { text, json: jsonAnswer(text, { provider, model, stoppedAtTokenLimit: finishReason === 'length' }), usage: tokens, ...extra };
   }
 
   /** One structured answer: `{tool, arguments}` to call a tool or `{answer}` to finish; the transcript goes as text. */

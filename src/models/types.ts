@@ -1,5 +1,6 @@
 // The narrow interface every model provider implements, and the errors they raise.
 import type { Usage } from '../base/run-types';
+import type { ReAskRecord } from './degeneration';
 
 export interface ChatMessage {
   /** `tool`: the answer to one of the previous assistant message's tool calls. */
@@ -54,6 +55,8 @@ export interface GenerateResponse {
   usage: Usage;
   /** The tools the model asked to call (only when the request gave `tools`); empty or absent for a final answer. */
   toolCalls?: ToolCall[];
+  /** The model's server re-asked because its first answer was degenerate (the local model does). */
+  reAsk?: ReAskRecord;
 }
 
 export interface LanguageModel {

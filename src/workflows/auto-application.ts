@@ -110,6 +110,7 @@ export class AutoApplication {
         model: resolution.model,
         ...(options.dryRun ? { placeholder: true } : {}),
         ...(resolution.cached ? { cached: true } : {}),
+        ...(resolution.retries ? { retries: resolution.retries, reason: resolution.reason } : {}),
       });
       addUsage(this.run.autoUsage, resolution.usage);
     }

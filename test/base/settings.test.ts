@@ -20,5 +20,11 @@ describe('readSettings', () => {
 
   it('names a variable that should hold a number and does not', () => {
     expect(() => readSettings({ ORC_DEV_SERVER_PORT: 'seven' })).toThrow('ORC_DEV_SERVER_PORT=seven: expected a non-negative number');
+    expect(() => readSettings({ ORC_LOCAL_MODEL_THREADS: '0' })).toThrow('ORC_LOCAL_MODEL_THREADS=0: expected a whole number above 0');
+  });
+
+  it('leaves the local model\'s threads to the server unless a count is given', () => {
+    expect(readSettings({}).localModelThreads).toBeUndefined();
+    expect(readSettings({ ORC_LOCAL_MODEL_THREADS: '2' }).localModelThreads).toBe(2);
   });
 });

@@ -8,6 +8,8 @@ export const runLlmStep: StepRunner = async ({ step, state, context, routing }) 
     model: output.model,
     usage: output.usage,
     attempts: output.attempt,
-    ...(output.cache ? { extra: { cache: output.cache } } : {}),
+    ...(output.cache || output.retries
+      ? { extra: { ...(output.cache ? { cache: output.cache } : {}), ...(output.retries ? { retries: output.retries, reason: output.reason } : {}) } }
+      : {}),
   };
 };
