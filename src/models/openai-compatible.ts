@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { HOSTED_PROVIDERS } from '../base/providers';
 import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
-import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
+import { failedError, invalidResponseJsonError, isSyntaxError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
 import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
 
 export interface OpenAICompatibleSettings {
@@ -202,7 +202,10 @@ function toModelError(
     keyVariable: provider === 'openai' ? HOSTED_PROVIDERS.openai.keyVariable : undefined,
     hints: { 422: unprocessableHint },
   });
-  return mapped ?? failedError(error, { provider, model });
+  if (mapped) return mapped;
+  // A 200 cut off on the way (the soak's malformed JSON): as for Anthropic and Gemini, another attempt can succeed.
+  if (isSyntaxError(error)) return invalidResponseJsonError({ provider, model, baseURL: context.baseURL }, error.message);
+  return failedError(error, { provider, model });
 }
 
 function apiErrorDetail(error: InstanceType<typeof OpenAI.APIError>): string {
