@@ -16,7 +16,8 @@ const RUNS = Number(process.env.SOAK_RUNS ?? 100);
 const STEPS = Number(process.env.SOAK_STEPS ?? 5);
 const FAULT_RATE = Number(process.env.SOAK_FAULT_RATE ?? 0.01);
 const ANSWER_MS = 300;
-const STEP_TIMEOUT_SECONDS = 5;
+/** Short enough that a hung request costs little; long enough for a loaded machine's slow start. */
+const STEP_TIMEOUT_SECONDS = 20;
 /** A run still open this long after the last disruption is stuck. */
 const SETTLE_MS = 5 * 60_000;
 const FAULTS = ['429', '500', 'hang', 'malformed'];
@@ -49,6 +50,8 @@ function startFakeOpenAI() {
   const random = seededRandom(14);
   const requests = new Map();
   const answers = new Map();
+  /** When each (run, step) was answered, to tell which disruption a second answer followed. */
+  const answeredAt = new Map();
   const faults = Object.fromEntries(FAULTS.map((fault) => [fault, 0]));
   const bump = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
   const server = http.createServer((request, response) => {
@@ -82,6 +85,7 @@ function startFakeOpenAI() {
           return;
         }
         bump(answers, key);
+        answeredAt.set(key, [...(answeredAt.get(key) ?? []), Date.now()]);
         if (parsed.stream) {
           // OpenAI's server-sent chunks: the answer, the finish, the usage when asked.
           response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -103,6 +107,7 @@ function startFakeOpenAI() {
         url: `http://127.0.0.1:${server.address().port}/v1`,
         requests,
         answers,
+        answeredAt,
         faults,
         stop: () => {
           server.closeAllConnections();
@@ -166,10 +171,12 @@ async function main() {
   // Not on the heels of an answer: the kill should land wherever the worker happens to be.
   await sleep(ANSWER_MS / 2);
   worker.child.kill('SIGKILL');
+  const killedAt = Date.now();
   await worker.exited;
   console.log(`[${elapsed()}] worker killed with SIGKILL after ${answered()} of ${total} steps answered; a new worker starts`);
   worker = startWorker(environment);
   await waitForAnswers(Math.round((total * 2) / 3));
+  const stoppedAt = Date.now();
   await server.stop();
   console.log(`[${elapsed()}] dev server stopped after ${answered()} steps answered; restarting on its SQLite file`);
   server = await startDevServer({ port, ui: false, databaseFile, reuseExisting: false });
@@ -207,10 +214,16 @@ async function main() {
       if (count > 1) doubleCalled.push(`${each.runId}/${step} (${count} answers)`);
     }
   }
+  const phases = { 'before the kill': 0, 'after the kill': 0, 'after the server restart': 0 };
+  for (const each of doubleCalled) {
+    const second = fake.answeredAt.get(each.split(' ')[0])[1];
+    phases[second < killedAt ? 'before the kill' : second < stoppedAt ? 'after the kill' : 'after the server restart']++;
+  }
   const requests = [...fake.requests.values()].reduce((sum, each) => sum + each, 0);
   console.log(`runs per end status: ${Object.entries(byStatus).map(([status, count]) => `${status} ${count}`).join(', ')}`);
   console.log(`runs lost: ${outcomes.filter((each) => each.state === 'LOST').length}, stuck: ${outcomes.filter((each) => each.state === 'STUCK').length} (goal 0 and 0)`);
   console.log(`completed steps: ${completedSteps} of ${total}; completed steps whose model answered more than once: ${doubleCalled.length} (goal 0)${doubleCalled.length ? `: ${doubleCalled.slice(0, 10).join(', ')}` : ''}`);
+  if (doubleCalled.length) console.log(`  second answers came ${Object.entries(phases).map(([phase, count]) => `${phase}: ${count}`).join(', ')}`);
   console.log(`model requests: ${requests} (${Object.entries(fake.faults).map(([fault, count]) => `${fault} ${count}`).join(', ')} injected); total time ${elapsed()}`);
   const failed = outcomes.filter((each) => each.result && each.result.status !== 'completed').slice(0, 5);
   for (const each of failed) console.log(`  ${each.runId}: ${each.result.status}: ${each.result.error}`);

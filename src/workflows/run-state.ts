@@ -1,5 +1,6 @@
 // A run's state: its step records, status and snapshot, the AUTO values decided, and what continue-as-new carries.
 import { workflowInfo } from '@temporalio/workflow';
+import { expandPipeline } from '../base/compact-pipeline';
 import type { ResolvedAutoTag, TemplateContext } from '../activities/types';
 import type { CompiledPipeline, CompiledStep, Reference } from '../compiler/types';
 import { ApprovalDesk } from './approval-desk';
@@ -37,7 +38,7 @@ export class RunState {
   private readonly continuations: number;
 
   constructor(input: PipelineRunInput) {
-    this.pipeline = input.pipeline;
+    this.pipeline = expandPipeline(input.pipeline);
     this.inputs = input.inputs;
     this.options = input.options ?? {};
     this.stepsById = new Map(this.pipeline.steps.map((step) => [step.id, step]));
