@@ -10,6 +10,8 @@ const { answer, benchModelResolver } = require('./bench-model');
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const LONG_CHAIN = Number(process.env.BENCH_LONG_CHAIN ?? 5000);
+/** BENCH_QUICK=1: only P1 and P3(100), for comparing two builds. */
+const QUICK = process.env.BENCH_QUICK === '1';
 const ORC_QUEUE = 'bench-orc';
 const BARE_QUEUE = 'bench-bare';
 /** Both workers run this many activities at once (orc's worker default). */
@@ -182,6 +184,7 @@ async function main() {
     inProcessRun: () => inProcess.fanOut(100),
     goal: 1.05,
   });
+  if (QUICK) return finish();
   const fanOut1000 = orchestrator.compile(fanOutYaml(1000));
   await sideBySide('P3 fan-out of 1,000', {
     orcRun: () => orc(fanOut1000),
@@ -234,9 +237,13 @@ async function main() {
     await require(cacheBench).benchCacheRerun({ orchestrator });
   }
 
-  bareWorker.shutdown();
-  await bareRunning;
-  await orchestrator.close();
+  return finish();
+
+  async function finish() {
+    bareWorker.shutdown();
+    await bareRunning;
+    await orchestrator.close();
+  }
 }
 
 /** Where the time goes: history events per step of the last chain run, orc against bare. */
