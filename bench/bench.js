@@ -1,12 +1,11 @@
 // Benchmark (prints figures, asserts nothing): orc side by side with the floor, in one process on one embedded dev
 // server — a bare Temporal workflow of the same shape (bare-workflows.js) and an in-process Promise DAG.
 // `npm run bench`; BENCH_REPEATS (default 5) and BENCH_LONG_CHAIN (default 5000) change how long it takes.
-const fs = require('node:fs');
 const net = require('node:net');
-const path = require('node:path');
 const { NativeConnection, Worker } = require('@temporalio/worker');
 const { Orchestrator } = require('../dist/client');
 const { answer, benchModelResolver } = require('./bench-model');
+const { benchCacheRerun } = require('./cache-rerun');
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const LONG_CHAIN = Number(process.env.BENCH_LONG_CHAIN ?? 5000);
@@ -231,11 +230,8 @@ async function main() {
       ` orc at ${(longBare.milliseconds / longOrc.milliseconds).toFixed(2)}× bare's throughput`,
   );
 
-  const cacheBench = path.join(__dirname, 'cache-rerun.js');
-  if (fs.existsSync(cacheBench)) {
-    console.log('');
-    await require(cacheBench).benchCacheRerun({ orchestrator });
-  }
+  console.log('');
+  await benchCacheRerun();
 
   return finish();
 

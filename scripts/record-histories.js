@@ -80,6 +80,25 @@ steps:
     for_each: [red, green]
     model: { tasks: [reasoning] }
 `,
+  // Recorded after step-metadata, render-step-model and for-each-fallbacks: labelled activities, Orc* search
+  // attributes, a templated model and approval timeout, and for_each items moving to a fallback model.
+  step_kinds: `
+name: step_kinds_example
+inputs: { topic: string, which: string, wait: string }
+steps:
+  - id: pick
+    action: "Answer about {{ topic }}"
+    model: "{{ which }}"
+  - id: each
+    action: "Describe {{ item }}"
+    for_each: [sun, moon]
+    model: openai:gpt-4o-mini
+    max_retries: 0
+    fallback: [echo]
+  - id: review
+    action: approval
+    parameters: { prompt: "Keep {{ pick.result }}?", timeout: "{{ wait }}" }
+`,
   failure_handler: `
 name: failure_handler_example
 steps:
@@ -148,6 +167,30 @@ async function main() {
 
   const routing = await orchestrator.start(orchestrator.compile(inline.model_routing), { topic: 'tea' }, { runId: 'history-model-routing' });
   await record('model_routing', routing.handle);
+
+  // The Orc* search attributes must be registered before a run upserts them (RunOptions.searchAttributes).
+  const { IndexedValueType } = require('@temporalio/proto').temporal.api.enums.v1;
+  await client.connection.operatorService
+    .addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: {
+        OrcPipeline: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        OrcStatus: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        OrcCostUsd: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+        OrcTokens: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+      },
+    })
+    .catch((error) => {
+      if (!/already exists/i.test(error.message)) throw error;
+    });
+  const kinds = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: orchestrator.taskQueue,
+    workflowId: 'history-step-kinds',
+    args: [{ pipeline: orchestrator.compile(inline.step_kinds), inputs: { topic: 'tea', which: 'echo', wait: '1h' }, options: { searchAttributes: true } }],
+  });
+  await waitFor(kinds, (progress) => progress.steps.review.status === 'waiting');
+  await kinds.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true, by: 'recorder' }] });
+  await record('step_kinds', kinds);
 
   await orchestrator.close();
   fs.rmSync(modelsDirectory, { recursive: true, force: true });

@@ -63,6 +63,7 @@ function modelRequest(input: ExecuteStepInput, scope: Record<string, unknown>) {
     messages,
     ...(schema ? { jsonSchema: schema } : {}),
     ...(input.temperature !== null ? { temperature: input.temperature } : {}),
+    ...(input.seed !== undefined ? { seed: input.seed } : {}),
     // JSON needs room to close its brackets: a structured answer gets more tokens unless the step says otherwise.
     ...(input.maxTokens !== null ? { maxTokens: input.maxTokens } : schema ? { maxTokens: STRUCTURED_MAX_TOKENS } : {}),
   };

@@ -35,7 +35,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** A step as templates see it: result fields at the top, plus result/output/status/error. */
 function stepScope(view: StepView): Record<string, unknown> {
   const fields = isPlainObject(view.result) ? view.result : {};
-  return { ...fields, result: view.result, output: view.result, status: view.status, error: view.error };
+  return { ...fields, result: view.result, output: view.result, status: view.status, error: view.error, ...(view.evidence !== undefined ? { evidence: view.evidence } : {}) };
 }
 
 /** The names a template can read, from the values the workflow handed over. */

@@ -11,6 +11,8 @@ export interface StepView {
   result: unknown;
   status: StepStatus;
   error: string | null;
+  /** A replicated step's evidence bundle (spec section 10). */
+  evidence?: unknown;
 }
 
 /** Only the values a template refers to: payloads stay small. */
@@ -51,6 +53,8 @@ export interface ExecuteStepInput {
   /** The model was chosen by selection: add each call's outcome to the bandit statistics. */
   recordOutcome?: boolean;
   cache?: StepCachePolicy;
+  /** A replicate's own seed (providers that take one), so replicates differ. */
+  seed?: number;
 }
 
 export interface ExecuteStepOutput {

@@ -87,6 +87,21 @@ export const compiledAgentStepSchema = z.object({
 });
 export type CompiledAgentStep = z.infer<typeof compiledAgentStepSchema>;
 
+/** A step run k times whose result is an evidence bundle (spec section 10). */
+export const compiledReplicatesSchema = z.object({
+  /** How many calls; null while `replicates` is an AUTO tag not yet decided. */
+  count: z.number().int().positive().nullable(),
+  /** Replicate i uses models[i mod n]; empty: the step's model. */
+  models: z.array(z.string()),
+  /** null: majority for structured or short answers, medoid for free text. */
+  consensus: z.enum(['majority', 'medoid', 'judge']).nullable(),
+  /** Below it the step fails with CONFLICT. */
+  minAgreement: z.number().min(0).max(1).nullable(),
+  /** The judge's model (consensus: judge); null: the step's model. */
+  judgeModel: z.string().nullable(),
+});
+export type CompiledReplicates = z.infer<typeof compiledReplicatesSchema>;
+
 export const compiledStepSchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -122,6 +137,8 @@ export const compiledStepSchema = z.object({
   cache: z.object({ ttlSeconds: z.number().positive() }).nullable().optional(),
   /** For `agent` and `agents` steps. */
   agent: compiledAgentStepSchema.optional(),
+  /** Evidence bundles (spec section 10): run k times, the result is the consensus. */
+  replicates: compiledReplicatesSchema.nullable().optional(),
 });
 export type CompiledStep = z.infer<typeof compiledStepSchema>;
 

@@ -72,6 +72,8 @@ export interface StepRecord {
   model_selection?: ModelSelectionRecord;
   /** A cached step (spec section 9): whether its answer came from the cache, under which key, stored when. */
   cache?: CacheRecord;
+  /** A replicated step (spec section 10): every replicate's answer, the consensus, agreement and disagreements. */
+  evidence?: unknown;
 }
 
 export interface AutoResolution {

@@ -18,6 +18,14 @@ function number(environment: Environment, name: string, fallback: number): numbe
   return parsed;
 }
 
+function positiveWholeNumber(environment: Environment, name: string, fallback: number): number {
+  const value = text(environment, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new Error(`${name}=${value}: expected a whole number of bytes above 0 (default ${fallback})`);
+  return parsed;
+}
+
 export interface Settings {
   /** TEMPORAL_ADDRESS: a Temporal server to use instead of the embedded dev server. */
   temporalAddress: string | undefined;
@@ -50,9 +58,26 @@ export interface Settings {
   sandboxCpus: number;
   /** ORC_SANDBOX_IMAGE: the Docker image sandboxed code runs in, instead of the one setup built. */
   sandboxImage: string | undefined;
+  /** ORC_STORE_URL: the run store (`postgres://…`, `file:///dir` or a path); the data folder's `store` when unset. */
+  storeUrl: string | undefined;
+  /** ORC_METRICS_PORT: serve Prometheus metrics on this port (as text: `orc worker --metrics-port` checks it). */
+  metricsPort: string | undefined;
+  /** ORC_METRICS_HOST: the interface the metrics endpoint binds; every interface when unset. */
+  metricsHost: string;
+  /** ORC_LOG_FORMAT: `json` for one JSON object a line. */
+  logFormat: string | undefined;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME: export runs and steps as OpenTelemetry spans. */
+  otelEndpoint: string | undefined;
+  otelServiceName: string | undefined;
+  /** ORC_TEST_EXIT_AFTER_CACHE_WRITE=1, for the durability test only: the worker dies right after a cache write. */
+  testExitAfterCacheWrite: boolean;
   /** ORC_CIRCUIT_FAILURES, ORC_CIRCUIT_OPEN_SECONDS: a hosted model's circuit breaker. */
   circuitFailures: number;
   circuitOpenSeconds: number;
+  /** ORC_MAX_VALUE_BYTES: the ceiling on one step's value (VALUE_TOO_LARGE above it); 64 MiB. */
+  maxValueBytes: number;
+  /** ORC_CODEC_TOKEN: the bearer token `orc codec-server` requires when it listens beyond loopback. */
+  codecToken: string | undefined;
   /** A hosted provider's API key (OPENAI_API_KEY, ...), from the provider table. */
   apiKey(provider: HostedProvider): string | undefined;
   /** A hosted provider's endpoint (OPENAI_BASE_URL, ...), else its public one. */
@@ -78,8 +103,17 @@ export function readSettings(environment: Environment = process.env): Settings {
     sandboxOutputBytes: number(environment, 'ORC_SANDBOX_OUTPUT_BYTES', 1024 * 1024),
     sandboxCpus: number(environment, 'ORC_SANDBOX_CPUS', 1),
     sandboxImage: text(environment, 'ORC_SANDBOX_IMAGE'),
+    storeUrl: text(environment, 'ORC_STORE_URL'),
+    metricsPort: text(environment, 'ORC_METRICS_PORT'),
+    metricsHost: text(environment, 'ORC_METRICS_HOST') ?? '0.0.0.0',
+    logFormat: text(environment, 'ORC_LOG_FORMAT'),
+    otelEndpoint: text(environment, 'OTEL_EXPORTER_OTLP_ENDPOINT'),
+    otelServiceName: text(environment, 'OTEL_SERVICE_NAME'),
+    testExitAfterCacheWrite: environment.ORC_TEST_EXIT_AFTER_CACHE_WRITE === '1',
     circuitFailures: number(environment, 'ORC_CIRCUIT_FAILURES', 5),
     circuitOpenSeconds: number(environment, 'ORC_CIRCUIT_OPEN_SECONDS', 30),
+    maxValueBytes: positiveWholeNumber(environment, 'ORC_MAX_VALUE_BYTES', 64 * 1024 * 1024),
+    codecToken: text(environment, 'ORC_CODEC_TOKEN'),
     apiKey: (provider) => text(environment, HOSTED_PROVIDERS[provider].keyVariable),
     baseUrl: (provider) => text(environment, HOSTED_PROVIDERS[provider].baseUrlVariable) ?? HOSTED_PROVIDERS[provider].defaultBaseUrl,
   };

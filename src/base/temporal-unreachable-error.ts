@@ -1,4 +1,5 @@
 // The error a client or worker gives when the Temporal server it was pointed at does not answer.
+import * as net from 'node:net';
 
 /** How long `orc run`, `orc worker` and the API wait for a Temporal server before saying it is unreachable. */
 export const TEMPORAL_CONNECT_TIMEOUT_MS = 5000;
@@ -24,7 +25,31 @@ export class TemporalUnreachableError extends Error {
 function reasonOf(cause: unknown): string {
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/refused/i.test(message)) return 'connection refused';
-  if (/dns error|ENOTFOUND|Name or service not known|failed to lookup/i.test(message)) return 'the host name does not resolve';
+  if (/dns error|ENOTFOUND|EAI_AGAIN|Name or service not known|failed to lookup/i.test(message)) return 'the host name does not resolve';
   if (/deadline|timed? ?out/i.test(message)) return `no answer within ${TEMPORAL_CONNECT_TIMEOUT_MS / 1000} s`;
   return message.split('\n')[0] ?? message;
+}
+
+/**
+ * Fails at once when nothing listens at `address` (refused, or a host that does not resolve): the gRPC client would
+ * only say so after its whole connect timeout. A port that accepts is left for the real connection to judge.
+ */
+export async function checkReachable(address: string, source: string): Promise<void> {
+  const separator = address.lastIndexOf(':');
+  const host = separator === -1 ? address : address.slice(0, separator).replace(/^\[|\]$/g, '');
+  const port = separator === -1 ? 7233 : Number(address.slice(separator + 1));
+  if (!Number.isInteger(port)) return;
+  const failure = await new Promise<Error | undefined>((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(TEMPORAL_CONNECT_TIMEOUT_MS, () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('error', (error) => resolve(error));
+  });
+  if (failure) throw new TemporalUnreachableError(address, source, failure);
 }

@@ -8,6 +8,7 @@ import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from
 import { parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
+import { compileReplicates, EVIDENCE_FIELDS } from './replicates';
 import { checkRunCodeStep } from './run-code';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
 import { modelNameProblem, type KnownModels } from './model-names';
@@ -37,10 +38,13 @@ export type CompileResult =
 
 const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
 const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'generate']);
-/** A person's decision and a child run are not answers to a request: they are never cached. */
-const UNCACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set(['approval', 'pipeline']);
+/**
+ * Steps that send one request and get one answer (spec section 9). A person's decision, a child run and an agent's
+ * turns with their tool calls are not that: they are never cached.
+ */
+const CACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set([...LLM_ACTIONS, 'run_code', 'mcp']);
 const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
-const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status']);
+const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status', 'evidence']);
 const ON_FAILURE_KEYWORDS: ReadonlySet<string> = new Set(['fail', 'continue', 'skip', 'retry']);
 const INPUT_TYPES: ReadonlySet<string> = new Set(['string', 'integer', 'number', 'boolean', 'array', 'object']);
 
@@ -341,9 +345,20 @@ function compileText(text: string, options: CompileOptions): CompileResult {
           report('INVALID_VALUE', `step '${scope.step}' reads '${stepId}', which only runs as another step's on_failure handler`, at, position);
           return;
         }
+        const [first, second] = fieldPath;
+        if (first === 'evidence') {
+          const target = rawSteps[stepIndex.get(stepId)!];
+          if (target?.replicates === undefined && target?.models === undefined) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' exists only for a step with 'replicates'`, at, position);
+            return;
+          }
+          if (second !== undefined && !EVIDENCE_FIELDS.has(second)) {
+            report('UNKNOWN_REFERENCE', `'${stepId}.evidence' has no field '${second}'${didYouMean(second, EVIDENCE_FIELDS)}`, at, position);
+            return;
+          }
+        }
         reader.references.set(`step:${stepId}`, { kind: 'step', step: stepId });
         reader.stepsRead.add(stepId);
-        const [first, second] = fieldPath;
         const field = first !== undefined && STEP_RESULT_KEYS.has(first) ? second : first !== undefined && !STEP_META_KEYS.has(first) ? first : undefined;
         if (field !== undefined && !/^\d+$/.test(field)) {
           const fields = fieldsRead.get(stepId) ?? new Set<string>();
@@ -411,10 +426,10 @@ function compileText(text: string, options: CompileOptions): CompileResult {
     return seconds;
   };
   const configCacheTtl = ttlOf(rawConfig.cache_ttl, [configKey, 'cache_ttl']) ?? DEFAULT_CACHE_TTL_SECONDS;
-  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; approvals and child pipelines are never cached. */
+  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; only CACHEABLE_ACTIONS are cached. */
   const cachePolicyOf = (step: PlainObject, actionKind: ActionKind, at: (...rest: Array<string | number>) => YamlPath): CompiledStep['cache'] => {
     const ttlSeconds = ttlOf(step.cache_ttl, at('cache_ttl')) ?? configCacheTtl;
-    const cacheable = !UNCACHEABLE_ACTIONS.has(actionKind);
+    const cacheable = CACHEABLE_ACTIONS.has(actionKind);
     if (!cacheable && (step.cache_results === true || step.cache_ttl !== undefined)) {
       const key = step.cache_results === true ? 'cache_results' : 'cache_ttl';
       report('INVALID_VALUE', `'${key}' does not apply to action ${actionKind}: only LLM, run_code and mcp steps are cached`, at(key));
@@ -485,6 +500,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
       else if (handlers.has(step.on_failure)) onFailure = { kind: 'handler', step: step.on_failure };
     }
 
+    const replicates = compileReplicates(step, actionKind, (code, message, where) => report(code, message, where), at);
     const stepTags = autoTags.filter((tag) => tag.step === id);
     compiledSteps.push({
       id,
@@ -511,6 +527,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
       autoTags: stepTags,
       cache,
       ...(agentStep ? { agent: agentStep } : {}),
+      ...(replicates ? { replicates } : {}),
     });
   });
 

@@ -13,7 +13,7 @@ export function modelNameProblem(spec: string, known: KnownModels): string | und
   const trimmed = spec.trim();
   // A template or an AUTO tag is decided at run time.
   if (trimmed.includes('{{') || parseAutoTag(trimmed).kind !== 'none') return undefined;
-  if (trimmed === 'local' || known.names.includes(trimmed)) return undefined;
+  if (trimmed === 'local' || trimmed === 'echo' || known.names.includes(trimmed)) return undefined;
   const provider = providerOfSpec(trimmed);
   if (provider === trimmed) {
     return `unknown model '${trimmed}'${didYouMean(trimmed, known.names)}: write provider:model, a name from models.yaml, local or echo`;

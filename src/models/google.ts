@@ -100,6 +100,7 @@ export function createGoogleModel(settings: GoogleSettings): LanguageModel {
       ...(functionDeclarations ? { tools: [{ functionDeclarations }] } : {}),
       generationConfig: {
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.seed !== undefined ? { seed: request.seed } : {}),
         ...(request.maxTokens !== undefined ? { maxOutputTokens: request.maxTokens } : {}),
         ...(responseSchema ? { responseMimeType: 'application/json', responseSchema } : {}),
       },

@@ -16,30 +16,48 @@ export function toolChoiceSchema(tools: ToolDefinition[]): Record<string, unknow
   };
 }
 
-function toolList(tools: ToolDefinition[]): string {
-  return tools.map((tool) => `- ${tool.name}: ${tool.description || 'no description'} Arguments (JSON Schema): ${JSON.stringify(tool.parameters)}`).join('\n');
+/** `name(a: number, b: number): what it does` — short, because a small model's context is. */
+function toolLine(tool: ToolDefinition): string {
+  const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: unknown }>;
+  const parameters = Object.entries(properties).map(([name, schema]) => `${name}: ${typeof schema?.type === 'string' ? schema.type : 'value'}`);
+  return `- ${tool.name}(${parameters.join(', ')}): ${tool.description || 'no description'}`;
 }
 
 /**
- * The conversation as plain turns: the tools and the answer format join the system prompt, an assistant's tool call
- * becomes the JSON it would have written, and a tool's answer a user turn that names the tool.
+ * The conversation as plain turns: the tools and the answer format join the system prompt, and each tool call with
+ * its answer becomes a user turn that tells what was called and what came back. A small model copies the JSON it
+ * sees itself write, so its earlier calls are told, not shown, and it is asked for the answer next.
  */
 export function jsonToolTurns(messages: ChatMessage[], tools: ToolDefinition[]): ChatMessage[] {
   const instructions =
-    `You can call these tools:\n${toolList(tools)}\n` +
-    'Answer with JSON only: {"tool": NAME, "arguments": {...}} to call a tool, or {"answer": ...} once you know the final answer.';
+    `Tools:\n${tools.map(toolLine).join('\n')}\n\n` +
+    'Reply with JSON only. To call a tool: {"tool": "<name>", "arguments": {...}}. To give the final answer: {"answer": "<text>"}.';
   const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
   const turns: ChatMessage[] = [{ role: 'system', content: [...system, instructions].join('\n\n') }];
+  const say = (role: 'user' | 'assistant', content: string): void => {
+    const previous = turns[turns.length - 1]!;
+    if (previous.role === role && role === 'user') previous.content += `\n\n${content}`;
+    else turns.push({ role, content });
+  };
+  const calls = new Map<string, ToolCall>();
+  let toldResults = false;
   for (const message of messages) {
     if (message.role === 'system') continue;
-    if (message.role === 'tool') {
-      turns.push({ role: 'user', content: `Result of ${message.toolName ?? 'the tool'}: ${message.content}` });
-    } else if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
-      turns.push({ role: 'assistant', content: message.toolCalls.map((call) => JSON.stringify({ tool: call.name, arguments: call.arguments })).join('\n') });
-    } else {
-      turns.push({ role: message.role, content: message.content });
+    if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
+      for (const call of message.toolCalls) calls.set(call.id, call);
+      if (message.content) say('assistant', JSON.stringify({ answer: message.content }));
+      continue;
     }
+    if (message.role === 'tool') {
+      const call = message.toolCallId !== undefined ? calls.get(message.toolCallId) : undefined;
+      const name = call?.name ?? message.toolName ?? 'a tool';
+      say('user', `You called ${name}${call ? ` with ${JSON.stringify(call.arguments)}` : ''}. It answered: ${message.content}`);
+      toldResults = true;
+      continue;
+    }
+    say(message.role === 'assistant' ? 'assistant' : 'user', message.content);
   }
+  if (toldResults && turns[turns.length - 1]!.role === 'user') say('user', 'If that is enough, give the final answer now as {"answer": "<text>"}.');
   return turns;
 }
 

@@ -96,6 +96,7 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
         ? { tools: tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
         : {}),
       ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
       // OpenAI's newer models reject max_tokens; most other compatible servers know only max_tokens.
       ...(request.maxTokens !== undefined
         ? provider === 'openai'

@@ -35,6 +35,8 @@ export interface GenerateRequest {
   jsonSchema?: Record<string, unknown>;
   temperature?: number;
   maxTokens?: number;
+  /** Sampling seed, for providers that take one (replicates differ by seed). */
+  seed?: number;
   signal?: AbortSignal;
   /** Called with the answer's text so far as it arrives, by adapters that can stream (others answer at once). */
   onText?: (textSoFar: string) => void;

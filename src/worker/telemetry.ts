@@ -12,11 +12,12 @@ import {
 import { DefaultLogger, type ActivityInterceptorsFactory, type LogEntry, type LogLevel, type RuntimeOptions, type WorkerOptions } from '@temporalio/worker';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { PIPELINE_HEADER } from '../workflows/tracing-interceptors';
+import { readSettings } from '../base/settings';
 
 
 /** `--metrics-port`, else ORC_METRICS_PORT; undefined: no metrics endpoint. */
 export function metricsPortFrom(flag: string | number | undefined): number | undefined {
-  const value = flag ?? process.env.ORC_METRICS_PORT;
+  const value = flag ?? readSettings().metricsPort;
   if (value === undefined || value === '') return undefined;
   const port = Number(value);
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`the metrics port must be a whole number from 1 to 65535, not '${value}'`);
@@ -32,14 +33,14 @@ const STEP_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 
 /** The worker runtime's logger and, with a port, its Prometheus endpoint (Temporal's metrics plus orc_*). */
 export function runtimeOptions(level: LogLevel, metricsPort: number | undefined): RuntimeOptions {
   return {
-    logger: process.env.ORC_LOG_FORMAT === 'json' ? new JsonLogger(level) : new QuietLogger(level),
+    logger: readSettings().logFormat === 'json' ? new JsonLogger(level) : new QuietLogger(level),
     ...(metricsPort !== undefined
       ? {
           telemetryOptions: {
             metrics: {
               prometheus: {
                 // Every interface: in docker-compose, Prometheus scrapes the workers from another container.
-                bindAddress: `${process.env.ORC_METRICS_HOST ?? '0.0.0.0'}:${metricsPort}`,
+                bindAddress: `${readSettings().metricsHost}:${metricsPort}`,
                 useSecondsForDurations: true,
                 histogramBucketOverrides: { orc_step_duration_seconds: STEP_DURATION_BUCKETS },
               },
@@ -177,9 +178,9 @@ let tracing: Tracing | undefined;
  * variables: endpoint, headers, OTEL_SERVICE_NAME via the resource below). One tracer provider per process.
  */
 export function tracingFromEnvironment(): Tracing | undefined {
-  if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  if (!readSettings().otelEndpoint) return undefined;
   if (tracing) return tracing;
-  const resource = new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'orc-worker' });
+  const resource = new Resource({ 'service.name': readSettings().otelServiceName ?? 'orc-worker' });
   const spanProcessor: SpanProcessor = new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 1000 });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [spanProcessor] });
   provider.register({ contextManager: new AsyncLocalStorageContextManager() });

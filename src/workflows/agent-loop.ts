@@ -3,8 +3,7 @@ import type { AgentTurnInput, AgentTurnOutput } from '../activities/types';
 import { FailureType } from '../base/failure-types';
 import type { CompiledAgent, CompiledAgentStep, CompiledTool } from '../compiler/types';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../models/types';
-import type { Usage } from './run-types';
-import { addUsage, zeroUsage } from './step-calls';
+import { addUsage, zeroUsage, type Usage } from '../base/run-types';
 
 /** A tool's answer goes back to the model and into the transcript; past this it is cut, with a note saying so. */
 const MAX_TOOL_ANSWER_CHARACTERS = 16_000;
@@ -48,8 +47,8 @@ export interface AgentLoopRuntime {
   callTool(agent: string, turn: number, tool: CompiledTool, args: Record<string, unknown>): Promise<string>;
   /** Waits for a person to approve a call of a tool in `approve_tools`. */
   approve(agent: string, tool: CompiledTool, args: Record<string, unknown>): Promise<ToolApproval>;
-  /** Why the loop must stop now for the budget (the step's or the run's), given what the step used so far; null to go on. */
-  overBudget(used: Usage): string | null;
+  /** Why the loop must stop now for the budget, given what the step used so far (`run`: the run's budget, not the step's); null to go on. */
+  overBudget(used: Usage): { reason: string; run: boolean } | null;
   /** The message of an error from a tool call (the loop turns it into the tool's answer). */
   describeError(error: unknown): string;
 }
@@ -60,6 +59,8 @@ export class AgentStopped extends Error {
     message: string,
     readonly type: FailureType,
     readonly result: AgentResult,
+    /** Set when the run's budget stopped the loop: the run ends `budget_exceeded`. */
+    readonly runBudget: string | null = null,
   ) {
     super(message);
     this.name = 'AgentStopped';
@@ -90,8 +91,9 @@ export async function runAgentLoop(stepId: string, plan: CompiledAgentStep, prom
   const record = (entry: Partial<TranscriptEntry> & Pick<TranscriptEntry, 'agent' | 'role'>): void => {
     result.transcript.push({ content: null, tool_call: null, tool_result: null, ...entry });
   };
-  const stop = (message: string, type: FailureType): never => {
-    throw new AgentStopped(`step '${stepId}': ${message}`, type, result);
+  const stop = (message: string, type: FailureType, runBudget: string | null = null): never => {
+    // The failure type leads the message, as every step failure with a type does (`CONFLICT: step …`).
+    throw new AgentStopped(`${type}: step '${stepId}': ${message}`, type, result, runBudget);
   };
 
   const runAgent = async (name: string, task: string): Promise<{ text: string; answer: unknown }> => {
@@ -105,7 +107,7 @@ export async function runAgentLoop(stepId: string, plan: CompiledAgentStep, prom
     for (;;) {
       if (result.turns >= plan.maxTurns) stop(`reached max_turns (${plan.maxTurns}) without a final answer`, FailureType.MaxTurns);
       const budget = runtime.overBudget(used);
-      if (budget !== null) stop(budget, FailureType.BudgetExceeded);
+      if (budget !== null) stop(budget.reason, FailureType.BudgetExceeded, budget.run ? budget.reason : null);
       result.turns++;
       report.turns++;
       const output = await runtime.turn(name, { agent: name, turn: result.turns, messages, tools: tools.map((entry) => entry.definition), spec: agent });

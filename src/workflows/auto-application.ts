@@ -4,7 +4,8 @@ import { tagsDecidedUpFront } from '../compiler/auto-tags';
 import type { CompiledStep } from '../compiler/types';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import { activityLabel, addUsage, stepActivities } from './step-calls';
+import { addUsage } from './run-types';
+import { activityLabel, stepActivities } from './step-calls';
 
 function setAtPath(target: Record<string, unknown>, keys: ReadonlyArray<string | number>, value: unknown): void {
   let current: Record<string | number, unknown> = target;
@@ -39,6 +40,7 @@ export function applyResolutions(step: CompiledStep, resolved: ResolvedAutoTag[]
         if (Number.isInteger(numeric) && numeric > 0) effective.maxParallel = numeric;
         break;
       case 'replicates':
+        if (Number.isInteger(numeric) && numeric > 0 && effective.replicates) effective.replicates = { ...effective.replicates, count: numeric };
         break;
     }
   }

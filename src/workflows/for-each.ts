@@ -1,8 +1,8 @@
 // The items of a for_each: one model call each, with fallbacks; a large list runs in chunk child workflows.
 import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
-import type { ExecuteStepInput } from '../activities/types';
-import { activityLabel, addUsage, callStepModel, modelChoiceActivities, zeroUsage } from './step-calls';
-import type { Usage } from './run-types';
+import type { CacheRecord, ExecuteStepInput } from '../activities/types';
+import { addUsage, zeroUsage, type Usage } from './run-types';
+import { activityLabel, callStepModel, modelChoiceActivities } from './step-calls';
 
 export interface ItemsOutcome {
   results: unknown[];
@@ -12,6 +12,16 @@ export interface ItemsOutcome {
   model: string | null;
   /** With fallbacks, once one was needed: each model tried, and the first error it gave (null: it answered). */
   modelAttempts?: Array<{ model: string; error: string | null }>;
+  /** A cached step's items: a hit only when every item was one; the first item's key and the oldest entry's time. */
+  cache?: CacheRecord;
+}
+
+/** One record for a cached step's items (each item is its own cache entry). */
+export function itemsCacheRecord(records: ReadonlyArray<CacheRecord | undefined>): CacheRecord | undefined {
+  const present = records.filter((record): record is CacheRecord => record !== undefined);
+  if (present.length === 0) return undefined;
+  const times = present.map((record) => record.stored_at).filter((time): time is string => time !== null).sort();
+  return { hit: present.length === records.length && present.every((record) => record.hit), key: present[0]!.key, stored_at: times[0] ?? null };
 }
 
 /** Where an item's call goes. */
@@ -47,6 +57,7 @@ export async function callForItems(
 ): Promise<ItemsOutcome> {
   const outcome: ItemsOutcome = { results: new Array<unknown>(items.length).fill(null), usage: zeroUsage(), attempts: 0, model: null };
   const answered = new Map<string, number>();
+  const caches = new Array<CacheRecord | undefined>(items.length);
   const tried = new Map<string, string | null>();
   const fallbacks = options.fallbacks ?? [];
   const callItem = async (input: ExecuteStepInput, summary: string | undefined) => {
@@ -72,6 +83,7 @@ export async function callForItems(
       const summary = options.labelled ? activityLabel(base.step.id, `item ${offset + index}`) : undefined;
       const output = fallbacks.length > 0 ? await callItem(input, summary) : await callStepModel(input, taskQueue, summary);
       outcome.results[index] = output.result;
+      caches[index] = output.cache;
       addUsage(outcome.usage, output.usage);
       answered.set(output.model, (answered.get(output.model) ?? 0) + 1);
       outcome.attempts = Math.max(outcome.attempts, output.attempt);
@@ -79,6 +91,8 @@ export async function callForItems(
   });
   await Promise.all(lanes);
   outcome.model = [...answered].reduce<[string, number] | null>((best, entry) => (best === null || entry[1] > best[1] ? entry : best), null)?.[0] ?? null;
+  const cache = base.cache ? itemsCacheRecord(caches) : undefined;
+  if (cache) outcome.cache = cache;
   if ([...tried.values()].some((error) => error !== null)) outcome.modelAttempts = [...tried].map(([model, error]) => ({ model, error }));
   return outcome;
 }

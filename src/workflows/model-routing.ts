@@ -3,6 +3,7 @@ import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/wo
 import type { ChooseModelOutput, ExecuteStepInput, ExecuteStepOutput, TemplateContext } from '../activities/types';
 import type { CompiledPipeline, CompiledStep } from '../compiler/types';
 import { cachePolicyFor } from './call-record';
+import type { ReplicateCall } from './replicates';
 import type { RunOptions, StepRecord } from './run-types';
 import { failureMessage } from './step-failure';
 import { activityLabel, callStepModel, modelChoiceActivitiesLabelled } from './step-calls';
@@ -92,6 +93,27 @@ export class ModelRouting {
       return callStepModel(input, null, this.label(step.id, input.model));
     }
     return this.routeCall(step, context, state).then(({ input, taskQueue }) => callStepModel(input, taskQueue, this.label(step.id, input.model)));
+  }
+
+  /**
+   * One replicate of a replicated step (spec section 10): its own model (models[i mod n]), seed and temperature, and
+   * its own cache entry. Each replicate is its own activity, labelled `step · replicate 3 · model` in the Web UI.
+   */
+  async callReplicate(step: CompiledStep, context: TemplateContext, state: StepRecord, replicate: ReplicateCall): Promise<ExecuteStepOutput> {
+    const target = replicate.model !== null && !this.options.dryRun ? { ...step, model: replicate.model } : step;
+    const tweak = (input: ExecuteStepInput): ExecuteStepInput => ({
+      ...input,
+      seed: replicate.seed,
+      temperature: replicate.temperature,
+      ...(input.cache ? { cache: { ...input.cache, replicate: replicate.index } } : {}),
+    });
+    const label = (model: string): string | undefined => this.label(step.id, `${replicate.label} · ${model}`);
+    if (!this.routeModels || this.options.dryRun) {
+      const input = tweak(this.modelInput(target, context));
+      return callStepModel(input, null, label(input.model));
+    }
+    const { input, taskQueue } = await this.routeCall(target, context, state);
+    return callStepModel(tweak(input), taskQueue, label(input.model));
   }
 
   /** The models a step moves through: its own, then its fallbacks (none in a dry run). */

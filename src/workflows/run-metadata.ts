@@ -16,14 +16,14 @@ const USAGE_UPSERT_INTERVAL_MS = 10_000;
 
 /** The Markdown table `setCurrentDetails` shows: one row per step. */
 export function stepTable(result: RunResult): string {
-  // Only the rows shown are formatted: the table is redrawn after every step, and a run may have thousands.
-  const steps = Object.entries(result.steps);
-  const rows = steps.slice(0, MAX_ROWS).map(([id, step]) => {
+  // Built on every turn of the main loop: only the rows shown are built, whatever the number of steps.
+  const entries = Object.entries(result.steps);
+  const rows = entries.slice(0, MAX_ROWS).map(([id, step]) => {
     const tokens = step.usage.input_tokens + step.usage.output_tokens;
     const note = (step.error ?? '').replace(/[|\n]/g, ' ').slice(0, 80);
     return `| ${id} | ${step.status} | ${step.model ?? ''} | ${step.attempts} | ${tokens} | ${note} |`;
   });
-  const more = steps.length > MAX_ROWS ? [`| … ${steps.length - MAX_ROWS} more steps | | | | | |`] : [];
+  const more = entries.length > MAX_ROWS ? [`| … ${entries.length - MAX_ROWS} more steps | | | | | |`] : [];
   return [`**${result.pipeline}**: ${result.status}`, '', '| step | status | model | attempts | tokens | error |', '|---|---|---|---|---|---|', ...rows, ...more].join('\n');
 }
 

@@ -4,8 +4,8 @@ import { expandPipeline } from '../base/compact-pipeline';
 import type { ResolvedAutoTag, TemplateContext } from '../activities/types';
 import type { CompiledPipeline, CompiledStep, Reference } from '../compiler/types';
 import { ApprovalDesk } from './approval-desk';
-import type { AutoResolution, CarriedState, PipelineRunInput, RunOptions, RunProgress, RunResult, RunStatus, StepRecord, Usage } from './run-types';
-import { addUsage, zeroUsage } from './step-calls';
+import { addUsage, zeroUsage, type AutoResolution, type CarriedState, type PipelineRunInput, type RunOptions, type RunProgress, type RunResult, type RunStatus, type StepRecord, type Usage } from './run-types';
+
 
 function pendingRecord(): StepRecord {
   return { status: 'pending', result: null, error: null, attempts: 0, model: null, usage: zeroUsage(), started_at: null, completed_at: null };
@@ -112,7 +112,7 @@ export class RunState {
         if (this.inputs[reference.name] !== undefined) context.inputs[reference.name] = this.inputs[reference.name];
       } else {
         const source = this.record(reference.step);
-        context.steps[reference.step] = { result: source.result, status: source.status, error: source.error };
+        context.steps[reference.step] = { result: source.result, status: source.status, error: source.error, ...(source.evidence !== undefined ? { evidence: source.evidence } : {}) };
       }
     }
     if (failedStep !== undefined) {

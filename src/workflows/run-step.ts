@@ -63,6 +63,8 @@ export class StepExecution {
     const { run } = this;
     const state = run.record(step.id);
     const activities = activityProxiesFor(step, workflowInfo().taskQueue, this.routing.labelled);
+    /** The step as it ran (AUTO values applied), for a failure message that names its real timeout. */
+    let ran = step;
     try {
       const failedStep = run.handlerTriggers.get(step.id);
       const context = run.contextFor(step.references, failedStep);
@@ -80,6 +82,7 @@ export class StepExecution {
       const resolved = await this.auto.effective(step, autoContext);
       // Only a templated model costs an await here: every other step reaches its runner as it always did.
       const effective = this.modelIsTemplated(resolved) ? await this.withRenderedModel(resolved, context, activities) : resolved;
+      ran = effective;
       const runner = STEP_RUNNERS[runnerKindOf(effective)];
       mergeOutcome(state, await runner(this.runnerContext(effective, state, context, activities)));
       this.checkStepBudget(step, state);
@@ -93,9 +96,10 @@ export class StepExecution {
       state.status = 'failed';
       state.result = null;
       if (error instanceof StepFailure) mergeOutcome(state, error.outcome);
-      state.error = failureMessage(error, step);
-      state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, step);
-      this.applyOnFailure(step);
+      state.error = failureMessage(error, ran);
+      state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, ran);
+      if (error instanceof StepFailure && error.budgetStop !== null) run.budgetExceeded ??= error.budgetStop;
+      else this.applyOnFailure(step);
     } finally {
       state.completed_at = new Date().toISOString();
       run.running.delete(step.id);

@@ -2,8 +2,8 @@
 import type { CancellationScope } from '@temporalio/workflow';
 import type { CompiledStep } from '../compiler/types';
 import type { RunState } from './run-state';
-import type { StepStatus, Usage } from './run-types';
-import { addUsage, MAX_IN_FLIGHT, zeroUsage } from './step-calls';
+import { addUsage, zeroUsage, type StepStatus, type Usage } from './run-types';
+import { MAX_IN_FLIGHT } from './step-calls';
 
 const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
 

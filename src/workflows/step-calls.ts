@@ -4,7 +4,6 @@ import type { PipelineActivities } from '../activities';
 import type { ExecuteStepInput, ExecuteStepOutput } from '../activities/types';
 import type { CompiledStep } from '../compiler/types';
 import { sandboxQueueFor } from './definitions';
-import type { Usage } from './run-types';
 
 /** Temporal allows 2,000 pending activities per workflow; steps (and for_each items) in flight stay well below. */
 export const MAX_IN_FLIGHT = 1000;
@@ -97,12 +96,3 @@ export function activityProxiesFor(step: CompiledStep, workflowQueue: string, la
   };
 }
 
-export function zeroUsage(): Usage {
-  return { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
-}
-
-export function addUsage(total: Usage, more: Usage): void {
-  total.input_tokens += more.input_tokens;
-  total.output_tokens += more.output_tokens;
-  total.cost_usd += more.cost_usd;
-}

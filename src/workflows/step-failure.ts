@@ -11,6 +11,8 @@ export class StepFailure extends Error {
   constructor(
     message: string,
     readonly outcome: Partial<StepOutcome>,
+    /** Set when the run's budget stopped the step part-way: the run ends `budget_exceeded`, its on_failure does not apply. */
+    readonly budgetStop: string | null = null,
   ) {
     super(message);
     this.name = 'StepFailure';

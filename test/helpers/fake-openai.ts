@@ -11,6 +11,16 @@ export interface FakeOpenAICall {
   aborted?: boolean;
 }
 
+export interface FakeOpenAIRequest {
+  model?: string;
+  seed?: number;
+  temperature?: number;
+  messages?: Array<{ role: string; content: string }>;
+  response_format?: unknown;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+}
+
 export class FakeOpenAIServer {
   readonly calls: FakeOpenAICall[] = [];
   private server?: http.Server;
@@ -21,6 +31,8 @@ export class FakeOpenAIServer {
   readonly unauthorizedModels = new Set<string>();
   /** Per-prompt delay, when a test needs one call slow and another quick. */
   delayFor?: (prompt: string) => number;
+  /** The answer's text for a request (default `done(PROMPT)`); sees the whole body (model, seed, response_format…). */
+  answerFor?: (prompt: string, body: FakeOpenAIRequest) => string | undefined;
   /** A streamed answer (`stream: true`) in these pieces, one every `chunkDelayMs`; by default one piece. */
   chunksFor?: (prompt: string) => string[];
   chunkDelayMs = 0;
@@ -30,12 +42,7 @@ export class FakeOpenAIServer {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
-        const parsed = JSON.parse(body || '{}') as {
-          model?: string;
-          messages?: Array<{ role: string; content: string }>;
-          stream?: boolean;
-          stream_options?: { include_usage?: boolean };
-        };
+        const parsed = JSON.parse(body || '{}') as FakeOpenAIRequest;
         const prompt = [...(parsed.messages ?? [])].reverse().find((message) => message.role === 'user')?.content ?? '';
         if (this.unauthorizedModels.has(parsed.model ?? '')) {
           response.writeHead(401, { 'content-type': 'application/json' });
@@ -57,7 +64,7 @@ export class FakeOpenAIServer {
         setTimeout(() => {
           if (call.aborted) return;
           if (parsed.stream) {
-            this.stream(response, call, parsed.model ?? 'fake', this.chunksFor?.(prompt) ?? [`done(${prompt})`], parsed.stream_options?.include_usage === true);
+            this.stream(response, call, parsed.model ?? 'fake', this.chunksFor?.(prompt) ?? [this.answerFor?.(prompt, parsed) ?? `done(${prompt})`], parsed.stream_options?.include_usage === true);
             return;
           }
           call.answeredAt = Date.now();
@@ -68,7 +75,7 @@ export class FakeOpenAIServer {
               object: 'chat.completion',
               created: Math.floor(Date.now() / 1000),
               model: parsed.model ?? 'fake',
-              choices: [{ index: 0, message: { role: 'assistant', content: `done(${prompt})` }, finish_reason: 'stop' }],
+              choices: [{ index: 0, message: { role: 'assistant', content: this.answerFor?.(prompt, parsed) ?? `done(${prompt})` }, finish_reason: 'stop' }],
               usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
             }),
           );

@@ -4,7 +4,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Orchestrator, RunResult } from '../../src/client';
+import { Client, Connection } from '@temporalio/client';
 import type { AgentResult } from '../../src/workflows/agent-loop';
+import type { PipelineRunInput } from '../../src/workflows/run-types';
+import { orcEnvironment, runOrc, startOrc, waitFor } from '../helpers/cli';
+import { compileYaml } from '../helpers/compile';
 import { FakeToolModelServer, type ScriptedReply, type SeenRequest } from '../helpers/fake-tool-models';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
 
@@ -113,6 +117,7 @@ test('run_code and pipeline tools, a tool error the model recovers from, and max
         : { text: `recovered: ${lastToolAnswer(request)}` },
   );
   fake.scripts.set('gpt-loop', () => ({ toolCalls: [{ name: 'everything_get-sum', arguments: { a: 1, b: 1 } }] }));
+  fake.scripts.set('gpt-spend', () => ({ toolCalls: [{ name: 'everything_get-sum', arguments: { a: 1, b: 1 } }] }));
   const result = await orchestrator.executeYaml(`
 name: agents_tools
 mcp_servers:
@@ -122,6 +127,7 @@ steps:
   - { id: child, action: agent, parameters: { model: "openai:gpt-child", tools: ["pipeline:${child}"], prompt: "Shout hello." } }
   - { id: recover, action: agent, parameters: { model: "openai:gpt-recover", tools: [everything.get-sum], prompt: "Add 40 and 2." } }
   - { id: loop, action: agent, on_failure: continue, parameters: { model: "openai:gpt-loop", tools: [everything.get-sum], prompt: "Never stop.", max_turns: 3 } }
+  - { id: spend, action: agent, on_failure: continue, budget: { tokens: 20 }, parameters: { model: "openai:gpt-spend", tools: [everything.get-sum], prompt: "Never stop." } }
 `);
   expect(result.status).toBe('partially_completed');
   expect(agentResult(result, 'code').answer).toBe(`ran: ${JSON.stringify({ exit_code: 0, stdout: '42\n', stderr: '' })}`);
@@ -138,12 +144,18 @@ steps:
 
   const loop = result.steps.loop!;
   expect(loop.status).toBe('failed');
-  expect(loop.error).toMatch(/reached max_turns \(3\)/);
-  expect(loop).toMatchObject({ error_code: 'MAX_TURNS' });
+  expect(loop.error).toBe("MAX_TURNS: step 'loop': reached max_turns (3) without a final answer");
   const kept = loop.result as AgentResult;
   expect(kept.turns).toBe(3);
   expect(kept.transcript.filter((entry) => entry.role === 'tool')).toHaveLength(3);
   expect(fake.requestsFor('gpt-loop')).toHaveLength(3);
+
+  // 15 tokens a turn: after two turns the step's budget of 20 stops the loop before a third.
+  const spend = result.steps.spend!;
+  expect(spend).toMatchObject({ status: 'failed', usage: { input_tokens: 20, output_tokens: 10 } });
+  expect(spend.error).toBe("BUDGET_EXCEEDED: step 'spend': used 30 tokens, over its budget of 20");
+  expect((spend.result as AgentResult).turns).toBe(2);
+  expect(fake.requestsFor('gpt-spend')).toHaveLength(2);
 }, 180_000);
 
 test('a tool in approve_tools waits with its arguments shown; approve runs it, reject tells the model', async () => {
@@ -173,6 +185,8 @@ steps:
   await waitingFor('print(\\"first\\")');
   const status = await orchestrator.status(handle.workflowId);
   expect(status.waiting).toEqual([{ step: 'answer', prompt: 'agent wants to call run_code with {"language":"python","code":"print(\\"first\\")"}' }]);
+  const shown = await runOrc(['status', handle.workflowId], orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_TASK_QUEUE: taskQueue }));
+  expect(shown.stdout).toContain('waiting for approval: answer - agent wants to call run_code with {"language":"python","code":"print(\\"first\\")"}');
   await orchestrator.approve(handle.workflowId, { step: 'answer', approved: true, by: 'ada' });
   await waitingFor('print(\\"second\\")');
   await orchestrator.approve(handle.workflowId, { step: 'answer', approved: false, comment: 'enough printing', by: 'ada' });
@@ -184,3 +198,99 @@ steps:
   expect(results[1]).toMatchObject({ content: 'A person rejected this call (ada): enough printing. Do not call it again the same way.', error: true });
   expect(agent.answer).toBe(`last answer: ${results[1]!.content}`);
 }, 120_000);
+
+test('team.yaml: the lead hands work to the researcher and the writer, and the result says who did what', async () => {
+  // Each agent is told apart by its system prompt; the lead reads the members' answers from its tool results.
+  fake.scripts.set('gpt-team', (request) => {
+    const system = request.messages.find((message) => message.role === 'system')?.text ?? '';
+    if (system.startsWith('You find facts')) {
+      return callsSoFar(request) === 0 ? { toolCalls: [{ name: 'everything_get-sum', arguments: { a: 20, b: 22 } }] } : { text: `Bees: ${lastToolAnswer(request)}` };
+    }
+    if (system.startsWith('You write')) return { text: `A note from: ${request.messages[request.messages.length - 1]!.text}` };
+    const handed = callsSoFar(request);
+    if (handed === 0) return { toolCalls: [{ name: 'researcher', arguments: { task: 'Find a fact about urban beekeeping.' } }] };
+    if (handed === 1) return { toolCalls: [{ name: 'writer', arguments: { task: `Write it up: ${lastToolAnswer(request)}` } }] };
+    return { text: lastToolAnswer(request)! };
+  });
+  const result = await orchestrator.executeYamlFile(path.join(__dirname, '..', '..', 'pipelines', 'team.yaml'), { topic: 'urban beekeeping' }, { defaultModel: 'openai:gpt-team' });
+  expect(result.status).toBe('completed');
+  const team = agentResult(result, 'note');
+  expect(team.answer).toMatch(/^A note from: Write it up: Bees: .*\b42\b/);
+  expect(result.outputs.note).toBe(team.answer);
+  expect(team.turns).toBe(6);
+  expect(team.agents).toEqual({
+    lead: { turns: 3, tool_calls: 2, usage: { input_tokens: 30, output_tokens: 15, cost_usd: expect.any(Number) } },
+    researcher: { turns: 2, tool_calls: 1, usage: { input_tokens: 20, output_tokens: 10, cost_usd: expect.any(Number) } },
+    writer: { turns: 1, tool_calls: 0, usage: { input_tokens: 10, output_tokens: 5, cost_usd: expect.any(Number) } },
+  });
+  // The transcript shows the hand-offs in order: each member's own loop sits between the lead's call and its result.
+  expect(team.transcript.map((entry) => `${entry.agent}:${entry.role}${entry.tool_call ? `>${entry.tool_call.name}` : ''}${entry.tool_result ? `<${entry.tool_result.name}` : ''}`)).toEqual([
+    'lead:user',
+    'lead:assistant>researcher',
+    'researcher:user',
+    'researcher:assistant>everything.get-sum',
+    'researcher:tool<everything.get-sum',
+    'researcher:assistant',
+    'lead:tool<researcher',
+    'lead:assistant>writer',
+    'writer:user',
+    'writer:assistant',
+    'lead:tool<writer',
+    'lead:assistant',
+  ]);
+  expect(fake.requestsFor('gpt-team')[0]!.tools).toEqual(['researcher', 'writer']);
+  expect(result.steps.note!.usage).toMatchObject({ input_tokens: 60, output_tokens: 30 });
+}, 120_000);
+
+test('a worker killed with SIGKILL in the middle of a 6-turn loop: a new worker finishes the run, no finished turn is sent again', async () => {
+  const taskQueue = `agents-crash-${process.pid}-${Date.now()}`;
+  // Five tool calls, then the answer: six turns, each answered after a second so the kill lands mid-loop.
+  fake.scripts.set('gpt-crash', (request) =>
+    callsSoFar(request) < 5 ? { toolCalls: [{ name: 'everything_get-sum', arguments: { a: callsSoFar(request), b: 1 } }] } : { text: `done after ${lastToolAnswer(request)}` },
+  );
+  const pipeline = compileYaml(`
+name: agents_crash
+mcp_servers:
+  everything: ${everything}
+steps:
+  - { id: loop, action: agent, timeout: 30s, parameters: { model: "openai:gpt-crash", tools: [everything.get-sum], prompt: "Count up.", max_turns: 6 } }
+`);
+  const environment = orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_TASK_QUEUE: taskQueue });
+  const turnsSent = (): number[] => fake.requestsFor('gpt-crash').map(callsSoFar);
+  fake.delayMs = 1000;
+  const connection = await Connection.connect({ address: process.env.ORC_TEST_TEMPORAL_ADDRESS! });
+  try {
+    const client = new Client({ connection });
+    const first = startOrc(['worker'], environment);
+    const input: PipelineRunInput = { pipeline, inputs: {} };
+    const handle = await client.workflow.start('pipelineWorkflow', { taskQueue, workflowId: taskQueue, args: [input] });
+    await waitFor(() => turnsSent().length >= 3, 90_000, 'three model turns');
+    first.kill('SIGKILL');
+    await first.done;
+    const sentBeforeKill = turnsSent().length;
+    const second = startOrc(['worker'], environment);
+    try {
+      const result = (await handle.result()) as { status: string; steps: Record<string, { result: AgentResult }> };
+      expect(result.status).toBe('completed');
+      const loop = result.steps.loop!.result;
+      expect(loop.turns).toBe(6);
+      expect(loop.answer).toMatch(/^done after .*\b5\b/);
+      // Each turn went out once; only the one in flight when the worker died may have gone out twice.
+      const sent = turnsSent();
+      expect(sentBeforeKill).toBeLessThan(6);
+      const repeated = [0, 1, 2, 3, 4, 5].filter((turn) => sent.filter((each) => each === turn).length > 1);
+      expect(sent.filter((turn) => !repeated.includes(turn)).sort()).toEqual([0, 1, 2, 3, 4, 5].filter((turn) => !repeated.includes(turn)));
+      expect(repeated.length).toBeLessThanOrEqual(1);
+      for (const turn of repeated) {
+        expect(turn).toBe(sent[sentBeforeKill - 1]);
+        expect(sent.filter((each) => each === turn)).toHaveLength(2);
+      }
+    } finally {
+      second.kill('SIGINT');
+      await second.done;
+    }
+  } finally {
+    fake.delayMs = 0;
+    await connection.close();
+  }
+}, 240_000);

@@ -106,7 +106,7 @@ describe('model registry', () => {
     const resolver = createModelResolver({ localServer, environment: { OPENAI_API_KEY: 'sk-test' } });
     expect(resolver.resolve('echo').id).toBe('echo');
     expect(resolver.resolve('local').id).toBe('local:smollm2-135m');
-    expect(resolver.resolve('local:tiny').id).toBe('local:tiny');
+    expect(resolver.resolve('local:smollm2-135m').id).toBe('local:smollm2-135m');
     const openai = resolver.resolve('openai:gpt-4o-mini');
     expect(openai.id).toBe('openai:gpt-4o-mini');
     expect(openai.provider).toBe('openai');

@@ -81,7 +81,7 @@ describe('tool calling on the wire', () => {
   it('a model without tool calling (json mode) gets a JSON-schema choice between the tools and an answer', async () => {
     // The local model's endpoint: the fake answers as an OpenAI server whose content is the structured choice.
     server.scripts.set('smollm-test', (request) =>
-      request.messages.some((message) => message.role === 'user' && message.text.startsWith('Result of'))
+      request.messages.some((message) => message.role === 'user' && message.text.includes('It answered:'))
         ? { text: JSON.stringify({ answer: 'It is 42.' }) }
         : { text: JSON.stringify({ tool: getSum.name, arguments: { a: 40, b: 2 } }) },
     );
@@ -97,10 +97,12 @@ describe('tool calling on the wire', () => {
     const second = await model.generate({ messages, tools: [getSum] });
     expect(second).toMatchObject({ text: 'It is 42.' });
     expect(second.toolCalls).toBeUndefined();
-    // The call went back as the JSON the model wrote, the result as a user turn naming the tool.
-    expect(server.requests[1]!.messages.slice(-2)).toEqual([
-      { role: 'assistant', text: JSON.stringify({ tool: getSum.name, arguments: { a: 40, b: 2 } }) },
-      { role: 'user', text: `Result of ${getSum.name}: 42` },
+    // The call and its result went back as one user turn that tells what was called and what came back.
+    expect(server.requests[1]!.messages.slice(1)).toEqual([
+      {
+        role: 'user',
+        text: `What is 40 + 2?\n\nYou called ${getSum.name} with {"a":40,"b":2}. It answered: 42\n\nIf that is enough, give the final answer now as {"answer": "<text>"}.`,
+      },
     ]);
   });
 });

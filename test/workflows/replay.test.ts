@@ -21,7 +21,7 @@ async function replayAll(workflowsPath: string): Promise<Array<{ name: string; e
   return results;
 }
 
-test('the recorded histories cover a pause/resume, an approval, a for_each, a failure with a handler and model routing', () => {
+test('the recorded histories cover a pause/resume, an approval, a for_each, a failure with a handler, model routing and the step-metadata patches', () => {
   expect(names).toEqual(
     expect.arrayContaining([
       'approval.json',
@@ -32,6 +32,7 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
       'pros_cons.json',
       'support_reply.json',
       'model_routing.json',
+      'step_kinds.json',
     ]),
   );
   const events = (name: string): string => JSON.stringify(load(name).events);
@@ -40,6 +41,15 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
   // Recorded after the model-routing patch: requirements selected by a local activity, calls on the provider's queue.
   expect(events('model_routing.json')).toContain('"name":"orc-pipelines.provider.echo"');
   expect(events('model_routing.json')).toContain('"markerName":"core_local_activity"');
+  // Recorded after step-metadata, render-step-model and for-each-fallbacks: labelled activities, Orc* search
+  // attributes upserted, a templated model rendered, for_each items moved to their fallback model.
+  const patches = (name: string): string[] =>
+    load(name)
+      .events!.flatMap((event) => event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+      .map((payload) => (JSON.parse(Buffer.from(payload.data!).toString('utf8')) as { id: string }).id);
+  expect(patches('step_kinds.json')).toEqual(expect.arrayContaining(['step-metadata', 'render-step-model', 'for-each-fallbacks']));
+  expect(events('step_kinds.json')).toContain('"OrcPipeline"');
+  expect(events('step_kinds.json')).toContain('"userMetadata"');
 });
 
 test('every recorded history replays against the current workflow code', async () => {

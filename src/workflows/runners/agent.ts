@@ -91,9 +91,12 @@ export const runAgentStep: StepRunner = async (run) => {
     },
     overBudget(used) {
       const tokens = used.input_tokens + used.output_tokens;
-      if (step.budget?.tokens !== undefined && tokens > step.budget.tokens) return `used ${tokens} tokens, over its budget of ${step.budget.tokens}`;
-      if (step.budget?.costUsd !== undefined && used.cost_usd > step.budget.costUsd) return `cost $${used.cost_usd.toFixed(6)}, over its budget of $${step.budget.costUsd}`;
-      return run.budgetStop(used);
+      if (step.budget?.tokens !== undefined && tokens > step.budget.tokens) return { reason: `used ${tokens} tokens, over its budget of ${step.budget.tokens}`, run: false };
+      if (step.budget?.costUsd !== undefined && used.cost_usd > step.budget.costUsd) {
+        return { reason: `cost $${used.cost_usd.toFixed(6)}, over its budget of $${step.budget.costUsd}`, run: false };
+      }
+      const runStop = run.budgetStop(used);
+      return runStop === null ? null : { reason: runStop, run: true };
     },
     describeError: (error) => failureMessage(error, step),
   };
@@ -103,7 +106,7 @@ export const runAgentStep: StepRunner = async (run) => {
     return { result, usage: agentUsage(result), attempts: 1 };
   } catch (error) {
     if (!(error instanceof AgentStopped)) throw error;
-    // The transcript so far stays on the step, and `error_code` says why it stopped (MAX_TURNS, BUDGET_EXCEEDED).
-    throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1, extra: { error_code: error.type } });
+    // The transcript so far stays on the step; the message starts with why it stopped (MAX_TURNS, BUDGET_EXCEEDED).
+    throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1 }, error.runBudget);
   }
 };

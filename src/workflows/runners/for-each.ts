@@ -1,8 +1,9 @@
 // A `for_each` step: the list rendered once, then one model call per item (with fallbacks), in chunk children when long.
 import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ExecuteStepInput } from '../../activities/types';
-import { callForItems, forEachChunkWorkflow, type ItemRoute, type ItemsOutcome } from '../for-each';
-import { addUsage, MAX_IN_FLIGHT, zeroUsage } from '../step-calls';
+import { callForItems, forEachChunkWorkflow, itemsCacheRecord, type ItemRoute, type ItemsOutcome } from '../for-each';
+import { addUsage, zeroUsage } from '../run-types';
+import { MAX_IN_FLIGHT } from '../step-calls';
 import type { StepOutcome, StepRunner } from './types';
 
 /**
@@ -12,13 +13,8 @@ import type { StepOutcome, StepRunner } from './types';
 const FOR_EACH_CHUNK = 1000;
 
 function outcomeOf(items: ItemsOutcome, model: string | null): StepOutcome {
-  return {
-    result: items.results,
-    usage: items.usage,
-    attempts: items.attempts,
-    model: items.model ?? model,
-    ...(items.modelAttempts ? { extra: { model_attempts: items.modelAttempts } } : {}),
-  };
+  const extra = { ...(items.modelAttempts ? { model_attempts: items.modelAttempts } : {}), ...(items.cache ? { cache: items.cache } : {}) };
+  return { result: items.results, usage: items.usage, attempts: items.attempts, model: items.model ?? model, ...(Object.keys(extra).length > 0 ? { extra } : {}) };
 }
 
 /** One model call per item, at most `max_parallel` at once; the result is the list of answers, in order. */
@@ -47,6 +43,7 @@ export const runForEach: StepRunner = async ({ step, state, context, contextFor,
   const itemOptions = { fallbacks, route, labelled: routing.labelled };
   if (items.length <= FOR_EACH_CHUNK) return outcomeOf(await callForItems(base, items, 0, maxParallel, taskQueue, itemOptions), state.model);
   const whole: ItemsOutcome = { results: [], usage: zeroUsage(), attempts: 0, model: null };
+  const caches: ItemsOutcome['cache'][] = [];
   for (let offset = 0; offset < items.length; offset += FOR_EACH_CHUNK) {
     const chunk = await executeChild(forEachChunkWorkflow, {
       workflowId: `${workflowInfo().workflowId}.${step.id}.${offset / FOR_EACH_CHUNK}`,
@@ -66,7 +63,10 @@ export const runForEach: StepRunner = async ({ step, state, context, contextFor,
     addUsage(whole.usage, chunk.usage);
     whole.attempts = Math.max(whole.attempts, chunk.attempts);
     whole.model = chunk.model ?? whole.model;
+    caches.push(chunk.cache);
     if (chunk.modelAttempts) whole.modelAttempts = [...(whole.modelAttempts ?? []), ...chunk.modelAttempts];
   }
+  const cache = base.cache ? itemsCacheRecord(caches) : undefined;
+  if (cache) whole.cache = cache;
   return outcomeOf(whole, state.model);
 };

@@ -6,6 +6,7 @@ import { runChildPipeline } from './child-pipeline';
 import { runForEach } from './for-each';
 import { runLlmStep } from './llm';
 import { runMcpStep } from './mcp';
+import { runReplicatedStep } from './replicates';
 import { runCodeStep } from './run-code';
 import type { StepRunner } from './types';
 
@@ -18,16 +19,18 @@ export const STEP_RUNNERS = {
   mcp: runMcpStep,
   agent: runAgentStep,
   agents: runAgentStep,
+  replicates: runReplicatedStep,
 } satisfies Record<string, StepRunner>;
 
 export type RunnerKind = keyof typeof STEP_RUNNERS;
 
 /**
  * Which runner runs a step: a built-in action runs as itself; any other action (a prompt, a named action,
- * `generate`) is a model call, once per item when the step has a `for_each`.
+ * `generate`) is a model call: k of them with `replicates`, once per item when the step has a `for_each`.
  */
 export function runnerKindOf(step: CompiledStep): RunnerKind {
   if (step.actionKind in STEP_RUNNERS) return step.actionKind as RunnerKind;
+  if (step.replicates) return 'replicates';
   return step.forEach !== null ? 'for_each' : 'llm';
 }
 
