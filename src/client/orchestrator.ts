@@ -107,16 +107,17 @@ class LiveTextReader {
       }
       if (typeof details?.step !== 'string' || typeof details.text !== 'string' || typeof details.offset !== 'number') continue;
       const item = typeof details.item === 'number' ? details.item : null;
-      const key = `${details.step}#${item}#${activity.activityId}`;
+      const key = `${details.step}#${item}#${activity.activityId}#${activity.attempt ?? 1}`;
       const call = details.call ?? 1;
       const before = this.seen.get(key);
-      // A new call (the repair of invalid JSON) or a new attempt starts its text over.
+      // The repair of invalid JSON (a new call) starts its text over; a new attempt has a key of its own.
       const from = before && before.call === call && before.end <= details.offset + details.text.length ? before.end : 0;
       const end = details.offset + details.text.length;
       this.seen.set(key, { call, end });
       if (end <= from) continue;
       const piece = from < details.offset ? `…${details.text}` : details.text.slice(from - details.offset);
-      this.listener(details.step, from === 0 && before ? `\n${piece}` : piece, { item });
+      const restarted = from === 0 && (before !== undefined || (activity.attempt ?? 1) > 1);
+      this.listener(details.step, restarted ? `\n${piece}` : piece, { item });
     }
   }
 }

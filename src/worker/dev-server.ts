@@ -116,9 +116,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // provider's requests_per_minute would arrive in bursts of four. One process needs no partitions for throughput.
   for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) args.push('--dynamic-config-value', `${key}=1`);
   for (const key of ORC_SEARCH_ATTRIBUTES) args.push('--search-attribute', searchAttributeFlag(key));
-  if (ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
-  if (ui && options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
-  else args.push('--headless');
+  if (ui) {
+    args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+    if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  } else args.push('--headless');
   if (databaseFile) args.push('--db-filename', databaseFile);
   const log = fs.openSync(logFile, 'w');
   const child = spawn(temporalCliPath(), args, { stdio: ['ignore', log, log] });

@@ -52,6 +52,18 @@ function temporalList(query: string): string[] {
   return parsed.map((entry) => entry.execution.workflowId);
 }
 
+async function untilAnswering(url: string): Promise<void> {
+  for (let tries = 0; tries < 150; tries++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the Web UI at ${url} does not answer`);
+}
+
 /** Visibility is eventually consistent: the run's last upsert may land a moment after its result. */
 async function untilListed(query: string, runId: string): Promise<string[]> {
   let found: string[] = [];
@@ -94,6 +106,8 @@ steps:
   }>;
   expect(listed).toEqual([expect.objectContaining({ run_id: failing.run_id, status: 'failed' })]);
 
+  // The UI server comes up beside the frontend, not necessarily before it answers.
+  await untilAnswering(server.uiUrl!);
   const page = await browser.newPage();
   const { runId } = await handle.describe();
   await page.goto(`${server.uiUrl}/namespaces/default/workflows/${encodeURIComponent(result.run_id)}/${runId}/history`);
