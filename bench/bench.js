@@ -1,15 +1,16 @@
 // Benchmark (prints figures, asserts nothing): orc side by side with the floor, in one process on one embedded dev
 // server — a bare Temporal workflow of the same shape (bare-workflows.js) and an in-process Promise DAG.
 // `npm run bench`; BENCH_REPEATS (default 5) and BENCH_LONG_CHAIN (default 5000) change how long it takes.
-const fs = require('node:fs');
 const net = require('node:net');
-const path = require('node:path');
 const { NativeConnection, Worker } = require('@temporalio/worker');
 const { Orchestrator } = require('../dist/client');
 const { answer, benchModelResolver } = require('./bench-model');
+const { benchCacheRerun } = require('./cache-rerun');
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const LONG_CHAIN = Number(process.env.BENCH_LONG_CHAIN ?? 5000);
+/** BENCH_QUICK=1: only P1 and P3(100), for comparing two builds. */
+const QUICK = process.env.BENCH_QUICK === '1';
 const ORC_QUEUE = 'bench-orc';
 const BARE_QUEUE = 'bench-bare';
 /** Both workers run this many activities at once (orc's worker default). */
@@ -182,6 +183,7 @@ async function main() {
     inProcessRun: () => inProcess.fanOut(100),
     goal: 1.05,
   });
+  if (QUICK) return finish();
   const fanOut1000 = orchestrator.compile(fanOutYaml(1000));
   await sideBySide('P3 fan-out of 1,000', {
     orcRun: () => orc(fanOut1000),
@@ -228,15 +230,16 @@ async function main() {
       ` orc at ${(longBare.milliseconds / longOrc.milliseconds).toFixed(2)}× bare's throughput`,
   );
 
-  const cacheBench = path.join(__dirname, 'cache-rerun.js');
-  if (fs.existsSync(cacheBench)) {
-    console.log('');
-    await require(cacheBench).benchCacheRerun({ orchestrator });
-  }
+  console.log('');
+  await benchCacheRerun();
 
-  bareWorker.shutdown();
-  await bareRunning;
-  await orchestrator.close();
+  return finish();
+
+  async function finish() {
+    bareWorker.shutdown();
+    await bareRunning;
+    await orchestrator.close();
+  }
 }
 
 /** Where the time goes: history events per step of the last chain run, orc against bare. */

@@ -1,4 +1,5 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the activities, the client and the API.
+import type { TransportedPipeline } from './compact-pipeline';
 import type { CompiledPipeline } from './compiled-pipeline';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
@@ -141,7 +142,8 @@ export interface CarriedState {
 }
 
 export interface PipelineRunInput {
-  pipeline: CompiledPipeline;
+  /** Compacted by the client (see compact-pipeline.ts); in full from older clients and for child pipelines. */
+  pipeline: TransportedPipeline;
   inputs: Record<string, unknown>;
   options?: RunOptions;
 }

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { compactPipeline, expandPipeline } from '../base/compact-pipeline';
 import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, withoutSourcePositions, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
 import { checkReachable, TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
@@ -245,7 +246,8 @@ export class Orchestrator {
     const searchAttributes = await this.hasSearchAttributes();
     const runInput: PipelineRunInput = {
       // Inputs were checked above, the last use of their source positions: the Web UI's Input panel stays readable.
-      pipeline: withoutSourcePositions(pipeline),
+      // Step fields at their defaults are left out (a 5,000-step pipeline fits in a payload); the workflow fills them in.
+      pipeline: compactPipeline(withoutSourcePositions(pipeline)),
       inputs: resolution.values,
       options: {
         ...(options.dryRun ? { dryRun: true } : {}),
@@ -393,7 +395,7 @@ export class Orchestrator {
     } catch {
       previous = await old.query(statusQuery);
     }
-    const pipeline = input.pipeline;
+    const pipeline = expandPipeline(input.pipeline);
     const excluded = new Set<string>();
     if (options.from !== undefined) {
       if (!pipeline.steps.some((step) => step.id === options.from)) {

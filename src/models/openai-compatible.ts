@@ -4,7 +4,7 @@ import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParams
 import { HOSTED_PROVIDERS } from '../base/providers';
 import type { ReAskRecord } from './degeneration';
 import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
-import { failedError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
+import { failedError, invalidResponseJsonError, isSyntaxError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
 import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
 
 export interface OpenAICompatibleSettings {
@@ -216,7 +216,10 @@ function toModelError(
     keyVariable: provider === 'openai' ? HOSTED_PROVIDERS.openai.keyVariable : undefined,
     hints: { 422: unprocessableHint },
   });
-  return mapped ?? failedError(error, { provider, model });
+  if (mapped) return mapped;
+  // A 200 cut off on the way (the soak's malformed JSON): as for Anthropic and Gemini, another attempt can succeed.
+  if (isSyntaxError(error)) return invalidResponseJsonError({ provider, model, baseURL: context.baseURL }, error.message);
+  return failedError(error, { provider, model });
 }
 
 function apiErrorDetail(error: InstanceType<typeof OpenAI.APIError>): string {

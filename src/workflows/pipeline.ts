@@ -1,5 +1,6 @@
 // The one generic workflow: interprets a compiled pipeline, starting each step the moment its dependencies finish.
 import { CancellationScope, condition, continueAsNew, isCancellation, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { compactPipeline } from '../base/compact-pipeline';
 import { AutoApplication } from './auto-application';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
 import { ModelRouting } from './model-routing';
@@ -116,7 +117,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   // search attributes up to date; older runs replay without either.
   const labelled = patched('step-metadata');
   const routing = new ModelRouting(run.pipeline, run.options, routeModels, labelled);
-  const metadata = new RunMetadata(run, labelled && run.options.searchAttributes === true);
+  const searchAttributes = labelled && run.options.searchAttributes === true;
+  // Added after runs were recorded (docs/workflow-changes.md): runs since upsert OrcTokens/OrcCostUsd at most
+  // every 10 s while their status stays, not after every step. Asked only where upserts happen at all.
+  const metadata = new RunMetadata(run, searchAttributes, searchAttributes && patched('search-attributes-throttled'));
   registerHandlers(run);
   const auto = new AutoApplication(run, routing);
   auto.startEarly();
@@ -128,7 +132,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
 
   if (!run.cancelled && historyFull(run) && run.hasPending()) {
     await auto.settle();
-    await continueAsNew<typeof pipelineWorkflow>({ pipeline: run.pipeline, inputs: run.inputs, options: { ...run.options, reuse: undefined, carry: run.carry() } });
+    await continueAsNew<typeof pipelineWorkflow>({ pipeline: compactPipeline(run.pipeline), inputs: run.inputs, options: { ...run.options, reuse: undefined, carry: run.carry() } });
   }
   skipRemaining(run);
   await renderOutputs(run, labelled);
@@ -139,7 +143,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     const counts = Object.values(final.steps).reduce<Record<string, number>>((tally, step) => ({ ...tally, [step.status]: (tally[step.status] ?? 0) + 1 }), {});
     upsertMemo({ status: final.status, steps: counts, ...(final.error ? { error: final.error.slice(0, 500) } : {}) });
   }
-  metadata.publish(final);
+  metadata.publish(final, true);
   recordRunMetrics(run.pipeline, final);
   return final;
 }

@@ -14,7 +14,7 @@ function withLegalReplicates<T extends Record<string, unknown>>(step: T): T {
 }
 
 /** Fixed, so the suite's time is fixed; the seed is random and printed by fast-check when a property fails. */
-const RUNS = 200;
+const RUNS = 120;
 
 // Built once: fc.stringMatching compiles its pattern when called, and the grammar below is rebuilt per pipeline.
 const identifier = fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/);

@@ -8,7 +8,7 @@ import { compilePipeline } from '../../src/compiler';
 import { checkCompile } from './fuzz-checks';
 
 /** Per fixture; fixed, so the suite's time is fixed. The seed is random and printed when a property fails. */
-const RUNS_PER_FILE = 60;
+const RUNS_PER_FILE = 35;
 
 const root = path.resolve(__dirname, '..', '..');
 const fixtures = ['pipelines', 'test/fixtures/compiler/seeds', 'test/fixtures/fuzz-seeds'].flatMap((directory) =>

@@ -1,0 +1,45 @@
+// The compiled pipeline as a workflow input carries: step fields at their defaults left out, and put back as they were.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compactPipeline, expandPipeline } from '../../src/base/compact-pipeline';
+import { compilePipelineFile } from '../../src/compiler';
+import { compileYaml } from '../helpers/compile';
+
+const root = path.resolve(__dirname, '..', '..');
+const examples = [...fs.readdirSync(path.join(root, 'pipelines')).map((file) => path.join('pipelines', file)), ...fs.readdirSync(path.join(root, 'test/fixtures/compiler/seeds')).map((file) => path.join('test/fixtures/compiler/seeds', file))].filter((file) => file.endsWith('.yaml'));
+
+it.each(examples)('%s comes back from compaction exactly as compiled, key order included', (file) => {
+  const result = compilePipelineFile(path.join(root, file));
+  if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+  const carried = JSON.parse(JSON.stringify(compactPipeline(result.pipeline))) as ReturnType<typeof compactPipeline>;
+  expect(JSON.stringify(expandPipeline(carried))).toBe(JSON.stringify(result.pipeline));
+});
+
+it('keeps every field that differs from its default, and leaves a full pipeline (an older input) as it is', () => {
+  const pipeline = compileYaml(`
+name: varied
+config: { timeout: 60, max_retries: 1 }
+steps:
+  - id: a
+    action: "Say hi"
+    timeout: 30
+    on_failure: continue
+  - id: b
+    action: "Answer {{ a.result }}"
+    max_retries: 1
+    when: false
+`);
+  const compact = compactPipeline(pipeline);
+  expect(compact.steps[0]).toEqual({ id: 'a', actionKind: 'prompt', action: 'Say hi', timeoutSeconds: 30, onFailure: { kind: 'continue' } });
+  expect(compact.steps[1]).toMatchObject({ id: 'b', dependsOn: ['a'], when: false, references: [{ kind: 'step', step: 'a' }] });
+  expect(compact.steps[1]).not.toHaveProperty('maxRetries');
+  expect(expandPipeline(compact)).toEqual(pipeline);
+  expect(expandPipeline(pipeline)).toBe(pipeline);
+});
+
+it('fits a 5,000-step chain in well under Temporal’s 2 MB payload limit (in full it is over it)', () => {
+  const steps = Array.from({ length: 5000 }, (_, index) => `  - id: s${index}\n    action: "next ${index === 0 ? 'start' : `{{ s${index - 1}.result }}`}"\n`).join('');
+  const pipeline = compileYaml(`name: long\nsteps:\n${steps}`);
+  expect(Buffer.byteLength(JSON.stringify(pipeline))).toBeGreaterThan(2 * 1024 * 1024);
+  expect(Buffer.byteLength(JSON.stringify(compactPipeline(pipeline)))).toBeLessThan(1024 * 1024);
+});
