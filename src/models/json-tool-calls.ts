@@ -31,7 +31,8 @@ function toolLine(tool: ToolDefinition): string {
 export function jsonToolTurns(messages: ChatMessage[], tools: ToolDefinition[]): ChatMessage[] {
   const instructions =
     `Tools:\n${tools.map(toolLine).join('\n')}\n\n` +
-    'Reply with JSON only. To call a tool: {"tool": "<name>", "arguments": {...}}. To give the final answer: {"answer": "<text>"}.';
+    // The answer's form comes first: SmolLM2-135M, told the tool's form first, called the tool again after its answer.
+    'Reply with JSON only. To give the final answer: {"answer": "<text>"}. To call a tool: {"tool": "<name>", "arguments": {...}}.';
   const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
   const turns: ChatMessage[] = [{ role: 'system', content: [...system, instructions].join('\n\n') }];
   const say = (role: 'user' | 'assistant', content: string): void => {
