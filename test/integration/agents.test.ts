@@ -297,6 +297,8 @@ steps:
 
 test('agent_tools.yaml completes with the local model, which calls the real MCP get-sum tool and answers', async () => {
   const result = await orchestrator.executeYamlFile(path.join(__dirname, '..', '..', 'pipelines', 'agent_tools.yaml'), { a: 19, b: 23 });
+  // On a failure, the error and the transcript say what the model did.
+  expect({ error: result.steps.add!.error, transcript: agentResult(result, 'add')?.transcript }).toMatchObject({ error: null });
   expect(result.status).toBe('completed');
   const agent = agentResult(result, 'add');
   const calls = agent.transcript.filter((entry) => entry.tool_call);

@@ -1,7 +1,7 @@
 // An `agent` or `agents` step (spec section 11): the loop's model turns and tools as labelled activities and child runs.
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../compiler/types';
-import { AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
+import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
 import { failureMessage, StepFailure } from '../step-failure';
@@ -105,6 +105,10 @@ export const runAgentStep: StepRunner = async (run) => {
     const result = await runAgentLoop(step.id, plan, textOf(prompt), runtime);
     return { result, usage: agentUsage(result), attempts: 1 };
   } catch (error) {
+    if (error instanceof AgentFailed) {
+      // A turn that failed for good fails the step with its own message; the transcript so far stays.
+      throw new StepFailure(failureMessage(error.failure, step), { result: error.result, usage: agentUsage(error.result), attempts: 1 });
+    }
     if (!(error instanceof AgentStopped)) throw error;
     // The transcript so far stays on the step; the message starts with why it stopped (MAX_TURNS, BUDGET_EXCEEDED).
     throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1 }, error.runBudget);
