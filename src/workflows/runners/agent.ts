@@ -62,8 +62,7 @@ export const runAgentStep: StepRunner = async (run) => {
     async turn(agent, input) {
       const spec = options.dryRun ? 'echo' : (input.spec.model ?? step.model ?? options.defaultModel ?? pipeline.config.model);
       const { model, taskQueue } = await route(spec);
-      state.model ??= model;
-      return activities.step(`${agent} · turn ${input.turn}`, taskQueue).agentTurn({
+      const output = await activities.step(`${agent} · turn ${input.turn}`, taskQueue).agentTurn({
         stepId: step.id,
         agent,
         turn: input.turn,
@@ -75,6 +74,9 @@ export const runAgentStep: StepRunner = async (run) => {
         // Only the answer the step gives is shaped; a member's answer is the coordinator's to read.
         outputSchema: agent === plan.lead ? step.outputSchema : null,
       });
+      // The step's model is the first one that answered, as `provider:model`.
+      state.model ??= output.model;
+      return output;
     },
     describeTools(tools) {
       return activities.step('tools').describeAgentTools({ stepId: step.id, tools, mcpServers: pipeline.mcpServers ?? {} });
