@@ -7,8 +7,10 @@ if (!fs.existsSync(cli)) {
   process.stderr.write('orc: not built yet. Run `npm run setup` in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);
 }
+// Exit once stdout is flushed: a large `--json` result written to a pipe is otherwise cut short by process.exit.
+const exitAfterOutput = (code) => process.stdout.write('', () => process.exit(code));
 require(cli).main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   (error) => {
     process.stderr.write('orc: ' + String(error) + '\n');
     process.exit(1);

@@ -18,8 +18,6 @@ const CLIENT_INFO = { name: 'orc', version: '0.1.0' };
 const CONNECT_TIMEOUT_MS = 30_000;
 /** Closing must not hold a cancelled activity up: a stdio server gets SIGTERM, then SIGKILL, from the SDK within 4 s. */
 const TERMINATE_SESSION_TIMEOUT_MS = 2_000;
-/** The answer goes into the run's history, where Temporal refuses payloads over 2 MB. */
-const MAX_RESULT_BYTES = 1024 * 1024;
 /** The end of a stdio server's stderr, for messages about why it did not start. */
 const STDERR_TAIL_CHARACTERS = 2_000;
 const MAX_TOOL_LIST_PAGES = 20;
@@ -230,10 +228,7 @@ export function createMcpActivities(stepCache: StepCache = noStepCache) {
           const message = result.text.trim() || JSON.stringify(result.content);
           throw failure(where, FailureType.McpToolError, `tool '${input.tool}' on ${describeServer(input.serverName, server)} returned an error: ${message}`, true);
         }
-        const size = Buffer.byteLength(JSON.stringify(result));
-        if (size > MAX_RESULT_BYTES) {
-          throw failure(where, FailureType.McpResultTooLarge, `tool '${input.tool}' answered with ${size} bytes, over the ${MAX_RESULT_BYTES} bytes a step's result may hold`, true);
-        }
+        // A large answer is kept in the run store; one over ORC_MAX_VALUE_BYTES fails the step (src/store/value-ceiling.ts).
         return { ...result, attempt: where.attempt };
       } catch (error) {
         // A cancel aborts the signal: report the cancellation itself, not the aborted request it caused.
@@ -265,8 +260,13 @@ export function createMcpActivities(stepCache: StepCache = noStepCache) {
      */
     async callMcpTool(input: CallMcpToolInput): Promise<McpToolResult & CallRecord> {
       const request = () => ({ action: 'mcp', server: input.server, tool: input.tool, arguments: input.arguments });
-      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.callMcpTool(input));
-      return record ? { ...value, cache: record } : value;
+      // The stored answer is the result alone: the attempt that answers is always this one.
+      const call = async (): Promise<McpToolResult> => {
+        const { attempt: _attempt, ...result } = await uncached.callMcpTool(input);
+        return result;
+      };
+      const { value, record } = await stepCache.answer(input.cache, request, call);
+      return { ...value, attempt: Context.current().info.attempt, ...(record ? { cache: record } : {}) };
     },
   };
 }

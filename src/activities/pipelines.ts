@@ -1,7 +1,7 @@
 // Loads the pipeline file an `action: pipeline` step runs as a child run: reading a file is I/O, so it is an activity.
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import { compilePipelineFile, formatDiagnostic, resolveRunInputs, type CompiledPipeline } from '../compiler';
+import { compilePipelineFile, formatDiagnostic, resolveRunInputs, withoutSourcePositions, type CompiledPipeline } from '../compiler';
 
 export interface LoadPipelineInput {
   file: string;
@@ -22,7 +22,8 @@ export function createPipelineActivities() {
       if (!inputs.ok) {
         throw ApplicationFailure.nonRetryable(`child pipeline ${file}: ${inputs.diagnostics.map((diagnostic) => formatDiagnostic(file, diagnostic)).join('; ')}`);
       }
-      return { pipeline: compiled.pipeline, inputs: inputs.values };
+      // Inputs are checked: the child run's input leaves their source positions out, as a parent run's does.
+      return { pipeline: withoutSourcePositions(compiled.pipeline), inputs: inputs.values };
     },
   };
 }

@@ -266,8 +266,13 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}, 
         image: sandboxImage(),
       });
       const succeeded = (result: RunCodeResult): boolean => result.exit_code === 0 && !result.timed_out && !result.oom_killed;
-      const { value, record } = await stepCache.answer(input.cache, request, () => uncached.runCode(input), succeeded);
-      return record ? { ...value, cache: record } : value;
+      // The stored answer is the result alone: the attempt that answers is always this one.
+      const run = async (): Promise<RunCodeResult> => {
+        const { attempt: _attempt, ...result } = await uncached.runCode(input);
+        return result;
+      };
+      const { value, record } = await stepCache.answer(input.cache, request, run, succeeded);
+      return { ...value, attempt: Context.current().info.attempt, ...(record ? { cache: record } : {}) };
     },
   };
 }

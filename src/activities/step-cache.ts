@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { RunStore } from '../store/run-store';
 import type { CacheRecord, StepCachePolicy } from './types';
+import { recordCacheLookup } from './metrics';
 
 /** Part of every key: a change to what a key covers, or to how answers are stored, starts a new cache. */
 const KEY_VERSION = 'orc-step-cache/1';
@@ -81,6 +82,7 @@ export class RunStoreStepCache implements StepCache {
     const key = stepCacheKey(request(), policy.replicate);
     if (policy.read) {
       const hit = await this.read<T>(key);
+      recordCacheLookup(hit ? 'hit' : 'miss');
       if (hit) return hit;
     }
     const value = await compute();

@@ -40,8 +40,6 @@ export const FailureType = {
   McpUnknownTool: 'McpUnknownTool',
   /** The MCP tool answered with an error. */
   McpToolError: 'McpToolError',
-  /** The MCP tool's answer is over the size a step's result may hold. */
-  McpResultTooLarge: 'McpResultTooLarge',
   /** The MCP tool did not answer in time. */
   McpTimeout: 'McpTimeout',
 } as const;

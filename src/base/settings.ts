@@ -18,6 +18,14 @@ function number(environment: Environment, name: string, fallback: number): numbe
   return parsed;
 }
 
+function positiveWholeNumber(environment: Environment, name: string, fallback: number): number {
+  const value = text(environment, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isSafeInteger(parsed) || parsed <= 0) throw new Error(`${name}=${value}: expected a whole number of bytes above 0 (default ${fallback})`);
+  return parsed;
+}
+
 export interface Settings {
   /** TEMPORAL_ADDRESS: a Temporal server to use instead of the embedded dev server. */
   temporalAddress: string | undefined;
@@ -66,6 +74,10 @@ export interface Settings {
   /** ORC_CIRCUIT_FAILURES, ORC_CIRCUIT_OPEN_SECONDS: a hosted model's circuit breaker. */
   circuitFailures: number;
   circuitOpenSeconds: number;
+  /** ORC_MAX_VALUE_BYTES: the ceiling on one step's value (VALUE_TOO_LARGE above it); 64 MiB. */
+  maxValueBytes: number;
+  /** ORC_CODEC_TOKEN: the bearer token `orc codec-server` requires when it listens beyond loopback. */
+  codecToken: string | undefined;
   /** A hosted provider's API key (OPENAI_API_KEY, ...), from the provider table. */
   apiKey(provider: HostedProvider): string | undefined;
   /** A hosted provider's endpoint (OPENAI_BASE_URL, ...), else its public one. */
@@ -100,6 +112,8 @@ export function readSettings(environment: Environment = process.env): Settings {
     testExitAfterCacheWrite: environment.ORC_TEST_EXIT_AFTER_CACHE_WRITE === '1',
     circuitFailures: number(environment, 'ORC_CIRCUIT_FAILURES', 5),
     circuitOpenSeconds: number(environment, 'ORC_CIRCUIT_OPEN_SECONDS', 30),
+    maxValueBytes: positiveWholeNumber(environment, 'ORC_MAX_VALUE_BYTES', 64 * 1024 * 1024),
+    codecToken: text(environment, 'ORC_CODEC_TOKEN'),
     apiKey: (provider) => text(environment, HOSTED_PROVIDERS[provider].keyVariable),
     baseUrl: (provider) => text(environment, HOSTED_PROVIDERS[provider].baseUrlVariable) ?? HOSTED_PROVIDERS[provider].defaultBaseUrl,
   };

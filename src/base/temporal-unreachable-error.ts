@@ -1,8 +1,8 @@
 // The error a client or worker gives when the Temporal server it was pointed at does not answer.
 import * as net from 'node:net';
 
-/** How long `orc run`, `orc worker` and the API wait for a Temporal server before saying it is unreachable. */
-export const TEMPORAL_CONNECT_TIMEOUT_MS = 5000;
+/** How long `orc run`, `orc worker` and the API wait for a server that accepts the connection but does not answer (a refused or unresolvable address fails at once): under the 10 s a user should wait, with room for a loaded machine. */
+export const TEMPORAL_CONNECT_TIMEOUT_MS = 9000;
 
 export class TemporalUnreachableError extends Error {
   override readonly name = 'TemporalUnreachableError';

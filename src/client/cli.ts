@@ -8,6 +8,7 @@ import { resolveAutoTagValues } from '../activities/auto-resolve';
 import { autoTagModel, tagsDecidedUpFront } from '../compiler/auto-tags';
 import { createModelChoiceActivities } from '../activities/model-choice';
 import { readSettings } from '../base/settings';
+import { TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { loadModelCatalog, ModelCatalogError, modelNamesOf } from '../models/catalog';
 import { LocalModelServer } from '../models/local-server-process';
 import { createModelResolver } from '../models/registry';
@@ -15,6 +16,12 @@ import { createPipelineWorker, defaultAutoCache } from '../worker/worker';
 import { metricsPortFrom } from '../worker/telemetry';
 import { pipelineFlowchart } from './mermaid-graph';
 import { Orchestrator, type RunListing, type TokenListener } from './orchestrator';
+import { Client, Connection } from '@temporalio/client';
+import { openDefaultRunStore } from '../store/run-store';
+import { startCodecServer } from '../store/codec-server';
+import { collectGarbage } from '../store/garbage-collection';
+import { describeBytes } from '../store/value-ceiling';
+import { parseDuration } from '../compiler/durations';
 import { ProgressPrinter } from './progress';
 
 const EXIT_OK = 0;
@@ -176,6 +183,11 @@ function controlClient(): Orchestrator {
   return new Orchestrator({ address: readSettings().temporalAddress ?? `127.0.0.1:${defaultDevServerPort()}`, worker: false });
 }
 
+/** The Web UI of an embedded dev server, as a browser names it: the origins a codec server lets through CORS. */
+function uiOrigins(uiPort: number): string[] {
+  return [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`];
+}
+
 async function untilSignal(): Promise<void> {
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -291,7 +303,8 @@ function buildProgram(): Command {
             `orc: no worker is polling task queue '${orchestrator.taskQueue}' on ${orchestrator.address}; start one with \`orc worker\` (waiting for one)\n`,
           );
         }
-        result = await orchestrator.follow(handle, (progress: RunProgress) => printer.update(progress), liveTokens(printer, flags.json));
+        // --json shows no progress: no status queries (each answer carries every step's result so far).
+        result = await orchestrator.follow(handle, flags.json ? undefined : (progress: RunProgress) => printer.update(progress), liveTokens(printer, flags.json));
       } catch (error) {
         if (error instanceof PipelineValidationError) {
           for (const diagnostic of error.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
@@ -324,7 +337,7 @@ function buildProgram(): Command {
           },
         });
         if (!flags.json) process.stderr.write(`Reusing ${reused.length} completed step(s): ${reused.join(', ') || 'none'}\n`);
-        result = await orchestrator.follow(handle, (progress) => printer.update(progress), liveTokens(printer, flags.json));
+        result = await orchestrator.follow(handle, flags.json ? undefined : (progress) => printer.update(progress), liveTokens(printer, flags.json));
       } finally {
         await orchestrator.close();
       }
@@ -488,13 +501,70 @@ function buildProgram(): Command {
     .option('--metrics-port <port>', "serve the worker's Prometheus metrics on this port (default: ORC_METRICS_PORT, else none)")
     .action(async (flags: { metricsPort?: string }) => {
       const metricsPort = metricsPortOrExit(flags.metricsPort);
-      const server = await startDevServer({ port: defaultDevServerPort(), ui: true, reuseExisting: false });
-      const worker = await createPipelineWorker({ address: server.address, ...(metricsPort !== undefined ? { metricsPort } : {}) });
-      process.stderr.write(`Temporal server on ${server.address}\nTemporal Web UI: ${server.uiUrl}\nWorker polling '${worker.worker.options.taskQueue}' (Ctrl-C to stop)\n`);
+      // The Web UI shows values kept in the run store through a codec server on loopback.
+      const port = defaultDevServerPort();
+      const store = openDefaultRunStore();
+      const codec = await startCodecServer({ store, allowedOrigins: uiOrigins(port + 1000) });
+      const server = await startDevServer({ port, ui: true, reuseExisting: false, codecEndpoint: codec.url });
+      const worker = await createPipelineWorker({ address: server.address, store, ...(metricsPort !== undefined ? { metricsPort } : {}) });
+      process.stderr.write(
+        `Temporal server on ${server.address}\nTemporal Web UI: ${server.uiUrl} (values over 256 KiB decoded by ${codec.url})\n` +
+          `Worker polling '${worker.worker.options.taskQueue}' (Ctrl-C to stop)\n`,
+      );
       const running = worker.run();
       await Promise.race([untilSignal(), running]);
       await worker.shutdown();
       await server.stop();
+      await codec.close();
+      await store.close();
+    });
+
+  program
+    .command('codec-server')
+    .description("serve Temporal's codec-server protocol over the run store, so the Web UI shows stored values in full")
+    .option('--port <port>', 'port to listen on', '8234')
+    .option('--host <host>', 'address to listen on; not loopback requires ORC_CODEC_TOKEN', '127.0.0.1')
+    .option('--ui-origin <url>', 'an origin of the Web UI allowed by CORS (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .action(async (flags: { port: string; host: string; uiOrigin: string[] }) => {
+      // Bound beyond loopback, startCodecServer refuses to start without a token.
+      const token = readSettings().codecToken;
+      const store = openDefaultRunStore();
+      const origins = flags.uiOrigin.length > 0 ? flags.uiOrigin : uiOrigins(defaultDevServerPort() + 1000);
+      const codec = await startCodecServer({ store, host: flags.host, port: Number(flags.port), allowedOrigins: origins, ...(token ? { token } : {}) });
+      process.stderr.write(
+        `orc codec-server on ${codec.url} (store ${store.location}; CORS for ${origins.join(', ')}${token ? '; token required' : ''})\n` +
+          `Point the Web UI at it: temporal server start-dev --ui-codec-endpoint ${codec.url} (orc server does this itself). Ctrl-C to stop.\n`,
+      );
+      await untilSignal();
+      await codec.close();
+      await store.close();
+    });
+
+  program
+    .command('gc')
+    .description('delete stored values and cache entries unused for a while, keeping those open runs reference')
+    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h')
+    .action(async (flags: { olderThan: string }) => {
+      const seconds = parseDuration(flags.olderThan);
+      if (seconds === undefined) {
+        process.stderr.write(`orc: --older-than expects a duration such as 30d or 12h, got '${flags.olderThan}'\n`);
+        throw new ExitCode(EXIT_USAGE);
+      }
+      const address = readSettings().temporalAddress ?? `127.0.0.1:${defaultDevServerPort()}`;
+      // Open runs' histories can pass gRPC's default 4 MB message: the references are what gc needs from them.
+      const connection = await Connection.connect({ address, channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 } });
+      const store = openDefaultRunStore();
+      try {
+        const client = new Client({ connection, namespace: readSettings().temporalNamespace ?? DEFAULT_NAMESPACE });
+        const report = await collectGarbage(client, store, seconds);
+        process.stdout.write(
+          `gc (${store.location}): deleted ${report.values} value(s) (${describeBytes(report.bytes)} stored) and ${report.cacheEntries} cache entr${report.cacheEntries === 1 ? 'y' : 'ies'}; ` +
+            `kept ${report.keptValues} value(s) referenced by ${report.openRuns} open run(s)\n`,
+        );
+      } finally {
+        await store.close();
+        await connection.close();
+      }
     });
 
   return program;
@@ -510,14 +580,19 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}\n`);
+    // The SDK wraps what failed on the way (a run store that cannot be reached, say) in a generic message: say both.
+    // An unreachable server's message already says what its cause means, and ends with what to do.
+    const wrapped = error instanceof Error && error.cause instanceof Error && !(error instanceof TemporalUnreachableError);
+    const cause = wrapped && !error.message.includes((error.cause as Error).message) ? `: ${(error.cause as Error).message}` : '';
+    process.stderr.write(`orc: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
     return EXIT_FAILED;
   }
 }
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    // Exit once stdout is flushed: a large `--json` result written to a pipe is otherwise cut short.
+    (code) => process.stdout.write('', () => process.exit(code)),
     (error: unknown) => {
       process.stderr.write(`orc: ${String(error)}\n`);
       process.exit(EXIT_FAILED);

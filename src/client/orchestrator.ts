@@ -2,19 +2,19 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, type CompiledPipeline } from '../compiler';
+import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, withoutSourcePositions, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
 import { checkReachable, TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
-import { runDetails, runSummary, withoutSourcePositions } from './run-description';
+import { runDetails, runSummary } from './run-description';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
 import type { LiveTextDetails } from '../activities/live-text';
-import { openRunStore, type RunStore } from '../store/run-store';
-import { dataDirectory } from '../base/paths';
+import { openDefaultRunStore, type RunStore } from '../store/run-store';
+import { resolveStoredPayload, storedPayloadsDataConverter } from '../store/stored-payloads';
 
 export interface OrchestratorOptions {
   /** host:port of a Temporal frontend. Default: TEMPORAL_ADDRESS, else an embedded dev server. */
@@ -106,16 +106,17 @@ class LiveTextReader {
       }
       if (typeof details?.step !== 'string' || typeof details.text !== 'string' || typeof details.offset !== 'number') continue;
       const item = typeof details.item === 'number' ? details.item : null;
-      const key = `${details.step}#${item}#${activity.activityId}`;
+      const key = `${details.step}#${item}#${activity.activityId}#${activity.attempt ?? 1}`;
       const call = details.call ?? 1;
       const before = this.seen.get(key);
-      // A new call (the repair of invalid JSON) or a new attempt starts its text over.
+      // The repair of invalid JSON (a new call) starts its text over; a new attempt has a key of its own.
       const from = before && before.call === call && before.end <= details.offset + details.text.length ? before.end : 0;
       const end = details.offset + details.text.length;
       this.seen.set(key, { call, end });
       if (end <= from) continue;
       const piece = from < details.offset ? `…${details.text}` : details.text.slice(from - details.offset);
-      this.listener(details.step, from === 0 && before ? `\n${piece}` : piece, { item });
+      const restarted = from === 0 && (before !== undefined || (activity.attempt ?? 1) > 1);
+      this.listener(details.step, restarted ? `\n${piece}` : piece, { item });
     }
   }
 }
@@ -132,6 +133,8 @@ export class Orchestrator {
   private workerRun?: Promise<void>;
   private connecting?: Promise<Client>;
   private searchAttributesKnown?: Promise<boolean>;
+  /** The store this object opened for its client (one handed in through the options belongs to the caller). */
+  private ownStore?: RunStore;
 
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
@@ -186,16 +189,17 @@ export class Orchestrator {
     } catch (error) {
       throw new TemporalUnreachableError(address, source, error);
     }
-    this.client = new Client({ connection: this.connection, namespace: this.namespace });
+    // Values over 256 KiB travel through the run store both ways, so callers always see full values.
+    this.client = new Client({ connection: this.connection, namespace: this.namespace, dataConverter: storedPayloadsDataConverter(this.store()) });
     if (this.options.worker ?? embedded) {
       this.pipelineWorker = await createPipelineWorker({
         address,
         namespace: this.namespace,
         taskQueue: this.taskQueue,
+        store: this.store(),
         ...(this.options.workflowsPath ? { workflowsPath: this.options.workflowsPath } : {}),
         ...(this.options.logLevel ? { logLevel: this.options.logLevel } : {}),
         ...(this.options.models ? { models: this.options.models } : {}),
-        ...(this.options.store ? { store: this.options.store } : {}),
       });
       this.workerRun = this.pipelineWorker.run();
     }
@@ -382,7 +386,7 @@ export class Orchestrator {
     const history = await old.fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new Error(`run ${runId} has no recorded input to re-run`);
-    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(payload);
+    const input = defaultPayloadConverter.fromPayload<PipelineRunInput>(await resolveStoredPayload(payload, this.store()));
     let previous: RunResult;
     try {
       previous = (await old.result()) as RunResult;
@@ -418,12 +422,15 @@ export class Orchestrator {
 
   /** `orc cache clear`: deletes every cached step result in the run store; returns how many entries there were. */
   async clearCache(): Promise<{ entries: number; location: string }> {
-    const store = this.options.store ?? openRunStore(readSettings().storeUrl, dataDirectory());
-    try {
-      return { entries: await store.clearCache(), location: store.location };
-    } finally {
-      if (!this.options.store) await store.close();
-    }
+    const store = this.store();
+    return { entries: await store.clearCache(), location: store.location };
+  }
+
+  /** The run store of this object's client and in-process worker: the one handed in, else ORC_STORE_URL's. */
+  private store(): RunStore {
+    if (this.options.store) return this.options.store;
+    this.ownStore ??= openDefaultRunStore();
+    return this.ownStore;
   }
 
   /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */
@@ -460,6 +467,8 @@ export class Orchestrator {
       await workerRun?.catch(() => undefined);
     }
     await connection?.close();
+    await this.ownStore?.close();
+    this.ownStore = undefined;
     await devServer?.stop();
   }
 }

@@ -1,4 +1,4 @@
-// What a run shows in the Temporal Web UI before it runs: its summary and details, and an input without source positions.
+// What a run shows in the Temporal Web UI before it runs: its summary and its details.
 import type { CompiledPipeline } from '../compiler';
 
 const BRIEF_LENGTH = 80;
@@ -29,18 +29,4 @@ export function runDetails(pipeline: CompiledPipeline, inputs: Record<string, un
     for (const [name, value] of entries) lines.push(`- \`${name}\`: ${brief(value)}`);
   }
   return lines.join('\n');
-}
-
-/**
- * The compiled pipeline without the source positions of its inputs: they serve errors about input values, which
- * the client reports before a run starts, so the workflow never reads them.
- */
-export function withoutSourcePositions(pipeline: CompiledPipeline): CompiledPipeline {
-  const inputs = Object.fromEntries(
-    Object.entries(pipeline.inputs).map(([name, spec]) => {
-      const { declaredAt: _declaredAt, ...rest } = spec;
-      return [name, rest];
-    }),
-  );
-  return { ...pipeline, inputs };
 }

@@ -5,7 +5,7 @@ import Ajv, { type ErrorObject } from 'ajv';
 import { compileAgents, compileAgentStep } from './agents';
 import { autoTagSchema, AUTO_FIELDS, parseAutoTag, type AutoField } from './auto-tags';
 import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from './diagnostics';
-import { parseDuration } from './durations';
+import { badDurationMessage, parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
 import { compileReplicates, EVIDENCE_FIELDS } from './replicates';
@@ -38,8 +38,11 @@ export type CompileResult =
 
 const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
 const LLM_ACTIONS: ReadonlySet<ActionKind> = new Set(['prompt', 'named', 'generate']);
-/** A person's decision and a child run are not answers to a request: they are never cached. */
-const UNCACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set(['approval', 'pipeline']);
+/**
+ * Steps that send one request and get one answer (spec section 9). A person's decision, a child run and an agent's
+ * turns with their tool calls are not that: they are never cached.
+ */
+const CACHEABLE_ACTIONS: ReadonlySet<ActionKind> = new Set([...LLM_ACTIONS, 'run_code', 'mcp']);
 const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
 const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status', 'evidence']);
 const ON_FAILURE_KEYWORDS: ReadonlySet<string> = new Set(['fail', 'continue', 'skip', 'retry']);
@@ -197,6 +200,33 @@ export interface CompileOptions {
 }
 
 export function compilePipeline(text: string, options: CompileOptions = {}): CompileResult {
+  try {
+    return compileText(text, options);
+  } catch (error) {
+    // The YAML parser and the checks recurse once per level of nesting: a file nested deeper than the call stack
+    // (fuzzing found `a: a: a: …` thousands deep on one line) is an author's error to report, not a crash.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) return { ok: false, diagnostics: [nestedTooDeeply(text)] };
+    throw error;
+  }
+}
+
+/** Where a too-deep nesting most likely is: the longest line (a run of `key: ` or of brackets). */
+function nestedTooDeeply(text: string): Diagnostic {
+  const lines = text.split('\n');
+  let longest = 0;
+  lines.forEach((line, index) => {
+    if (line.length > lines[longest]!.length) longest = index;
+  });
+  return {
+    code: 'YAML_SYNTAX',
+    message: 'malformed YAML: nested too deeply to read (thousands of levels of `key: key: …`, brackets or indentation); the longest line is here',
+    path: '(root)',
+    line: longest + 1,
+    column: 1,
+  };
+}
+
+function compileText(text: string, options: CompileOptions): CompileResult {
   const parsed = PipelineSource.parse(text);
   const source = parsed.source;
   if (parsed.errors.length > 0) return { ok: false, diagnostics: parsed.errors };
@@ -382,7 +412,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
     if (rawConfig.timeout === undefined) return DEFAULT_TIMEOUT_SECONDS;
     const seconds = parseDuration(rawConfig.timeout);
     if (seconds === undefined) {
-      report('BAD_DURATION', `bad duration '${String(rawConfig.timeout)}': use seconds or a string like 30s, 5m, 1h`, [configKey, 'timeout']);
+      report('BAD_DURATION', badDurationMessage(rawConfig.timeout), [configKey, 'timeout']);
       return DEFAULT_TIMEOUT_SECONDS;
     }
     return seconds;
@@ -392,14 +422,14 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
   const ttlOf = (value: unknown, at: YamlPath): number | undefined => {
     if (value === undefined) return undefined;
     const seconds = parseDuration(value);
-    if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(value)}': use seconds or a string like 30s, 5m, 1d`, at);
+    if (seconds === undefined) report('BAD_DURATION', badDurationMessage(value), at);
     return seconds;
   };
   const configCacheTtl = ttlOf(rawConfig.cache_ttl, [configKey, 'cache_ttl']) ?? DEFAULT_CACHE_TTL_SECONDS;
-  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; approvals and child pipelines are never cached. */
+  /** Spec section 9: a step's own `cache_results`/`cache_ttl` win over config's; only CACHEABLE_ACTIONS are cached. */
   const cachePolicyOf = (step: PlainObject, actionKind: ActionKind, at: (...rest: Array<string | number>) => YamlPath): CompiledStep['cache'] => {
     const ttlSeconds = ttlOf(step.cache_ttl, at('cache_ttl')) ?? configCacheTtl;
-    const cacheable = !UNCACHEABLE_ACTIONS.has(actionKind);
+    const cacheable = CACHEABLE_ACTIONS.has(actionKind);
     if (!cacheable && (step.cache_results === true || step.cache_ttl !== undefined)) {
       const key = step.cache_results === true ? 'cache_results' : 'cache_ttl';
       report('INVALID_VALUE', `'${key}' does not apply to action ${actionKind}: only LLM, run_code and mcp steps are cached`, at(key));
@@ -453,7 +483,7 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
     let timeoutSeconds = defaultTimeout;
     if (step.timeout !== undefined && !(typeof step.timeout === 'string' && parseAutoTag(step.timeout).kind !== 'none')) {
       const seconds = parseDuration(step.timeout);
-      if (seconds === undefined) report('BAD_DURATION', `bad duration '${String(step.timeout)}': use seconds or a string like 30s, 5m, 1h`, timeoutAt);
+      if (seconds === undefined) report('BAD_DURATION', badDurationMessage(step.timeout), timeoutAt);
       else timeoutSeconds = seconds;
     }
     const cache = cachePolicyOf(step, actionKind, at);
@@ -529,7 +559,14 @@ export function compilePipeline(text: string, options: CompileOptions = {}): Com
     rawSteps.forEach((step, index) => {
       checkModel(step.model, ['steps', index, 'model']);
       checkModels(step.fallback, ['steps', index, 'fallback']);
+      checkModels(step.models, ['steps', index, 'models']);
+      checkModel(step.judge_model, ['steps', index, 'judge_model']);
+      // An inline agent (`action: agent` without a named one) names its model among the parameters.
+      if ((step.action === 'agent' || step.action === 'agents') && isPlainObject(step.parameters)) checkModel(step.parameters.model, ['steps', index, 'parameters', 'model']);
     });
+    if (isPlainObject(document.agents)) {
+      for (const [name, agent] of Object.entries(document.agents)) if (isPlainObject(agent)) checkModel(agent.model, ['agents', name, 'model']);
+    }
   }
 
   if (diagnostics.length > 0) {

@@ -13,3 +13,15 @@ export function parseDuration(value: unknown): number | undefined {
   const seconds = parts.reduce((total, part) => total + Number(part[1]) * UNIT_SECONDS[part[2]!]!, 0);
   return seconds > 0 ? seconds : undefined;
 }
+
+/** The diagnostic for a value that is no duration; a mapping or list is shown as JSON (String() of one can throw). */
+export function badDurationMessage(value: unknown): string {
+  let shown: string;
+  try {
+    shown = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+  } catch {
+    // A mapping that refers to itself through a YAML alias.
+    shown = Array.isArray(value) ? '[…]' : '{…}';
+  }
+  return `bad duration '${shown}': use seconds or a string like 30s, 5m, 1h, 1d`;
+}

@@ -2,7 +2,7 @@
 export { compilePipeline, compilePipelineFile, compileOrThrow, type CompileOptions, type CompileResult } from './compile';
 export { autoTagModel, type ModelSpec } from './auto-tags';
 export type { KnownModels } from './model-names';
-export { resolveRunInputs, coerceInputString, type InputResolution } from './inputs';
+export { resolveRunInputs, coerceInputString, withoutSourcePositions, type InputResolution } from './inputs';
 export { formatDiagnostic, PipelineValidationError, type Diagnostic } from './diagnostics';
 export { parseDuration } from './durations';
 export * from '../base/compiled-pipeline';

@@ -88,3 +88,17 @@ export function resolveRunInputs(
   }
   return diagnostics.length > 0 ? { ok: false, diagnostics } : { ok: true, values };
 }
+
+/**
+ * The compiled pipeline without the source positions of its inputs: they serve only errors about input values,
+ * reported before a run starts, so a run's input (the Web UI's Input panel) leaves them out.
+ */
+export function withoutSourcePositions(pipeline: CompiledPipeline): CompiledPipeline {
+  const inputs = Object.fromEntries(
+    Object.entries(pipeline.inputs).map(([name, spec]) => {
+      const { declaredAt: _declaredAt, ...rest } = spec;
+      return [name, rest];
+    }),
+  );
+  return { ...pipeline, inputs };
+}

@@ -1,6 +1,7 @@
-// Whether a model a pipeline names exists: a provider orc knows, and a model the catalog (models.yaml) lists.
+// Whether a model a pipeline names exists: a provider orc knows, a local model the catalog (models.yaml) lists, and
+// for a hosted provider no near miss of a listed model.
 import { MODEL_PROVIDERS, providerOfSpec } from '../base/providers';
-import { didYouMean } from './diagnostics';
+import { didYouMean, nearest } from './diagnostics';
 import { parseAutoTag } from './auto-tags';
 
 /** Every name a pipeline may write for a model (`provider:model` ids, entry names, aliases), from the catalog. */
@@ -26,5 +27,9 @@ export function modelNameProblem(spec: string, known: KnownModels): string | und
     const names = sameProvider.map((name) => name.slice('local:'.length));
     return `no local model is named '${trimmed.slice('local:'.length)}'${didYouMean(trimmed, sameProvider)} (local models: ${names.join(', ') || 'none'}); add it to models.yaml with provider: local`;
   }
-  return `model '${trimmed}' is not in the model catalog${didYouMean(trimmed, sameProvider)}; to use a model models.yaml does not list, add it to your models.yaml`;
+  // A hosted provider serves more models than the catalog lists, so only a near miss of a listed one is taken for a
+  // typo (`gpt-4o-mnii`); any other name goes to the provider as written, at a cost the catalog cannot price.
+  const closest = nearest(trimmed, sameProvider);
+  if (!closest || closest.distance > 1) return undefined;
+  return `model '${trimmed}' is not in the model catalog (did you mean '${closest.candidate}'?); if you do mean this model, add it to your models.yaml`;
 }

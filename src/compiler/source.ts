@@ -1,5 +1,5 @@
 // A parsed YAML document that can say where (line:column) any value came from.
-import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Document, type Node, type YAMLError } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import type { Diagnostic } from './diagnostics';
 import { formatPath } from './diagnostics';
 
@@ -45,8 +45,16 @@ export class PipelineSource {
         ...opened,
       };
     });
-    const value = errors.length > 0 ? undefined : document.toJS({ maxAliasCount: 100 });
-    return { source, value, errors };
+    if (errors.length > 0) return { source, value: undefined, errors };
+    try {
+      return { source, value: document.toJS({ maxAliasCount: 100 }), errors };
+    } catch (error) {
+      // An alias with no anchor before it, or aliases that expand too far: found only when the values are built.
+      const alias = firstAlias(document);
+      const position = source.positionOfOffset(alias?.range?.[0] ?? 0);
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      return { source, value: undefined, errors: [{ code: 'YAML_SYNTAX', message: `malformed YAML: ${reason}`, path: '(root)', ...position }] };
+    }
   }
 
   /** line:column in the author's file of an offset in the parsed text. */
@@ -127,16 +135,36 @@ export class PipelineSource {
   }
 }
 
+/** The first alias (`*name`) that names no anchor before it, else the first alias. */
+function firstAlias(document: Document): Node | undefined {
+  let unresolved: Node | undefined;
+  let first: Node | undefined;
+  visit(document, {
+    Alias(_key, alias) {
+      first ??= alias;
+      if (!alias.resolve(document)) {
+        unresolved = alias;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return unresolved ?? first;
+}
+
 /**
  * The design documents write `key: <AUTO>Choose format: a, b, or c</AUTO>` unquoted, which YAML rejects
  * (a `: ` inside a plain scalar). Such a tag is quoted before parsing; lines stay where they were, and the
  * inserted characters are recorded so positions still point into the author's text.
+ *
+ * Only a line that holds `</AUTO>` and is at most 2,000 characters long is looked at: on a line of many `: <AUTO`
+ * the pattern's work grows with the square of the line's length (fuzzing found a 300 KB line taking seconds).
  */
 export function quoteBareAutoTags(text: string): { text: string; insertions: number[] } {
   const insertions: number[] = [];
   let shift = 0;
   const quoted = text.replace(
-    /^(\s*(?:-\s+)?(?:[^\s#'"][^#\n]*?:\s+)?)(<AUTO\b[^\n]*?<\/AUTO>)([ \t]*(?:#[^\n]*)?)$/gm,
+    /^(?=[^\n]{0,2000}(?:\n|$))(?=[^\n]*<\/AUTO>)(\s*(?:-\s+)?(?:[^\s#'"][^#\n]*?:\s+)?)(<AUTO\b[^\n]*?<\/AUTO>)([ \t]*(?:#[^\n]*)?)$/gm,
     (_whole, prefix: string, tag: string, rest: string, offset: number) => {
       let position = offset + shift + prefix.length;
       insertions.push(position++);
@@ -180,12 +208,15 @@ interface Opening {
 /** Quoted strings and flow collections (`[`, `{`) that the text never closes, by offset. */
 function unclosedOpenings(text: string): Opening[] {
   const found: Opening[] = [];
-  const visit = (value: unknown): void => {
+  // An explicit stack, not recursion: a deeply nested document must not overflow the call stack.
+  const pending: unknown[] = [...new Parser().parse(text)];
+  while (pending.length > 0) {
+    const value = pending.pop();
     if (Array.isArray(value)) {
-      for (const item of value) visit(item);
-      return;
+      pending.push(...(value as unknown[]));
+      continue;
     }
-    if (value === null || typeof value !== 'object') return;
+    if (value === null || typeof value !== 'object') continue;
     const token = value as { type?: string; offset?: number; source?: string; start?: { offset: number; source: string }; end?: Array<{ type: string }> };
     if ((token.type === 'double-quoted-scalar' || token.type === 'single-quoted-scalar') && token.offset !== undefined && token.source !== undefined) {
       const quote = token.type === 'double-quoted-scalar' ? '"' : "'";
@@ -196,8 +227,7 @@ function unclosedOpenings(text: string): Opening[] {
     if (token.type === 'flow-collection' && token.start && !(token.end ?? []).some((end) => end.type === 'flow-map-end' || end.type === 'flow-seq-end')) {
       found.push({ offset: token.start.offset, what: token.start.source === '[' ? 'flow sequence [' : 'flow mapping {' });
     }
-    for (const [key, child] of Object.entries(value)) if (key !== 'source') visit(child);
-  };
-  for (const token of new Parser().parse(text)) visit(token);
+    for (const [key, child] of Object.entries(value)) if (key !== 'source' && child !== null && typeof child === 'object') pending.push(child);
+  }
   return found.sort((a, b) => a.offset - b.offset);
 }

@@ -1,4 +1,6 @@
 // The run store: values kept outside Temporal history (content-addressed, compressed) and the step result cache.
+import { dataDirectory } from '../base/paths';
+import { readSettings } from '../base/settings';
 import { FileRunStore } from './file-run-store';
 
 /** `sha256:<64 hex>` of the uncompressed bytes. */
@@ -49,11 +51,15 @@ export function openRunStore(url: string | undefined, dataDirectory: string): Ru
   if (url === undefined || url === '') return new FileRunStore(`${dataDirectory}/store`);
   if (/^postgres(ql)?:\/\//.test(url)) {
     // Loaded on demand: a worker on the folder store never loads the pg driver.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PostgresRunStore } = require('./postgres-run-store') as typeof import('./postgres-run-store');
     return new PostgresRunStore(url);
   }
   if (url.startsWith('file://')) return new FileRunStore(new URL(url).pathname);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new Error(`ORC_STORE_URL=${url}: the run store takes postgres://… or a folder (file:///dir or a path)`);
   return new FileRunStore(url);
+}
+
+/** This process's run store: ORC_STORE_URL, else `store/` in the data folder (spec section 12). */
+export function openDefaultRunStore(): RunStore {
+  return openRunStore(readSettings().storeUrl, dataDirectory());
 }

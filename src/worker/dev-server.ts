@@ -94,6 +94,8 @@ export interface DevServerOptions {
   databaseFile?: string | null;
   /** Reuse a server already listening on the port instead of failing. */
   reuseExisting?: boolean;
+  /** The Web UI decodes payloads through this codec server (`orc codec-server`), so stored values show in full. */
+  codecEndpoint?: string;
 }
 
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
@@ -114,8 +116,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // provider's requests_per_minute would arrive in bursts of four. One process needs no partitions for throughput.
   for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) args.push('--dynamic-config-value', `${key}=1`);
   for (const key of ORC_SEARCH_ATTRIBUTES) args.push('--search-attribute', searchAttributeFlag(key));
-  if (ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
-  else args.push('--headless');
+  if (ui) {
+    args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+    if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  } else args.push('--headless');
   if (databaseFile) args.push('--db-filename', databaseFile);
   const log = fs.openSync(logFile, 'w');
   const child = spawn(temporalCliPath(), args, { stdio: ['ignore', log, log] });

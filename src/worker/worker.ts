@@ -6,7 +6,9 @@ import { createActivities, type PipelineActivities } from '../activities';
 import { removeOrphanSandboxes } from '../activities/sandbox';
 import { FileAutoValueCache } from '../activities/auto-cache';
 import { RunStoreStepCache, type StepCache } from '../activities/step-cache';
-import { openRunStore, type RunStore } from '../store/run-store';
+import { openDefaultRunStore, type RunStore } from '../store/run-store';
+import { storedPayloadsDataConverter } from '../store/stored-payloads';
+import { valueCeilingInterceptor } from '../store/value-ceiling';
 import { LocalModelServer } from '../models/local-server-process';
 import { loadModelCatalog, type ModelCatalog } from '../models/catalog';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
@@ -25,10 +27,7 @@ export function defaultAutoCache(): FileAutoValueCache {
   return new FileAutoValueCache(path.join(dataDirectory(), 'auto-cache'), readSettings().autoCacheTtlSeconds);
 }
 
-/**
- * For the durability test only: the worker dies (SIGKILL) right after it writes a cache entry, before the step's
- * activity completes, to show the retried attempt takes the stored answer.
- */
+/** The durability test's hook: dying between the cache write and the activity's completion must lose nothing. */
 function exitAfterCacheWrite(): boolean {
   return readSettings().testExitAfterCacheWrite;
 }
@@ -41,6 +40,8 @@ export interface PipelineWorkerOptions {
   taskQueue?: string;
   /** Bundle the workflow from source (tests) instead of using the prebuilt bundle. */
   workflowsPath?: string;
+  /** A workflow bundled already (tests that start several workers bundle once). */
+  workflowBundle?: { code: string };
   maxConcurrentActivityTaskExecutions?: number;
   /** SDK log level; the step failures it logs at WARN are already in the run's result. */
   logLevel?: LogLevel;
@@ -48,8 +49,13 @@ export interface PipelineWorkerOptions {
   models?: ModelResolver;
   /** Models to select from and provider rate limits; by default the shipped models.yaml merged with the user's. */
   catalog?: ModelCatalog;
-  /** Where cached step results are kept; by default the run store of ORC_STORE_URL (or the data folder). */
+  /**
+   * Where cached step results and values over 256 KiB are kept; by default the run store of ORC_STORE_URL (or the
+   * data folder).
+   */
   store?: RunStore;
+  /** The ceiling on an activity's answer; by default ORC_MAX_VALUE_BYTES (64 MiB). */
+  maxValueBytes?: number;
   /** Serve Prometheus metrics on this port (`orc worker --metrics-port`); only the first worker of a process can. */
   metricsPort?: number;
 }
@@ -66,6 +72,7 @@ export interface PipelineWorker {
 }
 
 function workflowSource(options: PipelineWorkerOptions, tracing: Tracing | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
   if (options.workflowsPath) return { workflowsPath: options.workflowsPath };
   // The prebuilt bundle has no tracing interceptors: a tracing worker bundles the workflow with them as it starts.
   if (tracing) return { workflowsPath: require.resolve('../workflows') };
@@ -108,18 +115,23 @@ async function connectWorker(address: string): Promise<NativeConnection> {
 export async function createPipelineWorker(options: PipelineWorkerOptions): Promise<PipelineWorker> {
   installRuntime(options.logLevel ?? 'WARN', options.metricsPort);
   const tracing = tracingFromEnvironment();
-  const activityInterceptors = tracing?.workerOptions.interceptors?.activity ?? [stepActivityInterceptors];
+  // Each activity's answer meets the ceiling (ORC_MAX_VALUE_BYTES) before anything else sees it.
+  const ceiling = valueCeilingInterceptor(options.maxValueBytes ?? readSettings().maxValueBytes);
+  const activityInterceptors = [...(tracing?.workerOptions.interceptors?.activity ?? [stepActivityInterceptors]), ceiling];
   const connection = await connectWorker(options.address);
   const localServer = new LocalModelServer();
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
   const catalog = options.catalog ?? loadModelCatalog();
   const models = meteredModels(options.models ?? createModelResolver({ localServer, catalog }));
   const autoCache = defaultAutoCache();
-  const store = options.store ?? openRunStore(readSettings().storeUrl, dataDirectory());
+  const store = options.store ?? openDefaultRunStore();
+  // Payloads over 256 KiB go to the run store, on every worker of the process (spec section 12).
+  const dataConverter = storedPayloadsDataConverter(store);
   const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
   const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
   const worker = await Worker.create({
     connection,
+    dataConverter,
     namespace: options.namespace ?? DEFAULT_NAMESPACE,
     taskQueue: options.taskQueue ?? readSettings().taskQueue,
     ...workflowSource(options, tracing),
@@ -136,6 +148,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     queueWorkers.push(
       await Worker.create({
         connection,
+        dataConverter,
         namespace: options.namespace ?? DEFAULT_NAMESPACE,
         maxHeartbeatThrottleInterval: '2 seconds',
         interceptors: { activity: activityInterceptors },

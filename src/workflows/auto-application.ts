@@ -1,6 +1,6 @@
 // AUTO tags at run time: asking a model for their values, on the right queue, and putting the values in the step.
 import type { ResolveAutoTagsInput, ResolvedAutoTag, TemplateContext } from '../activities/types';
-import { tagsDecidedUpFront } from '../compiler/auto-tags';
+import { autoTagModel, tagsDecidedUpFront, type ModelSpec } from '../compiler/auto-tags';
 import type { CompiledStep } from '../compiler/types';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
@@ -88,16 +88,19 @@ export class AutoApplication {
   private async resolve(step: CompiledStep, context: TemplateContext): Promise<CompiledStep> {
     if (step.autoTags.length === 0) return step;
     const { pipeline, options } = this.run;
+    const decider = autoTagModel(pipeline, step, options);
     const request: ResolveAutoTagsInput = {
       pipelineDescription: pipeline.description,
       step,
       tags: step.autoTags,
-      model: options.dryRun ? 'echo' : (pipeline.config.autoModel ?? this.routing.nameFor(step)),
+      model: typeof decider === 'string' ? decider : JSON.stringify(decider),
       placeholder: options.dryRun === true,
       context,
     };
     const summary = this.routing.labelled ? activityLabel(step.id, 'AUTO') : undefined;
-    const resolved = await (this.routing.routeModels && !options.dryRun ? this.resolveRouted(step, request, summary) : stepActivities(120, 2, null, summary).resolveAutoTags(request));
+    const resolved = await (this.routing.routeModels && !options.dryRun
+      ? this.resolveRouted(step, request, decider, summary)
+      : stepActivities(120, 2, null, summary).resolveAutoTags(request));
     for (const resolution of resolved) {
       const tag = step.autoTags.find((candidate) => candidate.path === resolution.path);
       this.run.autoResolutions.push({
@@ -114,14 +117,8 @@ export class AutoApplication {
     return applyResolutions(step, resolved);
   }
 
-  /**
-   * AUTO tags are decided by `config.auto_model`, else by the step's model (the pipeline's, when the step's model is
-   * itself a tag), on that model's queue.
-   */
-  private async resolveRouted(step: CompiledStep, request: ResolveAutoTagsInput, summary: string | undefined): Promise<ResolvedAutoTag[]> {
-    const { pipeline, options } = this.run;
-    const modelIsTag = step.autoTags.some((tag) => tag.target.kind === 'field' && tag.target.field === 'model');
-    const spec = pipeline.config.autoModel ?? (modelIsTag ? (options.defaultModel ?? pipeline.config.model) : this.routing.specFor(step));
+  /** The tags asked of the model that decides them (`autoTagModel`), on that model's queue. */
+  private async resolveRouted(step: CompiledStep, request: ResolveAutoTagsInput, spec: ModelSpec, summary: string | undefined): Promise<ResolvedAutoTag[]> {
     const route = typeof spec === 'string' ? await this.routing.routeOf(spec) : await this.routing.choose(step, spec);
     return stepActivities(120, 2, route.taskQueue, summary).resolveAutoTags({ ...request, model: route.model });
   }

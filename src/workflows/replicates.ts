@@ -4,7 +4,7 @@ import type { ExecuteStepOutput } from '../activities/types';
 import { FailureType } from '../base/failure-types';
 import type { CompiledReplicates, CompiledStep } from '../compiler/types';
 import { defaultMethod, judgedAgreement, majority, medoid, type Consensus, type ReplicateAnswer } from './evidence';
-import type { Usage } from './run-types';
+import { addUsage, zeroUsage, type Usage } from './run-types';
 import { StepFailure } from './step-failure';
 
 /** Replicates must differ: a step with no temperature (or 0) samples at this one. */
@@ -45,12 +45,6 @@ export interface ReplicatesOutcome {
   models: string[];
 }
 
-function addUsage(total: Usage, more: Usage): void {
-  total.input_tokens += more.input_tokens;
-  total.output_tokens += more.output_tokens;
-  total.cost_usd += more.cost_usd;
-}
-
 function errorText(error: unknown): string {
   let current: unknown = error;
   while (current instanceof Error && 'cause' in current && current.cause instanceof Error) current = current.cause;
@@ -65,7 +59,7 @@ function errorText(error: unknown): string {
  */
 export async function runReplicates(step: CompiledStep, settings: CompiledReplicates, count: number, maxParallel: number, temperature: number | null, hooks: ReplicateHooks): Promise<ReplicatesOutcome> {
   const answers: Array<ReplicateAnswer | undefined> = new Array<ReplicateAnswer | undefined>(count);
-  const usage: Usage = { input_tokens: 0, output_tokens: 0, cost_usd: 0 };
+  const usage: Usage = zeroUsage();
   let budgetStopped: string | null = null;
   let next = 0;
   const finished = (): ReplicateAnswer[] => answers.filter((answer): answer is ReplicateAnswer => answer !== undefined);
@@ -81,7 +75,7 @@ export async function runReplicates(step: CompiledStep, settings: CompiledReplic
         addUsage(usage, output.usage);
       } catch (error) {
         if (isCancellation(error)) throw error;
-        answers[index] = { value: null, model: model ?? step.model?.toString() ?? '', status: 'failed', usage: { input_tokens: 0, output_tokens: 0, cost_usd: 0 }, error: errorText(error) };
+        answers[index] = { value: null, model: model ?? step.model?.toString() ?? '', status: 'failed', usage: zeroUsage(), error: errorText(error) };
       }
       hooks.progress({ replicates: finished() }, usage);
     }

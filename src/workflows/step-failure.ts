@@ -37,8 +37,9 @@ export function failureMessage(error: unknown, step: CompiledStep): string {
 }
 
 /**
- * How many attempts a failed step made: the attempt its activity reported, else every attempt its retry policy
- * allows for an activity that ran out of them, one for a child pipeline, none for a failure before any call.
+ * How many attempts a failed step made: the attempt its activity reported, else one for an error no retry can
+ * fix or a child pipeline, every attempt its retry policy allows for an activity that ran out of them, and none
+ * for a failure before any call (a template that did not render).
  */
 export function failureAttempts(error: unknown, step: CompiledStep): number {
   if (error instanceof StepFailure && error.outcome.attempts !== undefined) return error.outcome.attempts;
@@ -46,6 +47,8 @@ export function failureAttempts(error: unknown, step: CompiledStep): number {
   if (cause instanceof ApplicationFailure) {
     const detail = cause.details?.[0] as { attempt?: number } | undefined;
     if (typeof detail?.attempt === 'number') return detail.attempt;
+    // An activity error no retry can fix ends the step on the attempt that met it: the first, for all it says.
+    if (error instanceof ActivityFailure && cause.nonRetryable) return 1;
   }
   if (error instanceof ChildWorkflowFailure) return 1;
   if (error instanceof ActivityFailure) return step.maxRetries + 1;

@@ -63,7 +63,7 @@ describe('cache_results and cache_ttl', () => {
     expect(stepOf(pipeline, 'one').cache).toBeNull();
   });
 
-  it('cache_results on an approval or a pipeline step is an error at its line:column', () => {
+  it('cache_results on an approval, pipeline or agent step is an error at its line:column', () => {
     const approval = onlyDiagnostic(
       yaml`
         name: bad_cache
@@ -88,6 +88,18 @@ describe('cache_results and cache_ttl', () => {
       'INVALID_VALUE',
     );
     expect(child).toMatchObject({ line: 6, column: 16, path: 'steps[0].cache_ttl' });
+    const agent = onlyDiagnostic(
+      yaml`
+        name: bad_cache
+        steps:
+          - id: helper
+            action: agent
+            parameters: { prompt: "Find out", model: echo }
+            cache_results: true
+      `,
+      'INVALID_VALUE',
+    );
+    expect(agent.message).toBe("'cache_results' does not apply to action agent: only LLM, run_code and mcp steps are cached");
   });
 
   it('a bad cache_ttl, in a step or in config, is a BAD_DURATION at its place', () => {

@@ -44,7 +44,7 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
       { line: 8, column: 12, path: 'steps[0].model' },
     ]);
     expect(errors[0]!.message).toBe(
-      "model 'openai:gpt-4o-mnii' is not in the model catalog (did you mean 'openai:gpt-4o-mini'?); to use a model models.yaml does not list, add it to your models.yaml",
+      "model 'openai:gpt-4o-mnii' is not in the model catalog (did you mean 'openai:gpt-4o-mini'?); if you do mean this model, add it to your models.yaml",
     );
     expect(errors[1]!.message).toMatch(/^unknown model provider 'opneai' in 'opneai:gpt-4o-mini' \(did you mean 'openai'\?\)/);
     expect(errors[2]!.message).toBe("unknown model provider 'foo' in 'foo:bar' (providers: local, echo, openai, anthropic, google)");
@@ -67,7 +67,7 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
     ]);
   });
 
-  it('accepts names, aliases, provider:model ids, local, echo, templates, AUTO tags and requirements', () => {
+  it('accepts names, aliases, provider:model ids, local, echo, templates, AUTO tags, requirements, and hosted models the catalog lacks that are no near miss', () => {
     expect(
       modelErrors(yaml`
         name: p
@@ -86,9 +86,28 @@ describe('unknown models (with the catalog, as orc validate compiles)', () => {
           - id: d
             action: four
             model: { tasks: [general] }
-            fallback: [echo, local:smollm2-135m, smollm2-135m]
+            fallback: [echo, local:smollm2-135m, smollm2-135m, openai:gpt-4.1, openai:fake-model]
       `),
     ).toEqual([]);
+  });
+
+  it('checks the models of agents, replicates and judges too', () => {
+    const errors = modelErrors(yaml`
+      name: p
+      agents:
+        helper: { model: openai:gpt-4o-mnii, system: You help. }
+      steps:
+        - id: a
+          action: "Label it"
+          replicates: 2
+          models: [mini, local:tiny]
+          consensus: judge
+          judge_model: openai:gpt-4o-minii
+        - id: b
+          action: agent
+          parameters: { agent: helper, prompt: hi }
+    `);
+    expect(errors.map(({ path }) => path)).toEqual(['agents.helper.model', 'steps[0].models[1]', 'steps[0].judge_model']);
   });
 
   it('is not checked without a catalog (the API compiles any provider:model)', () => {
@@ -158,5 +177,24 @@ describe('autoTagModel: which model decides a step\'s AUTO tags', () => {
     const withAutoModel = { ...pipeline, config: { ...pipeline.config, autoModel: 'mini' } };
     expect(autoTagModel(withAutoModel, step('own'))).toBe('mini');
     expect(autoTagModel(withAutoModel, step('tagged'))).toBe('mini');
+  });
+});
+
+describe('values that are no duration', () => {
+  it('a mapping where a duration goes is reported, not thrown on (String() of { toString: 0 } throws)', () => {
+    const result = compilePipeline(yaml`
+      name: p
+      steps:
+        - id: a
+          action: "Do it: now"
+          timeout: { toString: 0 }
+          cache_ttl:
+            toString: 0
+    `);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.filter((diagnostic) => diagnostic.code === 'BAD_DURATION').map((diagnostic) => `${diagnostic.code} ${diagnostic.message}`)).toEqual([
+      `BAD_DURATION bad duration '{"toString":0}': use seconds or a string like 30s, 5m, 1h, 1d`,
+      `BAD_DURATION bad duration '{"toString":0}': use seconds or a string like 30s, 5m, 1h, 1d`,
+    ]);
   });
 });

@@ -127,7 +127,7 @@ describe('orc run', () => {
     const missing = await runOrc(['run', 'pipelines/summarize.yaml', '--dry-run']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).not.toContain('Starting');
-    expect(missing.stderr).toContain("pipelines/summarize.yaml:7:3: INPUT_MISSING required input 'text' (string) is missing");
+    expect(missing.stderr).toContain("pipelines/summarize.yaml:8:3: INPUT_MISSING required input 'text' (string) is missing");
     const mistyped = await runOrc(['run', 'test/fixtures/cli/typed-inputs.yaml', '-i', 'count=many', '--dry-run']);
     expect(mistyped.code).toBe(1);
     expect(mistyped.stderr).toMatch(/typed-inputs\.yaml:3:3: INPUT_TYPE input 'count' must be an integer, got "many"/);

@@ -3,7 +3,7 @@
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Orchestrator, PipelineValidationError, type CompiledPipeline } from '../../src/client';
-import { TemporalUnreachableError } from '../../src/base/temporal-unreachable-error';
+import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../../src/base/temporal-unreachable-error';
 import { orcEnvironment, runOrc } from '../helpers/cli';
 import { freePort } from '../helpers/ports';
 
@@ -34,7 +34,7 @@ describe('orc validate names what a user got wrong', () => {
     const result = await runOrc(['validate', file]);
     expect(result.code).toBe(1);
     expect(result.stdout.trim().split('\n')).toEqual([
-      `${file}:3:10: UNKNOWN_MODEL model 'openai:gpt-4o-mnii' is not in the model catalog (did you mean 'openai:gpt-4o-mini'?); to use a model models.yaml does not list, add it to your models.yaml`,
+      `${file}:3:10: UNKNOWN_MODEL model 'openai:gpt-4o-mnii' is not in the model catalog (did you mean 'openai:gpt-4o-mini'?); if you do mean this model, add it to your models.yaml`,
       `${file}:7:12: UNKNOWN_MODEL unknown model provider 'foo' in 'foo:bar' (providers: local, echo, openai, anthropic, google)`,
       `${file}:10:12: UNKNOWN_MODEL no local model is named 'anything' (local models: smollm2-135m); add it to models.yaml with provider: local`,
     ]);
@@ -91,7 +91,7 @@ describe('an unreachable TEMPORAL_ADDRESS', () => {
       ]);
       for (const result of [run, worker]) {
         expect(result.code).toBe(1);
-        expect(result.stderr).toContain(`orc: cannot reach the Temporal server at ${silent.address} (TEMPORAL_ADDRESS): no answer within 5 s.`);
+        expect(result.stderr).toContain(`orc: cannot reach the Temporal server at ${silent.address} (TEMPORAL_ADDRESS): no answer within ${TEMPORAL_CONNECT_TIMEOUT_MS / 1000} s.`);
       }
     } finally {
       await silent.close();

@@ -105,7 +105,14 @@ beforeAll(async () => {
   await startPrometheus(metricsPort);
   worker = startOrc(
     ['worker', '--metrics-port', String(metricsPort)],
-    orcEnvironmentFor({ OPENAI_API_KEY: 'sk-test-operating', OPENAI_BASE_URL: fakeUrl, OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl, ORC_METRICS_HOST: '127.0.0.1' }),
+    orcEnvironmentFor({
+      OPENAI_API_KEY: 'sk-test-operating',
+      OPENAI_BASE_URL: fakeUrl,
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+      ORC_METRICS_HOST: '127.0.0.1',
+      ORC_LOG_FORMAT: 'json',
+      ORC_LOG_LEVEL: 'DEBUG',
+    }),
   );
   await waitFor(() => worker.output.stderr.includes('orc worker polling') || worker.exitCode !== null, 90_000, 'the worker to start');
   if (worker.exitCode !== null) throw new Error(`orc worker exited: ${worker.output.stderr}`);
@@ -124,7 +131,7 @@ test('orc run on a terminal shows a running step its answer before the step comp
   const file = writePipeline(
     'live_tokens',
     `name: live_tokens
-config: { model: "openai:fake-model", timeout: 60 }
+config: { model: "openai:gpt-4o-mini", timeout: 60 }
 steps:
   - id: write
     action: "SLOW write a poem about {{ inputs.topic }}"
@@ -141,7 +148,8 @@ inputs: { topic: string }
     if (answeredWhenSeen === 'not seen' && output.includes('gamma')) answeredWhenSeen = fake.calls.find((call) => call.prompt.includes('SLOW'))?.answeredAt;
   });
   const code = await new Promise<number | null>((resolve) => run.on('close', resolve));
-  expect(code).toBe(0);
+  // The output is in the message when the run fails.
+  expect(`exit ${code}\n${output}`).toMatch(/^exit 0\n/);
   // Part of the answer was on the terminal while the model was still streaming it.
   expect(answeredWhenSeen).toBeUndefined();
   expect(output).toMatch(/▸ write: .*alpha/);
@@ -156,12 +164,13 @@ inputs: { topic: string }
   expect(result.steps.write!.result).toBe(PIECES.join(''));
 });
 
-test('Prometheus scraping orc worker --metrics-port sees model tokens, completed steps and Temporal SDK metrics; each step is a span', async () => {
+test('Prometheus scraping orc worker --metrics-port sees model tokens, completed steps and Temporal SDK metrics; each step is a span; JSON logs', async () => {
   const orchestrator = new Orchestrator({ address, taskQueue, worker: false });
+  let runId: string;
   try {
     const result = await orchestrator.executeYaml(
       `name: metrics_probe
-config: { model: "openai:fake-model" }
+config: { model: "openai:gpt-4o-mini" }
 steps:
   - id: first
     action: "first step"
@@ -169,21 +178,29 @@ steps:
     action: "second step after {{ first.result }}"
   - id: third
     action: "third step"
+    cache_results: true
 `,
     );
     expect(result.status).toBe('completed');
+    runId = result.run_id;
   } finally {
     await orchestrator.close();
   }
+  // ORC_LOG_FORMAT=json: every log line of the worker is a JSON object; those of a step's activity name the run and step.
+  const logLines = worker.output.stderr.split('\n').filter((line) => line.startsWith('{'));
+  const logs = logLines.map((line) => JSON.parse(line) as { run_id: string | null; step: string | null; message: string });
+  expect(logs.some((line) => line.run_id === runId && line.step === 'second' && /Activity completed/.test(line.message))).toBe(true);
   const steps = await untilQuery('sum(orc_steps_total{pipeline="metrics_probe",status="completed"})', (value) => value === 3);
   expect(steps).toBe(3);
-  expect(await untilQuery('sum(orc_model_tokens_total{provider="openai",model="fake-model"})', (value) => (value ?? 0) > 0)).toBeGreaterThan(0);
+  expect(await untilQuery('sum(orc_model_tokens_total{provider="openai",model="gpt-4o-mini"})', (value) => (value ?? 0) > 0)).toBeGreaterThan(0);
   expect(await untilQuery('count(orc_step_duration_seconds_count{pipeline="metrics_probe",action_kind="prompt"})', (value) => value !== null)).toBe(1);
+  expect(await untilQuery('sum(orc_model_cost_usd_total{provider="openai",model="gpt-4o-mini"})', (value) => (value ?? 0) > 0)).toBeGreaterThan(0);
+  expect(await untilQuery('sum(orc_cache_lookups_total{result="miss"})', (value) => (value ?? 0) > 0)).toBeGreaterThan(0);
   expect(await untilQuery('count({__name__=~"temporal_.+"})', (value) => (value ?? 0) > 0)).toBeGreaterThan(0);
 
   await waitFor(() => ['first', 'second', 'third'].every((step) => spans.some((span) => span.attributes['orc.step'] === step)), 30_000, 'a span for every step');
   const stepSpans = spans.filter((span) => span.attributes['orc.pipeline'] === 'metrics_probe' && span.attributes['orc.step']);
   expect(new Set(stepSpans.map((span) => span.attributes['orc.step']))).toEqual(new Set(['first', 'second', 'third']));
-  expect(stepSpans.every((span) => span.attributes['orc.model'] === 'openai:fake-model')).toBe(true);
+  expect(stepSpans.every((span) => span.attributes['orc.model'] === 'openai:gpt-4o-mini')).toBe(true);
   expect(spans.some((span) => span.name === 'RunWorkflow:pipelineWorkflow')).toBe(true);
 });

@@ -202,7 +202,7 @@ steps:
   expect(evidence.replicates.every((replicate) => replicate.model === 'local:smollm2-135m')).toBe(true);
   expect(evidence.agreement).toBeGreaterThanOrEqual(0);
   expect(evidence.agreement).toBeLessThanOrEqual(1);
-});
+}, 300_000);
 
 test('five replicates over [openai, anthropic, local] call each model as models[i mod 3] says', async () => {
   fake.answerFor = (prompt) => (prompt === 'Pick a letter, A or B' ? 'A' : undefined);
@@ -231,7 +231,7 @@ steps:
   // The Anthropic replicates went over Anthropic's own wire protocol (/v1/messages).
   expect(anthropic.requestsFor('claude-haiku-4').filter((request) => request.provider === 'anthropic')).toHaveLength(2);
   expect(result.steps.pick!.result).toBe('A');
-});
+}, 300_000);
 
 test('a worker killed with SIGKILL while replicates run: finished replicates are not called again', async () => {
   const taskQueue = `replicates-crash-${Date.now()}`;

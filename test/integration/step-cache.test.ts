@@ -9,6 +9,7 @@ import { Orchestrator, type RunResult } from '../../src/client';
 import type { CompiledPipeline } from '../../src/compiler';
 import { FileRunStore } from '../../src/store/file-run-store';
 import { orcEnvironment, runOrc, startOrc } from '../helpers/cli';
+import { freePort } from '../helpers/ports';
 import { compileYaml } from '../helpers/compile';
 import { FakeOpenAIServer } from '../helpers/fake-openai';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
@@ -179,7 +180,7 @@ test('a worker killed (SIGKILL) right after its cache write loses nothing: the r
   const prompt = `KILL test ${Date.now()}`;
   const pipeline = compileYaml(`
 name: killed_after_write
-config: { model: "openai:fake-model", cache_results: true, timeout: 4s }
+config: { model: gpt-4o-mini, cache_results: true, timeout: 4s }
 steps:
   - id: only
     action: "${prompt}"
@@ -192,7 +193,8 @@ steps:
     expect(fake.callsFor(prompt)).toHaveLength(1);
     expect(fs.readdirSync(path.join(killStore, 'cache'), { recursive: true }).filter((file) => String(file).endsWith('.json'))).toHaveLength(1);
 
-    const worker = startOrc(['worker'], environment({}));
+    const metricsPort = await freePort();
+    const worker = startOrc(['worker', '--metrics-port', String(metricsPort)], environment({ ORC_METRICS_HOST: '127.0.0.1' }));
     try {
       const result = await client.follow(handle);
       expect(result.status).toBe('completed');
@@ -201,13 +203,24 @@ steps:
 
       // The same pipeline from the command line: its progress marks the hit; --no-cache asks the model again.
       const file = path.join(killStore, 'killed.yaml');
-      fs.writeFileSync(file, `name: killed_after_write\nconfig: { model: "openai:fake-model", cache_results: true }\nsteps:\n  - id: only\n    action: "${prompt}"\n`);
+      fs.writeFileSync(file, `name: killed_after_write\nconfig: { model: gpt-4o-mini, cache_results: true }\nsteps:\n  - id: only\n    action: "${prompt}"\n`);
       const cached = await runOrc(['run', file], environment({}));
-      expect(cached.code).toBe(0);
-      expect(cached.stderr).toMatch(/✓ only completed [\d.]+s openai:fake-model \(cached\)\n/);
+      expect(cached.code === 0 ? '' : cached.stderr).toBe('');
+      expect(cached.stderr).toMatch(/✓ only completed [\d.]+s openai:gpt-4o-mini \(cached\)\n/);
       const uncached = await runOrc(['run', file, '--no-cache', '--json'], environment({}));
       expect(JSON.parse(uncached.stdout)).toMatchObject({ status: 'completed', steps: { only: { cache: { hit: false } } } });
       expect(fake.callsFor(prompt)).toHaveLength(2);
+      // This worker looked twice (the retried attempt, the cached orc run), and found an entry both times.
+      const hits = async (): Promise<number> => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return Number(/^orc_cache_lookups_total\{[^}]*result="hit"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+      };
+      let seen = await hits();
+      for (let tries = 0; seen !== 2 && tries < 50; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        seen = await hits();
+      }
+      expect(seen).toBe(2);
     } finally {
       worker.kill('SIGINT');
       await worker.done;
