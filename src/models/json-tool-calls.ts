@@ -29,9 +29,13 @@ function toolLine(tool: ToolDefinition): string {
  * sees itself write, so its earlier calls are told, not shown, and it is asked for the answer next.
  */
 export function jsonToolTurns(messages: ChatMessage[], tools: ToolDefinition[]): ChatMessage[] {
-  const instructions =
-    `Tools:\n${tools.map(toolLine).join('\n')}\n\n` +
-    'Reply with JSON only. To call a tool: {"tool": "<name>", "arguments": {...}}. To give the final answer: {"answer": "<text>"}.';
+  // A small model leans to the form it is told first: the tool's until a tool has answered, then the answer's.
+  // (SmolLM2-135M told the answer's form first answered every question at once, and wrongly; told the tool's form
+  // after a tool had answered, it called the tool again.)
+  const toolForm = 'To call a tool: {"tool": "<name>", "arguments": {...}}.';
+  const answerForm = 'To give the final answer: {"answer": "<text>"}.';
+  const answered = messages.some((message) => message.role === 'tool');
+  const instructions = `Tools:\n${tools.map(toolLine).join('\n')}\n\nReply with JSON only. ${answered ? `${answerForm} ${toolForm}` : `${toolForm} ${answerForm}`}`;
   const system = messages.filter((message) => message.role === 'system').map((message) => message.content);
   const turns: ChatMessage[] = [{ role: 'system', content: [...system, instructions].join('\n\n') }];
   const say = (role: 'user' | 'assistant', content: string): void => {

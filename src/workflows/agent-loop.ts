@@ -1,5 +1,6 @@
 // The loop of an `agent` or `agents` step (spec section 11): model turns and tool calls, each its own activity (deterministic).
 import type { AgentTurnInput, AgentTurnOutput } from '../activities/types';
+import { isCancellation } from '@temporalio/workflow';
 import { FailureType } from '../base/failure-types';
 import type { CompiledAgent, CompiledAgentStep, CompiledTool } from '../compiler/types';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../models/types';
@@ -51,6 +52,17 @@ export interface AgentLoopRuntime {
   overBudget(used: Usage): { reason: string; run: boolean } | null;
   /** The message of an error from a tool call (the loop turns it into the tool's answer). */
   describeError(error: unknown): string;
+}
+
+/** A turn or the tools' description failed for good (retries spent); `result` holds the transcript so far. */
+export class AgentFailed extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly result: AgentResult,
+  ) {
+    super('the agent loop failed');
+    this.name = 'AgentFailed';
+  }
 }
 
 /** The agent step ended without an answer; `result` (transcript and counts so far) stays on the step. */
@@ -154,9 +166,14 @@ export async function runAgentLoop(stepId: string, plan: CompiledAgentStep, prom
     }
   };
 
-  const final = await runAgent(plan.lead, prompt);
-  result.answer = final.answer;
-  return result;
+  try {
+    const final = await runAgent(plan.lead, prompt);
+    result.answer = final.answer;
+    return result;
+  } catch (error) {
+    if (error instanceof AgentStopped || isCancellation(error)) throw error;
+    throw new AgentFailed(error, result);
+  }
 }
 
 /** The usage of a finished (or stopped) agent step: every agent's turns added up. */

@@ -15,6 +15,17 @@ function setAtPath(target: Record<string, unknown>, keys: ReadonlyArray<string |
   });
 }
 
+/**
+ * A decided value is data (spec section 5): a parameter's strings are rendered as templates before the call, so text
+ * holding template syntax is wrapped to render as it is.
+ */
+function asLiteral(value: unknown): unknown {
+  if (typeof value === 'string') return /\{[{%#]/.test(value) ? `{% raw %}${value.replace(/\{%-?\s*endraw\s*-?%\}/g, '')}{% endraw %}` : value;
+  if (Array.isArray(value)) return value.map(asLiteral);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, asLiteral(item)]));
+  return value;
+}
+
 /** The step with its AUTO tags' values put where the tags stood. */
 export function applyResolutions(step: CompiledStep, resolved: ResolvedAutoTag[]): CompiledStep {
   const effective: CompiledStep = { ...step, parameters: JSON.parse(JSON.stringify(step.parameters)) as Record<string, unknown> };
@@ -22,7 +33,7 @@ export function applyResolutions(step: CompiledStep, resolved: ResolvedAutoTag[]
     const tag = step.autoTags.find((candidate) => candidate.path === resolution.path);
     if (!tag) continue;
     if (tag.target.kind === 'parameter') {
-      setAtPath(effective.parameters, tag.target.keys, resolution.value);
+      setAtPath(effective.parameters, tag.target.keys, asLiteral(resolution.value));
       continue;
     }
     const numeric = Number(resolution.value);

@@ -294,3 +294,19 @@ steps:
     await connection.close();
   }
 }, 240_000);
+
+test('agent_tools.yaml completes with the local model, which calls the real MCP get-sum tool and answers', async () => {
+  const result = await orchestrator.executeYamlFile(path.join(__dirname, '..', '..', 'pipelines', 'agent_tools.yaml'), { a: 19, b: 23 });
+  // On a failure, the error and the transcript say what the model did.
+  expect({ error: result.steps.add!.error, transcript: agentResult(result, 'add')?.transcript }).toMatchObject({ error: null });
+  expect(result.status).toBe('completed');
+  const agent = agentResult(result, 'add');
+  const calls = agent.transcript.filter((entry) => entry.tool_call);
+  expect(calls.length).toBeGreaterThanOrEqual(1);
+  // A real call: the server ran the tool the model chose, with the arguments it chose, and answered it.
+  const answered = agent.transcript.filter((entry) => entry.tool_result && !entry.tool_result.error);
+  expect(answered.length).toBeGreaterThanOrEqual(1);
+  expect(result.steps.add!.model).toBe('local:smollm2-135m');
+  expect(result.outputs.answer).toBe(agent.answer);
+  expect(agent.agents.calculator!.turns).toBe(agent.turns);
+}, 900_000);

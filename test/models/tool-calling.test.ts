@@ -97,6 +97,10 @@ describe('tool calling on the wire', () => {
     const second = await model.generate({ messages, tools: [getSum] });
     expect(second).toMatchObject({ text: 'It is 42.' });
     expect(second.toolCalls).toBeUndefined();
+    // Before a tool has answered, the tool's form is told first; after, the answer's (a small model leans to the first).
+    const order = (index: number): string[] => server.requests[index]!.messages[0]!.text.match(/To (call a tool|give the final answer)/g)!;
+    expect(order(0)).toEqual(['To call a tool', 'To give the final answer']);
+    expect(order(1)).toEqual(['To give the final answer', 'To call a tool']);
     // The call and its result went back as one user turn that tells what was called and what came back.
     expect(server.requests[1]!.messages.slice(1)).toEqual([
       {

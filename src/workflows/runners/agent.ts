@@ -1,7 +1,7 @@
 // An `agent` or `agents` step (spec section 11): the loop's model turns and tools as labelled activities and child runs.
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../compiler/types';
-import { AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
+import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
 import { failureMessage, StepFailure } from '../step-failure';
@@ -62,8 +62,7 @@ export const runAgentStep: StepRunner = async (run) => {
     async turn(agent, input) {
       const spec = options.dryRun ? 'echo' : (input.spec.model ?? step.model ?? options.defaultModel ?? pipeline.config.model);
       const { model, taskQueue } = await route(spec);
-      state.model ??= model;
-      return activities.step(`${agent} · turn ${input.turn}`, taskQueue).agentTurn({
+      const output = await activities.step(`${agent} · turn ${input.turn}`, taskQueue).agentTurn({
         stepId: step.id,
         agent,
         turn: input.turn,
@@ -75,6 +74,9 @@ export const runAgentStep: StepRunner = async (run) => {
         // Only the answer the step gives is shaped; a member's answer is the coordinator's to read.
         outputSchema: agent === plan.lead ? step.outputSchema : null,
       });
+      // The step's model is the first one that answered, as `provider:model`.
+      state.model ??= output.model;
+      return output;
     },
     describeTools(tools) {
       return activities.step('tools').describeAgentTools({ stepId: step.id, tools, mcpServers: pipeline.mcpServers ?? {} });
@@ -105,6 +107,10 @@ export const runAgentStep: StepRunner = async (run) => {
     const result = await runAgentLoop(step.id, plan, textOf(prompt), runtime);
     return { result, usage: agentUsage(result), attempts: 1 };
   } catch (error) {
+    if (error instanceof AgentFailed) {
+      // A turn that failed for good fails the step with its own message; the transcript so far stays.
+      throw new StepFailure(failureMessage(error.failure, step), { result: error.result, usage: agentUsage(error.result), attempts: 1 });
+    }
     if (!(error instanceof AgentStopped)) throw error;
     // The transcript so far stays on the step; the message starts with why it stopped (MAX_TURNS, BUDGET_EXCEEDED).
     throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1 }, error.runBudget);
