@@ -71,7 +71,7 @@ outputs:
 test('bad inputs throw a PipelineValidationError before anything runs', async () => {
   const attempt = orchestrator.executeYamlFile('pipelines/summarize.yaml', { text: 42 }, { dryRun: true });
   await expect(attempt).rejects.toBeInstanceOf(PipelineValidationError);
-  await expect(attempt).rejects.toThrow(/summarize\.yaml:7:3: INPUT_TYPE input 'text' must be a string, got 42/);
+  await expect(attempt).rejects.toThrow(/summarize\.yaml:8:3: INPUT_TYPE input 'text' must be a string, got 42/);
 });
 
 test('starting a run id that is already running attaches to it instead of starting a second one', async () => {
