@@ -1,11 +1,11 @@
 // Benchmark (prints figures, asserts nothing): orc side by side with the floor, in one process on one embedded dev
 // server — a bare Temporal workflow of the same shape (bare-workflows.js) and an in-process Promise DAG.
 // `npm run bench`; BENCH_REPEATS (default 5) and BENCH_LONG_CHAIN (default 5000) change how long it takes.
-const net = require('node:net');
 const { NativeConnection, Worker } = require('@temporalio/worker');
 const { Orchestrator } = require('../dist/client');
 const { answer, benchModelResolver } = require('./bench-model');
 const { benchCacheRerun } = require('./cache-rerun');
+const { freePort } = require('./free-port');
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const LONG_CHAIN = Number(process.env.BENCH_LONG_CHAIN ?? 5000);
@@ -15,15 +15,6 @@ const ORC_QUEUE = 'bench-orc';
 const BARE_QUEUE = 'bench-bare';
 /** Both workers run this many activities at once (orc's worker default). */
 const ACTIVITY_SLOTS = 20;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function timed(run) {
   const started = process.hrtime.bigint();

@@ -2,7 +2,6 @@
 // with every step cached. Prints the re-run's time divided by the first run's (goal <= 0.10) and how many model
 // calls the re-run made (goal 0). `node bench/cache-rerun.js` after a build; `npm run bench` calls benchCacheRerun().
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { Orchestrator } = require('../dist/client');
@@ -10,6 +9,7 @@ const { loadModelCatalog } = require('../dist/models/catalog');
 const { LocalModelServer } = require('../dist/models/local-server-process');
 const { createModelResolver } = require('../dist/models/registry');
 const { FileRunStore } = require('../dist/store/file-run-store');
+const { freePort } = require('./free-port');
 
 const PIPELINE = `
 name: cache_rerun_bench
@@ -25,15 +25,6 @@ steps:
   - id: title
     action: "Write a five-word title for: {{ answer.result }}"
 `;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The worker's real models, counting the calls that reach one. */
 function countingModels(models) {

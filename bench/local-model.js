@@ -1,16 +1,7 @@
 // Benchmark (prints figures, asserts nothing): the embedded local model's throughput through orc, cold and warm.
 // Run after setup: `npm run bench:local-model` (orchestration overhead is `npm run bench`).
-const net = require('node:net');
 const { Orchestrator } = require('../dist/client');
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = require('./free-port');
 
 async function timed(label, run) {
   const started = process.hrtime.bigint();

@@ -1,20 +1,11 @@
 // Benchmark (prints figures, asserts nothing): the local model's accuracy on 30 labelled sentiment sentences,
 // answering once and with `replicates: 5` (majority vote). Run after setup: `npm run bench:replicates`.
 const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
 const { Orchestrator } = require('../dist/client');
+const { freePort } = require('./free-port');
 
 const items = JSON.parse(fs.readFileSync(path.join(__dirname, 'data', 'sentiment.json'), 'utf8'));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function pipelineYaml(replicates) {
   const bundle = replicates > 1 ? `    replicates: ${replicates}\n    consensus: majority\n` : '';

@@ -3,10 +3,10 @@
 // create, start, files in by exec, run by exec, output files out, remove), and a whole one-step pipeline run.
 // Run after setup: `npm run bench:sandbox`.
 const { execFileSync } = require('node:child_process');
-const net = require('node:net');
 const { MockActivityEnvironment } = require('@temporalio/testing');
 const { createSandboxActivities, sandboxImage } = require('../dist/activities/sandbox');
 const { Orchestrator } = require('../dist/client');
+const { freePort } = require('./free-port');
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
@@ -26,15 +26,6 @@ async function sample(run) {
     samples.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   return samples;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function main() {

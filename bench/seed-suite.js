@@ -3,7 +3,6 @@
 // Prints runs completed, degenerate or echoed values (the detector of src/models/degeneration.ts applied to
 // every AUTO value and every step result), re-asks, and seconds per run. Run after setup: `npm run bench:seeds`.
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -12,19 +11,11 @@ const root = path.join(__dirname, '..');
 process.env.ORC_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-seed-suite-'));
 const { Orchestrator, compilePipelineFile } = require('../dist/client');
 const { findDegeneration, describeDegeneration } = require('../dist/models/degeneration');
+const { freePort } = require('./free-port');
 
 // The pipelines as seeds/004 writes them (the compiler's fixtures are verbatim copies); the input sets are ours.
 const pipelineDirectory = path.join(root, 'test', 'fixtures', 'compiler', 'seeds');
 const inputSets = JSON.parse(fs.readFileSync(path.join(root, 'test', 'fixtures', 'seeds', 'inputs.json'), 'utf8'));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** An enum, a boolean or a bounded number: the values a small model should never need a second try for. */
 function isClosed(schema) {

@@ -5,12 +5,12 @@
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { Client, Connection } = require('@temporalio/client');
 const { Orchestrator } = require('../dist/client');
 const { startDevServer } = require('../dist/worker/dev-server');
+const { freePort } = require('./free-port');
 
 const RUNS = Number(process.env.SOAK_RUNS ?? 100);
 const STEPS = Number(process.env.SOAK_STEPS ?? 5);
@@ -21,15 +21,6 @@ const STEP_TIMEOUT_SECONDS = 20;
 /** A run still open this long after the last disruption is stuck. */
 const SETTLE_MS = 5 * 60_000;
 const FAULTS = ['429', '500', 'hang', 'malformed'];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
