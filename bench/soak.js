@@ -15,6 +15,12 @@ const { freePort } = require('./free-port');
 const RUNS = Number(process.env.SOAK_RUNS ?? 100);
 const STEPS = Number(process.env.SOAK_STEPS ?? 5);
 const FAULT_RATE = Number(process.env.SOAK_FAULT_RATE ?? 0.01);
+/**
+ * Steps cache their answers (spec section 9) unless SOAK_CACHE=0. Temporal delivers an activity at least once: an
+ * answer that reached a worker killed before it reported it is asked for again. The cache entry, written before the
+ * activity completes, is what turns that retry into a hit instead of a second model call.
+ */
+const CACHE = process.env.SOAK_CACHE !== '0';
 const ANSWER_MS = 300;
 /** Short enough that a hung request costs little; long enough for a loaded machine's slow start. */
 const STEP_TIMEOUT_SECONDS = 20;
@@ -120,7 +126,7 @@ function startWorker(environment) {
 const pipelineYaml = `name: soak
 inputs:
   run: { type: string, required: true }
-config: { model: "openai:soak-model", timeout: ${STEP_TIMEOUT_SECONDS}s, max_retries: 6, max_parallel: 5 }
+config: { model: "openai:soak-model", timeout: ${STEP_TIMEOUT_SECONDS}s, max_retries: 6, max_parallel: 5, cache_results: ${CACHE} }
 steps:
 ${Array.from({ length: STEPS }, (_, index) => `  - id: s${index}\n    action: "soak run {{ inputs.run }} step s${index}${index > 0 ? ` after {{ s${index - 1}.result }}` : ''}"\n`).join('')}`;
 
@@ -146,7 +152,7 @@ async function main() {
   const orchestrator = new Orchestrator({ address, worker: false, taskQueue });
   const pipeline = orchestrator.compile(pipelineYaml);
   const runIds = Array.from({ length: RUNS }, (_, index) => `soak-${index}`);
-  console.log(`soak: ${RUNS} runs of ${STEPS} steps, ${(FAULT_RATE * 100).toFixed(1)}% faults (${FAULTS.join(', ')}), step timeout ${STEP_TIMEOUT_SECONDS}s`);
+  console.log(`soak: ${RUNS} runs of ${STEPS} steps, ${(FAULT_RATE * 100).toFixed(1)}% faults (${FAULTS.join(', ')}), step timeout ${STEP_TIMEOUT_SECONDS}s, step cache ${CACHE ? 'on' : 'off (SOAK_CACHE=0)'}`);
   await Promise.all(runIds.map((runId) => orchestrator.start(pipeline, { run: runId }, { runId })));
   console.log(`[${elapsed()}] started ${RUNS} runs`);
 
