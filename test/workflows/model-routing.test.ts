@@ -236,7 +236,7 @@ steps:
 });
 
 test('named models: a rate-limited provider runs on its queue (AUTO tags too), others on the run queue; a for_each requirement is chosen once', async () => {
-  model.reset((prompt) => (prompt.includes('Decide:') ? { json: { value: 'formal' } } : {}));
+  model.reset((prompt) => (prompt.includes('Setting to choose:') ? { json: { value: 'formal' } } : {}));
   const result = await run(
     compileYaml(`
 name: mixed
@@ -263,7 +263,7 @@ steps:
   expect(where('HOSTED')).toEqual(['openai openai:thrifty']);
   expect(where('LOCAL')).toEqual(['pipeline local:tiny']);
   // The AUTO tag is decided by the step's model (a registry name for an OpenAI model), on OpenAI's queue.
-  expect(served.filter((call) => call.prompt.includes('Decide: formal or casual')).map((call) => `${call.queue} ${call.model}`)).toEqual(['openai thrifty']);
+  expect(served.filter((call) => call.prompt.includes('formal or casual')).map((call) => `${call.queue} ${call.model}`)).toEqual(['openai thrifty']);
   expect(where('TUNED')).toEqual(['openai thrifty']);
   expect(where('EACH')).toEqual(['openai openai:thrifty', 'openai openai:thrifty', 'openai openai:thrifty']);
   expect(result.steps.each!.model_selection!.chosen).toBe('openai:thrifty');

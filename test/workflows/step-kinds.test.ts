@@ -234,10 +234,10 @@ steps:
 
 test('AUTO values for model, timeout, max_retries and max_parallel are applied to the step', async () => {
   model.reset((prompt) => {
-    if (prompt.includes('Decide: PICK_MODEL')) return { json: { value: 'fake:auto' } };
-    if (prompt.includes('Decide: PICK_TIMEOUT')) return { json: { value: 1 } };
-    if (prompt.includes('Decide: PICK_RETRIES')) return { json: { value: 0 } };
-    if (prompt.includes('Decide: PICK_PARALLEL')) return { json: { value: 2 } };
+    if (prompt.includes('PICK_MODEL')) return { json: { value: 'fake:auto' } };
+    if (prompt.includes('PICK_TIMEOUT')) return { json: { value: 1 } };
+    if (prompt.includes('PICK_RETRIES')) return { json: { value: 0 } };
+    if (prompt.includes('PICK_PARALLEL')) return { json: { value: 2 } };
     if (prompt.startsWith('SLOW')) return { hang: true };
     if (prompt.startsWith('FLAKY')) return { fail: { message: 'overloaded', retryable: true } };
     if (prompt.startsWith('PART')) return { delayMs: 500 };
