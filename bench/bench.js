@@ -6,6 +6,7 @@ const { Orchestrator } = require('../dist/client');
 const { answer, benchModelResolver } = require('./bench-model');
 const { benchCacheRerun } = require('./cache-rerun');
 const { freePort } = require('./free-port');
+const { seededRandom } = require('./seeded-random');
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const LONG_CHAIN = Number(process.env.BENCH_LONG_CHAIN ?? 5000);
@@ -26,18 +27,6 @@ function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** A seeded generator (mulberry32), so every run of the bench draws the same DAG. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** P2's DAG: each step depends on up to three earlier ones and takes 0.2–2 s. */

@@ -11,6 +11,7 @@ const { Client, Connection } = require('@temporalio/client');
 const { Orchestrator } = require('../dist/client');
 const { startDevServer } = require('../dist/worker/dev-server');
 const { freePort } = require('./free-port');
+const { seededRandom } = require('./seeded-random');
 
 const RUNS = Number(process.env.SOAK_RUNS ?? 100);
 const STEPS = Number(process.env.SOAK_STEPS ?? 5);
@@ -29,18 +30,6 @@ const SETTLE_MS = 5 * 60_000;
 const FAULTS = ['429', '500', 'hang', 'malformed'];
 
 const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
-
-/** A seeded generator (mulberry32): the same faults fall on the same requests each soak. */
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The wire-protocol fake: answers after ANSWER_MS, or with a fault; counts requests and answers per (run, step). */
 function startFakeOpenAI() {

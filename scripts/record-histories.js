@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { historyToJSON } = require('@temporalio/common/lib/proto-utils');
 const { Orchestrator, approveUpdate, pauseSignal, resumeSignal, statusQuery } = require('../dist/client');
+const { registerSearchAttributes } = require('../dist/worker/dev-server');
 
 const root = path.join(__dirname, '..');
 const output = path.join(root, 'test', 'histories');
@@ -169,20 +170,7 @@ async function main() {
   await record('model_routing', routing.handle);
 
   // The Orc* search attributes must be registered before a run upserts them (RunOptions.searchAttributes).
-  const { IndexedValueType } = require('@temporalio/proto').temporal.api.enums.v1;
-  await client.connection.operatorService
-    .addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: {
-        OrcPipeline: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-        OrcStatus: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-        OrcCostUsd: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-        OrcTokens: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-      },
-    })
-    .catch((error) => {
-      if (!/already exists/i.test(error.message)) throw error;
-    });
+  await registerSearchAttributes(`127.0.0.1:${process.env.ORC_DEV_SERVER_PORT}`);
   const kinds = await client.workflow.start('pipelineWorkflow', {
     taskQueue: orchestrator.taskQueue,
     workflowId: 'history-step-kinds',

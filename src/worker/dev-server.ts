@@ -8,6 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { ORC_SEARCH_ATTRIBUTES, searchAttributeFlag } from '../base/search-attributes';
 import { dataDirectory, temporalCliPath } from '../base/paths';
 import { readSettings } from '../base/settings';
+import { TEMPORAL_CONNECT_TIMEOUT_MS } from '../base/temporal-unreachable-error';
 
 export const DEFAULT_NAMESPACE = 'default';
 
@@ -73,7 +74,7 @@ export async function missingSearchAttributes(connection: Connection, namespace:
 
 /** Creates the orc search attributes a reused dev server lacks (a server orc starts gets them as flags). */
 export async function registerSearchAttributes(address: string, namespace = DEFAULT_NAMESPACE): Promise<void> {
-  const connection = await Connection.connect({ address, connectTimeout: 5000 });
+  const connection = await Connection.connect({ address, connectTimeout: TEMPORAL_CONNECT_TIMEOUT_MS });
   try {
     const missing = new Set(await missingSearchAttributes(connection, namespace));
     if (missing.size === 0) return;

@@ -4,7 +4,6 @@
 import Docker from 'dockerode';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import { createActivities } from '../../src/activities';
 import { createSandboxActivities } from '../../src/activities/sandbox';
 import type { ExecuteStepInput } from '../../src/activities/types';
@@ -12,6 +11,7 @@ import type { CompiledPipeline } from '../../src/compiler';
 import type { ModelResolver } from '../../src/models/registry';
 import { ModelError, type LanguageModel } from '../../src/models/types';
 import { sandboxQueueFor } from '../../src/workflows/definitions';
+import { registerSearchAttributes } from '../../src/worker/dev-server';
 import type { PipelineRunInput, RunOptions, RunResult } from '../../src/workflows/run-types';
 import { compileYaml } from '../helpers/compile';
 import { ScriptedModel } from '../helpers/scripted-model';
@@ -340,20 +340,7 @@ steps:
 }, 60_000);
 
 test('the Web UI sees step-labelled activities, a live table of steps and the Orc* search attributes', async () => {
-  const { IndexedValueType } = temporal.api.enums.v1;
-  await connection.operatorService
-    .addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: {
-        OrcPipeline: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-        OrcStatus: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-        OrcCostUsd: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-        OrcTokens: IndexedValueType.INDEXED_VALUE_TYPE_INT,
-      },
-    })
-    .catch((error: Error) => {
-      if (!/already exists/i.test(error.message)) throw error;
-    });
+  await registerSearchAttributes(process.env.ORC_TEST_TEMPORAL_ADDRESS!);
   model.reset((prompt) => (prompt.includes('Choose the tone') ? { json: { value: 'calm' } } : {}));
   const handle = await start(
     compileYaml(`
