@@ -282,6 +282,8 @@ test('pause stops new steps from starting until resume', async () => {
   model.reset(() => ({ delayMs: 500 }));
   const client = realTimeClient();
   const handle = await start(client, compileYaml(`name: pausing\nsteps:\n  - id: one\n    action: step one\n  - id: two\n    action: "step two {{ one.result }}"\n`));
+  // Pause while step one runs: a signal that reached the run before its first workflow task would hold step one too.
+  for (let waited = 0; model.calls.length === 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
   await handle.signal(pauseSignal);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const paused = await handle.query(statusQuery);
