@@ -31,12 +31,20 @@ const FAULTS = ['429', '500', 'hang', 'malformed'];
 
 const sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-/** The wire-protocol fake: answers after ANSWER_MS, or with a fault; counts requests and answers per (run, step). */
+/**
+ * The wire-protocol fake: answers after ANSWER_MS, or with a fault; counts requests and answers per (run, step).
+ * Each worker asks under its own path (`/w<n>/v1`), so an answer written to a worker already killed with SIGKILL
+ * is told apart: no step ever saw it, and asking again is the at-least-once delivery that loses no answer.
+ */
 function startFakeOpenAI() {
   const random = seededRandom(14);
   const requests = new Map();
   const answers = new Map();
-  /** When each (run, step) was answered, to tell which disruption a second answer followed. */
+  /** Answers sent to a worker after it was killed, per (run, step). */
+  const lostWithWorker = new Map();
+  /** When each worker was killed, by its number. */
+  const killedAt = new Map();
+  /** When each (run, step) was answered and to which worker, to tell which disruption a second answer followed. */
   const answeredAt = new Map();
   const faults = Object.fromEntries(FAULTS.map((fault) => [fault, 0]));
   const bump = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -47,6 +55,7 @@ function startFakeOpenAI() {
       const parsed = JSON.parse(body || '{}');
       const prompt = [...(parsed.messages ?? [])].reverse().find((message) => message.role === 'user')?.content ?? '';
       const key = /soak run (\S+) step (\S+)/.exec(prompt)?.slice(1, 3).join('/') ?? 'unknown';
+      const workerNumber = Number(/^\/w(\d+)\//.exec(request.url ?? '')?.[1] ?? 0);
       bump(requests, key);
       const fault = random() < FAULT_RATE ? FAULTS[Math.floor(random() * FAULTS.length)] : null;
       if (fault) faults[fault]++;
@@ -70,8 +79,13 @@ function startFakeOpenAI() {
           response.end(parsed.stream ? 'data: {"id": "chatcmpl-broken", "choices": [{"delta": {"content": "cut of\n\n' : '{"id": "chatcmpl-broken", "choices": [{"message": {"content": "cut of');
           return;
         }
-        bump(answers, key);
-        answeredAt.set(key, [...(answeredAt.get(key) ?? []), Date.now()]);
+        // Counted once written out, to a worker that was still alive then.
+        response.once('finish', () => {
+          const killed = killedAt.get(workerNumber);
+          if (killed !== undefined && killed <= Date.now()) return bump(lostWithWorker, key);
+          bump(answers, key);
+          answeredAt.set(key, [...(answeredAt.get(key) ?? []), { at: Date.now(), workerNumber }]);
+        });
         if (parsed.stream) {
           // OpenAI's server-sent chunks: the answer, the finish, the usage when asked.
           response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -90,9 +104,11 @@ function startFakeOpenAI() {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
       resolve({
-        url: `http://127.0.0.1:${server.address().port}/v1`,
+        urlFor: (workerNumber) => `http://127.0.0.1:${server.address().port}/w${workerNumber}/v1`,
         requests,
         answers,
+        lostWithWorker,
+        killedAt,
         answeredAt,
         faults,
         stop: () => {
@@ -104,8 +120,11 @@ function startFakeOpenAI() {
   );
 }
 
-function startWorker(environment) {
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'orc.js'), 'worker'], { env: environment, stdio: ['ignore', 'ignore', 'pipe'] });
+function startWorker(environment, fake, workerNumber) {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'orc.js'), 'worker'], {
+    env: { ...environment, OPENAI_BASE_URL: fake.urlFor(workerNumber) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -134,10 +153,9 @@ async function main() {
     TEMPORAL_ADDRESS: address,
     ORC_TASK_QUEUE: taskQueue,
     OPENAI_API_KEY: 'sk-soak',
-    OPENAI_BASE_URL: fake.url,
     ORC_DATA_DIR: dataDirectory,
   };
-  let worker = startWorker(environment);
+  let worker = startWorker(environment, fake, 1);
   const orchestrator = new Orchestrator({ address, worker: false, taskQueue });
   const pipeline = orchestrator.compile(pipelineYaml);
   const runIds = Array.from({ length: RUNS }, (_, index) => `soak-${index}`);
@@ -156,11 +174,12 @@ async function main() {
   await waitForAnswers(Math.round(total / 3));
   // Not on the heels of an answer: the kill should land wherever the worker happens to be.
   await sleep(ANSWER_MS / 2);
-  worker.child.kill('SIGKILL');
   const killedAt = Date.now();
+  fake.killedAt.set(1, killedAt);
+  worker.child.kill('SIGKILL');
   await worker.exited;
   console.log(`[${elapsed()}] worker killed with SIGKILL after ${answered()} of ${total} steps answered; a new worker starts`);
-  worker = startWorker(environment);
+  worker = startWorker(environment, fake, 2);
   await waitForAnswers(Math.round((total * 2) / 3));
   const stoppedAt = Date.now();
   await server.stop();
@@ -190,19 +209,34 @@ async function main() {
     const status = each.result?.status ?? each.state.toLowerCase();
     byStatus[status] = (byStatus[status] ?? 0) + 1;
   }
+  // How long a step took to store an answer once it was written to its worker (the cache entry's stored_at): an
+  // answer written to the killed worker less than that before its SIGKILL may have died in the worker unread.
+  const storeDelays = [];
+  for (const each of outcomes) {
+    for (const [step, record] of Object.entries(each.result?.steps ?? {})) {
+      const answers = fake.answeredAt.get(`${each.runId}/${step}`) ?? [];
+      if (answers.length === 1 && answers[0].workerNumber === 1 && record.cache?.stored_at && !record.cache.hit) storeDelays.push(Date.parse(record.cache.stored_at) - answers[0].at);
+    }
+  }
+  const storeDelay = storeDelays.length ? Math.max(...storeDelays) : 0;
   let completedSteps = 0;
   const doubleCalled = [];
+  const unreadAtKill = [];
   for (const each of outcomes) {
     for (const [step, record] of Object.entries(each.result?.steps ?? {})) {
       if (record.status !== 'completed') continue;
       completedSteps++;
-      const count = fake.answers.get(`${each.runId}/${step}`) ?? 0;
-      if (count > 1) doubleCalled.push(`${each.runId}/${step} (${count} answers)`);
+      const key = `${each.runId}/${step}`;
+      const answers = fake.answeredAt.get(key) ?? [];
+      if (answers.length < 2) continue;
+      const first = answers[0];
+      const unread = CACHE && first.workerNumber === 1 && first.at > killedAt - storeDelay;
+      (unread ? unreadAtKill : doubleCalled).push(`${key} (${answers.length} answers)`);
     }
   }
   const phases = { 'before the kill': 0, 'after the kill': 0, 'after the server restart': 0 };
   for (const each of doubleCalled) {
-    const second = fake.answeredAt.get(each.split(' ')[0])[1];
+    const second = fake.answeredAt.get(each.split(' ')[0])[1].at;
     phases[second < killedAt ? 'before the kill' : second < stoppedAt ? 'after the kill' : 'after the server restart']++;
   }
   const requests = [...fake.requests.values()].reduce((sum, each) => sum + each, 0);
@@ -210,6 +244,12 @@ async function main() {
   console.log(`runs lost: ${outcomes.filter((each) => each.state === 'LOST').length}, stuck: ${outcomes.filter((each) => each.state === 'STUCK').length} (goal 0 and 0)`);
   console.log(`completed steps: ${completedSteps} of ${total}; completed steps whose model answered more than once: ${doubleCalled.length} (goal 0)${doubleCalled.length ? `: ${doubleCalled.slice(0, 10).join(', ')}` : ''}`);
   if (doubleCalled.length) console.log(`  second answers came ${Object.entries(phases).map(([phase, count]) => `${phase}: ${count}`).join(', ')}`);
+  const lost = [...fake.lostWithWorker.values()].reduce((sum, each) => sum + each, 0);
+  console.log(
+    `requests in flight at the SIGKILL, asked again (no provider takes an idempotency key for a completion): ${lost} answered after the kill, ` +
+      `${unreadAtKill.length} answered in the ${storeDelay} ms before it (the most a step took to store an answer it was sent)` +
+      (unreadAtKill.length ? `: ${unreadAtKill.slice(0, 10).join(', ')}` : ''),
+  );
   console.log(`model requests: ${requests} (${Object.entries(fake.faults).map(([fault, count]) => `${fault} ${count}`).join(', ')} injected); total time ${elapsed()}`);
   const failed = outcomes.filter((each) => each.result && each.result.status !== 'completed').slice(0, 5);
   for (const each of failed) console.log(`  ${each.runId}: ${each.result.status}: ${each.result.error}`);
