@@ -100,6 +100,30 @@ steps:
     action: approval
     parameters: { prompt: "Keep {{ pick.result }}?", timeout: "{{ wait }}" }
 `,
+  // Recorded after lean-step-calls: steps started together while their model's route is asked, a step started once
+  // it is known, an AUTO-tagged step, a step with a fallback model and a for_each, side by side.
+  lean_steps: `
+name: lean_steps_example
+config: { model: echo }
+steps:
+  - id: first
+    action: "First about {{ topic }}"
+  - id: second
+    action: "Second about {{ topic }}"
+  - id: tagged
+    action: "Write about {{ topic }}"
+    parameters:
+      tone: "<AUTO>formal or casual</AUTO>"
+  - id: joined
+    action: "Join {{ first.result }} and {{ second.result }}"
+    fallback: [echo]
+  - id: each
+    action: "Describe {{ item }} after {{ joined.result }}"
+    for_each: [sun, moon]
+  - id: last
+    action: "End with {{ tagged.result }}"
+    depends_on: [each]
+`,
   failure_handler: `
 name: failure_handler_example
 steps:
@@ -168,6 +192,9 @@ async function main() {
 
   const routing = await orchestrator.start(orchestrator.compile(inline.model_routing), { topic: 'tea' }, { runId: 'history-model-routing' });
   await record('model_routing', routing.handle);
+
+  const lean = await orchestrator.start(orchestrator.compile(inline.lean_steps), { topic: 'tea' }, { runId: 'history-lean-steps' });
+  await record('lean_steps', lean.handle);
 
   // The Orc* search attributes must be registered before a run upserts them (RunOptions.searchAttributes).
   await registerSearchAttributes(`127.0.0.1:${process.env.ORC_DEV_SERVER_PORT}`);

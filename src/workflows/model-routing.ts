@@ -11,6 +11,8 @@ import { activityLabel, callStepModel, modelChoiceActivitiesLabelled } from './s
 export class ModelRouting {
   /** Where a named model's calls go (its provider's queue when rate-limited): asked once per run and model. */
   private readonly routes = new Map<string, Promise<ChooseModelOutput>>();
+  /** The routes already answered, so that a lean call schedules its activity at once rather than after an await. */
+  private readonly knownRoutes = new Map<string, ChooseModelOutput>();
 
   constructor(
     private readonly pipeline: CompiledPipeline,
@@ -19,6 +21,12 @@ export class ModelRouting {
     readonly routeModels: boolean,
     /** Runs since `step-metadata` label their activities for the Web UI. */
     readonly labelled: boolean,
+    /**
+     * Runs since `lean-step-calls` call a model with no fallbacks through as few promises as they can: each
+     * promise a workflow makes costs a captured stack trace (the SDK's promise hook), and a step made 16 of them
+     * where a bare activity call makes 3 (issue 14). Older runs keep the awaits they were recorded with.
+     */
+    readonly lean: boolean = false,
   ) {}
 
   /** What a step asks for: a model spec, or a requirement object that selection resolves when the step runs. */
@@ -44,6 +52,7 @@ export class ModelRouting {
       this.routes.set(spec, route);
       // A failed answer is asked again by the next call rather than remembered.
       route.catch(() => this.routes.delete(spec));
+      if (this.lean) route.then((answer) => this.knownRoutes.set(spec, answer), () => undefined);
     }
     return route;
   }
@@ -87,11 +96,25 @@ export class ModelRouting {
     };
   }
 
+  /**
+   * The lean way (`lean-step-calls`) to a model with a route: with the route known, the activity is scheduled now,
+   * without an await; otherwise once the route is answered. A requirement is chosen per call, as before.
+   */
+  private callRouted(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> {
+    const spec = this.specFor(step);
+    if (typeof spec !== 'string') return this.routeCall(step, context, state).then(({ input, taskQueue }) => callStepModel(input, taskQueue, this.label(step.id, input.model)));
+    const input = this.modelInput(step, context);
+    const call = (route: ChooseModelOutput): Promise<ExecuteStepOutput> => callStepModel({ ...input, model: route.model }, route.taskQueue, this.label(step.id, route.model));
+    const known = this.knownRoutes.get(spec);
+    return known ? call(known) : this.routeOf(spec).then(call);
+  }
+
   callModel(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> {
     if (!this.routeModels || this.options.dryRun) {
       const input = this.modelInput(step, context);
       return callStepModel(input, null, this.label(step.id, input.model));
     }
+    if (this.lean) return this.callRouted(step, context, state);
     return this.routeCall(step, context, state).then(({ input, taskQueue }) => callStepModel(input, taskQueue, this.label(step.id, input.model)));
   }
 
@@ -125,7 +148,13 @@ export class ModelRouting {
    * The step's model, then each fallback model in turn when one fails for good (retries spent, or an error
    * no retry can fix, like a rejected API key). Every model tried is in the step's `model_attempts`.
    */
-  async callWithFallbacks(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> {
+  callWithFallbacks(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> {
+    // Lean runs with no fallback return the call itself: no async function around it, no await.
+    if (this.lean && this.fallbacksFor(step).length === 0) return this.callModel(step, context, state);
+    return this.callThroughFallbacks(step, context, state);
+  }
+
+  private async callThroughFallbacks(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput> {
     const fallbacks = this.fallbacksFor(step);
     if (fallbacks.length === 0) return this.callModel(step, context, state);
     const tried: Array<{ model: string; error: string | null }> = [];

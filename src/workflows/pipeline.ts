@@ -116,7 +116,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   // Runs started since `step-metadata` label every activity with its step for the Web UI, and may keep the Orc*
   // search attributes up to date; older runs replay without either.
   const labelled = patched('step-metadata');
-  const routing = new ModelRouting(run.pipeline, run.options, routeModels, labelled);
+  // Added after runs were recorded (docs/workflow-changes.md): runs since call a model through fewer promises.
+  const routing = new ModelRouting(run.pipeline, run.options, routeModels, labelled, patched('lean-step-calls'));
   const searchAttributes = labelled && run.options.searchAttributes === true;
   // Added after runs were recorded (docs/workflow-changes.md): runs since upsert OrcTokens/OrcCostUsd at most
   // every 10 s while their status stays, not after every step. Asked only where upserts happen at all.
@@ -127,7 +128,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
 
   const stepsScope = new CancellationScope();
   const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (extra): string | null => scheduler.budgetStop(extra));
-  const scheduler: Scheduler = new Scheduler(run, stepsScope, (step): Promise<void> => execution.runStep(step));
+  const scheduler: Scheduler = new Scheduler(run, stepsScope, (step): Promise<void> => execution.runStep(step), routing.lean);
   await runSteps(run, scheduler, stepsScope, metadata);
 
   if (!run.cancelled && historyFull(run) && run.hasPending()) {

@@ -79,7 +79,8 @@ export class StepExecution {
       // A late tag sees the results of every step this one depends on, not only those its templates read.
       const autoContext = (): TemplateContext =>
         run.contextFor([...step.references, ...(step.forEachReferences ?? []), ...step.dependsOn.map((id): Reference => ({ kind: 'step', step: id }))], failedStep);
-      const resolved = await this.auto.effective(step, autoContext);
+      // A lean run (`lean-step-calls`) does not await the AUTO values of a step that has no tags.
+      const resolved = this.routing.lean && step.autoTags.length === 0 ? step : await this.auto.effective(step, autoContext);
       // Only a templated model costs an await here: every other step reaches its runner as it always did.
       const effective = this.modelIsTemplated(resolved) ? await this.withRenderedModel(resolved, context, activities) : resolved;
       ran = effective;

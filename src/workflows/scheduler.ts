@@ -14,6 +14,11 @@ export class Scheduler {
     private readonly run: RunState,
     private readonly scope: CancellationScope,
     private readonly runStep: (step: CompiledStep) => Promise<void>,
+    /**
+     * Runs since `lean-step-calls` enter the steps' cancellation scope once per call of `schedule`, not once per
+     * step: each entry is an async function and an await, two promises and their stack traces (issue 14).
+     */
+    private readonly lean = false,
   ) {}
 
   /** 'run' when every dependency has finished; 'skip' when one of them failed (not `continue`d) or was skipped. */
@@ -56,6 +61,17 @@ export class Scheduler {
 
   /** Starts every step that can start now; returns whether anything changed. */
   schedule(): boolean {
+    if (!this.lean) return this.startReady((step) => this.stepPromises.push(this.scope.run(() => this.runStep(step))));
+    let progressed = false;
+    // The callback runs at once, inside the scope: every step it starts (and every activity it calls) belongs to it.
+    // runStep settles every failure itself, so its promise needs no keeping.
+    void this.scope.run(async () => {
+      progressed = this.startReady((step) => void this.runStep(step));
+    });
+    return progressed;
+  }
+
+  private startReady(start: (step: CompiledStep) => void): boolean {
     const { run } = this;
     let progressed = false;
     let again = true;
@@ -73,12 +89,13 @@ export class Scheduler {
           continue;
         }
         if (run.running.size >= Math.min(run.pipeline.config.maxParallel, MAX_IN_FLIGHT)) continue;
-        run.budgetExceeded ??= this.budgetStop(this.estimatedStepUsage());
+        // The estimate reads every record: only a run with a budget needs it.
+        if (run.pipeline.config.budget) run.budgetExceeded ??= this.budgetStop(this.estimatedStepUsage());
         if (run.budgetExceeded !== null) return progressed;
         run.running.add(step.id);
         state.status = 'running';
         state.started_at = new Date().toISOString();
-        this.stepPromises.push(this.scope.run(() => this.runStep(step)));
+        start(step);
         progressed = true;
       }
     }

@@ -33,6 +33,7 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
       'support_reply.json',
       'model_routing.json',
       'step_kinds.json',
+      'lean_steps.json',
     ]),
   );
   const events = (name: string): string => JSON.stringify(load(name).events);
@@ -50,6 +51,9 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
   expect(patches('step_kinds.json')).toEqual(expect.arrayContaining(['step-metadata', 'render-step-model', 'for-each-fallbacks']));
   expect(events('step_kinds.json')).toContain('"OrcPipeline"');
   expect(events('step_kinds.json')).toContain('"userMetadata"');
+  // Recorded after lean-step-calls: its steps reach their activities through fewer promises.
+  expect(patches('lean_steps.json')).toContain('lean-step-calls');
+  expect(events('lean_steps.json')).toContain('"activityType":{"name":"resolveAutoTags"}');
 });
 
 test('every recorded history replays against the current workflow code', async () => {
