@@ -11,7 +11,8 @@ import { heartbeatLiveText, type LiveText } from './live-text';
 import { renderText, renderValue, templateScope } from './render';
 import { schemaProblems } from './schema-check';
 import { noStepCache, type StepCache } from './step-cache';
-import type { ExecuteStepInput, ExecuteStepOutput } from './types';
+import { expandStep } from '../base/compact-pipeline';
+import type { ExecuteStepInput, ExecuteStepOutput, TransportedStepInput } from './types';
 
 const STRUCTURED_MAX_TOKENS = 600;
 
@@ -116,7 +117,8 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
     }
   };
   return {
-    async executeLlmStep(input: ExecuteStepInput): Promise<ExecuteStepOutput> {
+    async executeLlmStep(transported: TransportedStepInput | ExecuteStepInput): Promise<ExecuteStepOutput> {
+      const input = expandStepInput(transported);
       const context = Context.current();
       const attempt = context.info.attempt;
       const live = heartbeatLiveText(context, input.step.id, input.context.index ?? null);
@@ -148,6 +150,17 @@ export function createGenerateActivities(dependencies: GenerateDependencies) {
         live.stop();
       }
     },
+  };
+}
+
+/** A model call's input made whole: the step filled in, the fields left out as null. */
+export function expandStepInput(input: TransportedStepInput | ExecuteStepInput): ExecuteStepInput {
+  return {
+    ...input,
+    step: expandStep(input.step),
+    pipelineDescription: input.pipelineDescription ?? null,
+    temperature: input.temperature ?? null,
+    maxTokens: input.maxTokens ?? null,
   };
 }
 

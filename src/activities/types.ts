@@ -1,4 +1,5 @@
 // Inputs and outputs of the activities, as the workflow sees them (types only: the workflow bundle imports this).
+import type { CompactStep } from '../base/compact-pipeline';
 import type { AutoTag, CompiledStep, CompiledTool } from '../base/compiled-pipeline';
 import type { CacheRecord, ModelSelectionRecord, StepStatus, Usage } from '../base/run-types';
 import type { ChatMessage, ToolDefinition } from '../models/types';
@@ -56,6 +57,17 @@ export interface ExecuteStepInput {
   /** A replicate's own seed (providers that take one), so replicates differ. */
   seed?: number;
 }
+
+/**
+ * An ExecuteStepInput as a model call's activity receives it: the step compacted (compactStep) and the null
+ * fields left out; `expandStepInput` makes it whole. Calls scheduled before compaction arrive whole.
+ */
+export type TransportedStepInput = Omit<ExecuteStepInput, 'step' | 'pipelineDescription' | 'temperature' | 'maxTokens'> & {
+  step: CompactStep | CompiledStep;
+  pipelineDescription?: string | null;
+  temperature?: number | null;
+  maxTokens?: number | null;
+};
 
 export interface ExecuteStepOutput {
   result: unknown;

@@ -1,7 +1,8 @@
 // How the workflows call activities: per-step timeouts, retries and Web UI labels, and usage arithmetic (deterministic).
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
-import type { ExecuteStepInput, ExecuteStepOutput } from '../activities/types';
+import type { ExecuteStepInput, ExecuteStepOutput, TransportedStepInput } from '../activities/types';
+import { compactStep } from '../base/compact-pipeline';
 import type { CompiledStep } from '../compiler/types';
 import { sandboxQueueFor } from './definitions';
 
@@ -52,7 +53,19 @@ export function stepActivities(timeoutSeconds: number, maxRetries: number, taskQ
 }
 
 export function callStepModel(input: ExecuteStepInput, taskQueue: string | null = null, summary?: string): Promise<ExecuteStepOutput> {
-  return stepActivities(input.step.timeoutSeconds, input.step.maxRetries, taskQueue, summary).executeLlmStep(input);
+  return stepActivities(input.step.timeoutSeconds, input.step.maxRetries, taskQueue, summary).executeLlmStep(transportedStepInput(input));
+}
+
+/** The call's input as it travels (and stays in history): the step compacted, null fields left out. */
+export function transportedStepInput(input: ExecuteStepInput): TransportedStepInput {
+  const { step, pipelineDescription, temperature, maxTokens, ...rest } = input;
+  return {
+    ...rest,
+    step: compactStep(step),
+    ...(pipelineDescription !== null ? { pipelineDescription } : {}),
+    ...(temperature !== null ? { temperature } : {}),
+    ...(maxTokens !== null ? { maxTokens } : {}),
+  };
 }
 
 /**
