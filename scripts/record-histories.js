@@ -207,6 +207,14 @@ async function main() {
   await kinds.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true, by: 'recorder' }] });
   await record('step_kinds', kinds);
 
+  // Recorded after all-of-2026-12: one patch marker stands for every change before it.
+  const all = await client.workflow.start('pipelineWorkflow', {
+    taskQueue: orchestrator.taskQueue,
+    workflowId: 'history-all-changes',
+    args: [{ pipeline: orchestrator.compile(inline.lean_steps), inputs: { topic: 'tea' }, options: { searchAttributes: true } }],
+  });
+  await record('all_changes', all);
+
   await orchestrator.close();
   fs.rmSync(modelsDirectory, { recursive: true, force: true });
   console.log(`recorded ${runs.length} histories in ${path.relative(root, output)}: ${runs.join(', ')}`);

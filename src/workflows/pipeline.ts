@@ -108,20 +108,28 @@ async function runSteps(run: RunState, scheduler: Scheduler, stepsScope: Cancell
   }
 }
 
+/**
+ * One marker for every change below: a run started since `all-of-2026-12` has them all, and records one patch
+ * marker (and one TemporalChangeVersion upsert) instead of five. Older runs ask for each change as they did.
+ */
+const ALL_CHANGES_SO_FAR = 'all-of-2026-12';
+
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResult> {
+  // Asked first, so that a history from before it finds its own markers where it recorded them.
+  const current = patched(ALL_CHANGES_SO_FAR);
   // Added after runs were recorded (see docs/workflow-changes.md): runs started since ask the worker which model
   // each LLM call uses and on which task queue (requirements, rate-limited providers); older runs replay without.
-  const routeModels = patched('model-routing');
+  const routeModels = current || patched('model-routing');
   const run = new RunState(input);
   // Runs started since `step-metadata` label every activity with its step for the Web UI, and may keep the Orc*
   // search attributes up to date; older runs replay without either.
-  const labelled = patched('step-metadata');
+  const labelled = current || patched('step-metadata');
   // Added after runs were recorded (docs/workflow-changes.md): runs since call a model through fewer promises.
-  const routing = new ModelRouting(run.pipeline, run.options, routeModels, labelled, patched('lean-step-calls'));
+  const routing = new ModelRouting(run.pipeline, run.options, routeModels, labelled, current || patched('lean-step-calls'));
   const searchAttributes = labelled && run.options.searchAttributes === true;
   // Added after runs were recorded (docs/workflow-changes.md): runs since upsert OrcTokens/OrcCostUsd at most
   // every 10 s while their status stays, not after every step. Asked only where upserts happen at all.
-  const metadata = new RunMetadata(run, searchAttributes, searchAttributes && patched('search-attributes-throttled'));
+  const metadata = new RunMetadata(run, searchAttributes, searchAttributes && (current || patched('search-attributes-throttled')));
   registerHandlers(run);
   const auto = new AutoApplication(run, routing);
   auto.startEarly();
@@ -140,7 +148,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   const final = run.snapshot();
   // Added after runs were recorded: patched() keeps those runs replaying as they ran (no memo command), while
   // new runs show their outcome in the Web UI's memo. See docs/workflow-changes.md.
-  if (patched('run-summary-memo')) {
+  if (current || patched('run-summary-memo')) {
     const counts = Object.values(final.steps).reduce<Record<string, number>>((tally, step) => ({ ...tally, [step.status]: (tally[step.status] ?? 0) + 1 }), {});
     upsertMemo({ status: final.status, steps: counts, ...(final.error ? { error: final.error.slice(0, 500) } : {}) });
   }

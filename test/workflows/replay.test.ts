@@ -34,6 +34,7 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
       'model_routing.json',
       'step_kinds.json',
       'lean_steps.json',
+      'all_changes.json',
     ]),
   );
   const events = (name: string): string => JSON.stringify(load(name).events);
@@ -54,6 +55,9 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
   // Recorded after lean-step-calls: its steps reach their activities through fewer promises.
   expect(patches('lean_steps.json')).toContain('lean-step-calls');
   expect(events('lean_steps.json')).toContain('"activityType":{"name":"resolveAutoTags"}');
+  // Recorded after all-of-2026-12: that one marker, and none of the five it stands for.
+  expect(patches('all_changes.json')).toEqual(['all-of-2026-12']);
+  expect(events('all_changes.json')).toContain('"OrcPipeline"');
 });
 
 test('every recorded history replays against the current workflow code', async () => {
