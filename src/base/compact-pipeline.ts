@@ -37,7 +37,11 @@ const STEP_DEFAULTS: StepDefaults = {
   cache: () => null,
 };
 
+/** Equal as JSON. The defaults are null, false, [] and {} or small objects: those are told apart without stringifying. */
 function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(b) && b.length === 0) return Array.isArray(a) && a.length === 0;
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
