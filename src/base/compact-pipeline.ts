@@ -45,45 +45,59 @@ function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export function compactPipeline(pipeline: TransportedPipeline): CompactPipeline {
-  if ('compactSteps' in pipeline) return pipeline;
-  const steps = pipeline.steps.map((step) => {
-    const compact: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(step)) {
-      const fallback = STEP_DEFAULTS[key as keyof CompiledStep];
-      if (fallback === undefined || !sameValue(value, fallback(pipeline))) compact[key] = value;
-    }
-    return compact as CompactStep;
-  });
-  return { ...pipeline, compactSteps: true, steps };
-}
+/** A step field's default (undefined: the field has none, and is always kept). */
+type DefaultOf = (key: keyof CompiledStep) => unknown;
 
-/** The compiler's key order: a filled-in step reads (and serializes) as the compiled one did. */
-const STEP_KEY_ORDER = ['id', 'name', 'actionKind', 'action', ...Object.keys(STEP_DEFAULTS).filter((key) => key !== 'name')] as Array<keyof CompiledStep>;
-
-export function expandPipeline(pipeline: TransportedPipeline): CompiledPipeline {
-  if (!('compactSteps' in pipeline)) return pipeline;
-  const expanded = pipeline.steps.map((step) => {
-    const full: Record<string, unknown> = {};
-    for (const key of STEP_KEY_ORDER) {
-      const fallback = STEP_DEFAULTS[key];
-      if (key in step) full[key] = step[key];
-      else if (fallback) full[key] = fallback(pipeline);
-    }
-    return { ...full, ...step } as CompiledStep;
-  });
-  // The pipeline's own key order too: `steps` stays where it was.
-  const { compactSteps: _marker, ...full } = { ...pipeline, steps: expanded };
-  return full;
+/** The defaults of a pipeline's steps, its config's timeout and retries included. */
+function defaultsOf(pipeline: Pick<CompiledPipeline, 'config'>): DefaultOf {
+  return (key) => STEP_DEFAULTS[key]?.(pipeline);
 }
 
 /** Defaults that come from the pipeline's config: a step handed to an activity always carries them. */
 const CONFIG_FIELDS: ReadonlySet<string> = new Set(['timeoutSeconds', 'maxRetries']);
 
-/** The defaults that do not depend on the config (those that do are never left out of a compacted step). */
-function configFreeDefault(key: keyof CompiledStep): unknown {
-  const fallback = STEP_DEFAULTS[key];
-  return fallback && !CONFIG_FIELDS.has(key) ? fallback({ config: {} } as unknown as Pick<CompiledPipeline, 'config'>) : undefined;
+/** The defaults that do not depend on the config (a compacted step keeps the fields that do). */
+const configFreeDefault: DefaultOf = (key) => (CONFIG_FIELDS.has(key) ? undefined : STEP_DEFAULTS[key]?.({ config: {} } as unknown as Pick<CompiledPipeline, 'config'>));
+
+/** The step with only the fields that differ from their defaults. */
+function compactWith(step: CompiledStep, defaultOf: DefaultOf): CompactStep {
+  const compact: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(step)) {
+    const fallback = defaultOf(key as keyof CompiledStep);
+    if (fallback === undefined || !sameValue(value, fallback)) compact[key] = value;
+  }
+  return compact as CompactStep;
+}
+
+/** The compiler's key order: a filled-in step reads (and serializes) as the compiled one did. */
+const STEP_KEY_ORDER = ['id', 'name', 'actionKind', 'action', ...Object.keys(STEP_DEFAULTS).filter((key) => key !== 'name')] as Array<keyof CompiledStep>;
+
+/** The step filled in with fresh defaults (the workflow may change a step's arrays and objects); a full step stays as it is. */
+function expandWith(step: CompactStep | CompiledStep, defaultOf: DefaultOf): CompiledStep {
+  const full: Record<string, unknown> = {};
+  for (const key of STEP_KEY_ORDER) {
+    if (key in step) {
+      full[key] = step[key];
+      continue;
+    }
+    const fallback = defaultOf(key);
+    if (fallback !== undefined) full[key] = fallback;
+  }
+  return { ...full, ...step } as CompiledStep;
+}
+
+export function compactPipeline(pipeline: TransportedPipeline): CompactPipeline {
+  if ('compactSteps' in pipeline) return pipeline;
+  const defaultOf = defaultsOf(pipeline);
+  return { ...pipeline, compactSteps: true, steps: pipeline.steps.map((step) => compactWith(step, defaultOf)) };
+}
+
+export function expandPipeline(pipeline: TransportedPipeline): CompiledPipeline {
+  if (!('compactSteps' in pipeline)) return pipeline;
+  const defaultOf = defaultsOf(pipeline);
+  // The pipeline's own key order too: `steps` stays where it was.
+  const { compactSteps: _marker, ...full } = { ...pipeline, steps: pipeline.steps.map((step) => expandWith(step, defaultOf)) };
+  return full;
 }
 
 /**
@@ -92,21 +106,10 @@ function configFreeDefault(key: keyof CompiledStep): unknown {
  * calls in flight, twice the bytes made the dev server spend three times the CPU (issue 14).
  */
 export function compactStep(step: CompiledStep): CompactStep {
-  const compact: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(step)) {
-    const fallback = configFreeDefault(key as keyof CompiledStep);
-    if (fallback === undefined || !sameValue(value, fallback)) compact[key] = value;
-  }
-  return compact as CompactStep;
+  return compactWith(step, configFreeDefault);
 }
 
 /** The step in full again: a compacted one filled in, a full one (older runs, retries of older calls) as it is. */
 export function expandStep(step: CompactStep | CompiledStep): CompiledStep {
-  const full: Record<string, unknown> = {};
-  for (const key of STEP_KEY_ORDER) {
-    const fallback = configFreeDefault(key);
-    if (key in step) full[key] = step[key];
-    else if (fallback !== undefined) full[key] = fallback;
-  }
-  return { ...full, ...step } as CompiledStep;
+  return expandWith(step, configFreeDefault);
 }
