@@ -1,7 +1,7 @@
 // The `orc` command line (spec section 8).
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolveRunInputs, type CompiledPipeline, type KnownModels } from '../compiler';
+import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolveRunInputs, type CompiledPipeline, type Diagnostic, type KnownModels } from '../compiler';
 import type { RunProgress, RunResult } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, startDevServer } from '../worker/dev-server';
 import { resolveAutoTagValues } from '../activities/auto-resolve';
@@ -51,7 +51,13 @@ function compileOrReport(file: string): CompiledPipeline {
     for (const diagnostic of result.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
     throw new ExitCode(EXIT_FAILED);
   }
+  reportNotes(file, result.notes);
   return result.pipeline;
+}
+
+/** Keys the file sets that change nothing here, on stderr: the command goes on. */
+function reportNotes(file: string, notes: readonly Diagnostic[]): void {
+  for (const note of notes) process.stderr.write(`${formatDiagnostic(file, note)}\n`);
 }
 
 function parseInputs(pairs: string[], inputFile: string | undefined): Record<string, unknown> {
@@ -210,8 +216,10 @@ function buildProgram(): Command {
       const models = knownModels();
       for (const file of files) {
         const result = compilePipelineFile(file, { models });
-        if (result.ok) process.stdout.write(`${file}: ok\n`);
-        else {
+        if (result.ok) {
+          process.stdout.write(`${file}: ok\n`);
+          reportNotes(file, result.notes);
+        } else {
           failed = true;
           for (const diagnostic of result.diagnostics) process.stdout.write(`${formatDiagnostic(file, diagnostic)}\n`);
         }

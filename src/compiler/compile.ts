@@ -33,7 +33,7 @@ import {
 import { isPlainObject, type PlainObject } from './values';
 
 export type CompileResult =
-  | { ok: true; pipeline: CompiledPipeline; diagnostics: [] }
+  | { ok: true; pipeline: CompiledPipeline; diagnostics: []; /** Keys accepted that change nothing (NO_EFFECT), for the author to know. */ notes: Diagnostic[] }
   | { ok: false; pipeline?: undefined; diagnostics: Diagnostic[] };
 
 const BUILT_IN_ACTIONS: ReadonlySet<string> = new Set(['generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
@@ -612,7 +612,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
     autoTags,
     ...(Object.keys(mcpServers).length > 0 ? { mcpServers } : {}),
   };
-  return { ok: true, pipeline, diagnostics: [] };
+  return { ok: true, pipeline, diagnostics: [], notes: noEffectNotes(source, rawConfig, configKey) };
 }
 
 export function compilePipelineFile(file: string, options: Omit<CompileOptions, 'file'> = {}): CompileResult {
@@ -633,4 +633,22 @@ export function compileOrThrow(text: string, file = '<pipeline>'): CompiledPipel
   const result = compilePipeline(text, { file });
   if (!result.ok) throw new PipelineValidationError(file, result.diagnostics);
   return result.pipeline;
+}
+
+/**
+ * `checkpoint_strategy` is accepted (spec section 1) and changes nothing: Temporal records each step's outcome as
+ * it finishes, so every step is a checkpoint. The author is told so, at the key, rather than left to guess.
+ */
+function noEffectNotes(source: PipelineSource, rawConfig: PlainObject, configKey: string): Diagnostic[] {
+  if (rawConfig.checkpoint_strategy === undefined) return [];
+  const at: YamlPath = [configKey, 'checkpoint_strategy'];
+  return [
+    diagnosticAt(
+      source,
+      'NO_EFFECT',
+      `checkpoint_strategy ${JSON.stringify(rawConfig.checkpoint_strategy)} changes nothing: every step is checkpointed (Temporal records each step's outcome as it finishes, and a resumed run starts after the last one)`,
+      at,
+      source.positionOfKey([configKey], 'checkpoint_strategy'),
+    ),
+  ];
 }

@@ -18,7 +18,9 @@ export type DiagnosticCode =
   | 'UNKNOWN_HANDLER'
   | 'BAD_DURATION'
   | 'INPUT_MISSING'
-  | 'INPUT_TYPE';
+  | 'INPUT_TYPE'
+  /** Not a problem: a key the spec accepts that changes nothing here (a compile note, never a failure). */
+  | 'NO_EFFECT';
 
 export interface Diagnostic {
   code: DiagnosticCode;

@@ -1,5 +1,6 @@
 // Every author error of spec section 7: code, line:column, YAML path and a message that says what to fix.
 import { compileErrors, compileOk, onlyDiagnostic, stepOf, yaml } from './helpers';
+import { compilePipeline } from '../../src/compiler';
 
 describe('malformed YAML', () => {
   it('reports YAML_SYNTAX at the value that breaks the mapping', () => {
@@ -779,5 +780,32 @@ describe('failure handlers in the normal graph', () => {
     `);
     expect(diagnostics).toEqual([expect.objectContaining({ line: 10, column: 18, path: 'steps[2].depends_on[0]' })]);
     expect(diagnostics[0]!.message).toContain("'notify'");
+  });
+});
+
+describe('checkpoint_strategy (spec section 1: accepted, changes nothing)', () => {
+  it('compiles, with a NO_EFFECT note at the key that says every step is checkpointed', () => {
+    const result = compilePipeline(yaml`
+      name: p
+      config:
+        model: echo
+        checkpoint_strategy: adaptive
+      steps:
+        - id: a
+          action: do it
+    `);
+    if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
+    expect(result.notes).toEqual([expect.objectContaining({ code: 'NO_EFFECT', line: 4, column: 3, path: 'config.checkpoint_strategy' })]);
+    expect(result.notes[0]!.message).toContain('"adaptive" changes nothing: every step is checkpointed');
+  });
+
+  it('leaves a pipeline without the key with no notes', () => {
+    const result = compilePipeline(yaml`
+      name: p
+      steps:
+        - id: a
+          action: do it
+    `);
+    expect(result.ok && result.notes).toEqual([]);
   });
 });

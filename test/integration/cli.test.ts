@@ -18,6 +18,15 @@ describe('orc validate', () => {
     for (const file of files) expect(result.stdout).toContain(`${file}: ok`);
   });
 
+  test('a key that changes nothing passes, with a note on stderr at its line:column', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'orc-note-')), 'checkpoint.yaml');
+    fs.writeFileSync(file, 'name: p\nconfig:\n  checkpoint_strategy: adaptive\nsteps:\n  - id: a\n    action: do it\n');
+    const result = await runOrc(['validate', file]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(`${file}: ok`);
+    expect(result.stderr).toContain(`${file}:3:3: NO_EFFECT checkpoint_strategy "adaptive" changes nothing: every step is checkpointed`);
+  });
+
   test('a cycle exits 1 and names each step of it with file:line:column', async () => {
     const file = fixture('cycle.yaml');
     const result = await runOrc(['validate', file]);
