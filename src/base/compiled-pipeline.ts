@@ -34,7 +34,7 @@ export const autoTagSchema = z.object({
 });
 export type AutoTag = z.infer<typeof autoTagSchema>;
 
-export const actionKindSchema = z.enum(['prompt', 'named', 'generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents']);
+export const actionKindSchema = z.enum(['prompt', 'named', 'generate', 'run_code', 'mcp', 'approval', 'pipeline', 'agent', 'agents', 'tool', 'loop']);
 export type ActionKind = z.infer<typeof actionKindSchema>;
 
 export const onFailureSchema = z.discriminatedUnion('kind', [
@@ -45,6 +45,29 @@ export const onFailureSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('handler'), step: z.string() }),
 ]);
 export type OnFailure = z.infer<typeof onFailureSchema>;
+
+/**
+ * One `on_error` handler (spec section 18; pyorc-dialect.md section 2.6), tried in order once the step's retries
+ * are spent and its error matches. Exactly one of handlerStep / handlerAction / fallback acts.
+ */
+export const compiledErrorHandlerSchema = z.object({
+  /** Failure types (ApplicationFailure `type`) it matches; ['*'] for any. */
+  errorTypes: z.array(z.string()),
+  /** Regular expressions tried on the error message; empty: any. */
+  errorPatterns: z.array(z.string()),
+  /** A step (an `isHandler` step) run in place of the failed one; it may read `{{ failed.error }}`. */
+  handlerStep: z.string().nullable(),
+  /** A prompt sent to the step's model with the error; its answer is the handler's result. */
+  handlerAction: z.string().nullable(),
+  /** The step's result when the handler applies (`fallback_value`). `hasFallback` tells a null fallback from none. */
+  hasFallback: z.boolean(),
+  fallback: z.unknown().optional(),
+  /** Run the failed step again after the handler succeeded. */
+  retryWithHandler: z.boolean(),
+  /** Try the next handler when this one fails. */
+  continueOnHandlerFailure: z.boolean(),
+});
+export type CompiledErrorHandler = z.infer<typeof compiledErrorHandlerSchema>;
 
 /** What a step's templates read: an input, or another step's result. */
 export const referenceSchema = z.discriminatedUnion('kind', [
@@ -139,8 +162,51 @@ export const compiledStepSchema = z.object({
   agent: compiledAgentStepSchema.optional(),
   /** Evidence bundles (spec section 10): run k times, the result is the consensus. */
   replicates: compiledReplicatesSchema.nullable().optional(),
+  /** For `tool` steps (spec section 19): the tool's name as written and its action. */
+  tool: z.object({ name: z.string(), action: z.string() }).optional(),
+  /** For `loop` steps (spec section 18): a block of steps run per item, or while/until a condition holds. */
+  loop: z.lazy(() => compiledLoopSchema).optional(),
+  /** `on_error` handlers, tried in order after retries (absent: only `onFailure` applies). */
+  errorHandlers: z.array(compiledErrorHandlerSchema).optional(),
+  /**
+   * What a false `when` does: `step` skips only this step, recording `{status: skipped, reason: condition_false}`
+   * and its dependents still run (the dialect's `condition`/`if`); `dependents` (absent) is the native rule.
+   */
+  whenSkips: z.enum(['step', 'dependents']).optional(),
+  /** `expect:` checks (spec section 14), evaluated in an activity once the result exists. */
+  expect: z.array(z.record(z.string(), z.unknown())).optional(),
+  onExpectFail: z.enum(['fail', 'warn', 'retry']).optional(),
 });
-export type CompiledStep = z.infer<typeof compiledStepSchema>;
+export interface CompiledStep extends z.infer<typeof compiledStepBaseSchema> {
+  loop?: CompiledLoop;
+}
+const compiledStepBaseSchema = compiledStepSchema.omit({ loop: true });
+
+/**
+ * A loop over a block of steps. The block's steps have their short ids (`child`); in results, the Web UI and
+ * history each iteration's step is `LOOP_I_CHILD`, and a child's short name inside the block means this
+ * iteration's step. The loop's own result lists its iterations (`iterations`, `completed`, `results`, and
+ * `stopped_by: max_iterations` when the limit stopped it).
+ */
+export const compiledLoopSchema: z.ZodType<CompiledLoop> = z.object({
+  kind: z.enum(['for_each', 'while', 'until']),
+  /** for_each: the items (a template, an AUTO tag, or a literal list). */
+  items: z.union([z.string(), z.array(z.unknown())]).nullable(),
+  /** while/until: the condition, rendered before (while) or after (until) each iteration. */
+  condition: z.union([z.string(), z.boolean()]).nullable(),
+  maxIterations: z.number().int().positive(),
+  /** for_each: iterations at once (default 1). */
+  maxParallel: z.number().int().positive(),
+  steps: z.array(z.lazy(() => compiledStepSchema as unknown as z.ZodType<CompiledStep>)),
+}) as unknown as z.ZodType<CompiledLoop>;
+export interface CompiledLoop {
+  kind: 'for_each' | 'while' | 'until';
+  items: string | unknown[] | null;
+  condition: string | boolean | null;
+  maxIterations: number;
+  maxParallel: number;
+  steps: CompiledStep[];
+}
 
 export const mcpServerSpecSchema = z.union([
   z.object({ command: z.string(), args: z.array(z.string()).optional(), env: z.record(z.string(), z.string()).optional(), cwd: z.string().optional() }),
@@ -171,6 +237,10 @@ export const compiledPipelineSchema = z.object({
   autoTags: z.array(autoTagSchema),
   /** Named MCP servers (`mcp_servers`, top level or in config) that `mcp` steps may name. */
   mcpServers: z.record(z.string(), mcpServerSpecSchema).optional(),
+  /** The language the file was written in (spec section 18); absent: native. */
+  dialect: z.enum(['native', 'pyorc']).optional(),
+  /** The dialect's pipeline `id`, when it differs from `name`. */
+  id: z.string().optional(),
 });
 export type CompiledPipeline = z.infer<typeof compiledPipelineSchema>;
 

@@ -42,5 +42,17 @@ export const FailureType = {
   McpToolError: 'McpToolError',
   /** The MCP tool did not answer in time. */
   McpTimeout: 'McpTimeout',
+  /** A `tool:` step names a tool (or action) with no backend on this worker; the message says what would make it available. */
+  ToolUnavailable: 'TOOL_UNAVAILABLE',
+  /** A tool failed while running (its backend answered with an error). */
+  ToolFailed: 'TOOL_FAILED',
+  /** A path leaves the run's workspace (`..`, an absolute path, a symlink); nothing was touched. */
+  PathOutsideWorkspace: 'PATH_OUTSIDE_WORKSPACE',
+  /** A network tool was asked for a loopback, private or link-local address (after redirects too) not in ORC_NET_ALLOW. */
+  NetworkRefused: 'NETWORK_REFUSED',
+  /** A step's `expect:` check failed with `on_expect_fail: fail` (spec section 14). */
+  ExpectationFailed: 'EXPECTATION_FAILED',
+  /** A `user-prompt` / approval-gate question got no answer in time and had no default. */
+  NoAnswer: 'NO_ANSWER',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

@@ -1,0 +1,11 @@
+// The one table of tools (spec section 19): a new tool is a module file and a line here.
+import type { ToolModule } from './types';
+
+export const TOOLS: readonly ToolModule[] = [];
+
+/** The tool a step names, by name or alias; undefined when there is none. */
+export function findTool(name: string): ToolModule | undefined {
+  return TOOLS.find((tool) => tool.name === name || tool.aliases?.includes(name));
+}
+
+export type { ToolModule, ToolAction, ToolContext, ToolCallInput, ToolCallOutput, Workspace, Availability } from './types';

@@ -1,0 +1,84 @@
+// The contract of a tool (spec section 19): a module with its actions, a zod schema for each action's
+// parameters, the shape of its result and what it needs from the worker's environment. A tool step's call is
+// one Temporal activity (`runTool`), whose summary names the tool and the action.
+import type { z } from 'zod';
+
+/** Where a run's files live. Every path a tool reads or writes goes through `resolve`. */
+export interface Workspace {
+  /** The workspace's absolute, real path. */
+  readonly root: string;
+  /**
+   * The absolute path of `relative` inside the workspace. Throws an ApplicationFailure of type
+   * PATH_OUTSIDE_WORKSPACE (non-retryable) when it leaves it: `..`, an absolute path elsewhere, or a symlink
+   * (of the path or of any parent) that points out. Nothing is touched before the check.
+   */
+  resolve(relative: string): string;
+}
+
+/** What a tool action is given besides its parameters. */
+export interface ToolContext {
+  readonly workspace: Workspace;
+  readonly runId: string;
+  readonly stepId: string;
+  /** The activity's attempt (1 on the first): writes must be idempotent across attempts. */
+  readonly attempt: number;
+  /** The worker's environment (secrets come from here, never from the pipeline). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Keeps a long action alive (activity heartbeat). */
+  heartbeat(details?: unknown): void;
+  /** Aborted when the activity is cancelled. */
+  readonly signal: AbortSignal;
+  /** Files this call wrote, relative to the workspace: listed in the step's result and the run's `files`. */
+  wrote(relativePath: string): void;
+}
+
+/** Whether a tool can run on this worker; when not, what would make it available. */
+export type Availability = { available: true } | { available: false; reason: string };
+
+export interface ToolAction<P = Record<string, unknown>> {
+  description: string;
+  /** Parameters as the pipeline writes them (after rendering). Unknown keys are allowed unless the action says otherwise. */
+  parameters: z.ZodType<P>;
+  /** The result: the fields a pipeline reads (`{{ step.content }}`, `{{ step.result.content }}`). */
+  run(parameters: P, context: ToolContext): Promise<Record<string, unknown>>;
+}
+
+export interface ToolModule {
+  /** The name a step writes in `tool:`. */
+  name: string;
+  /** Other names for the same tool (e.g. `data-processor` for `data-processing`). */
+  aliases?: string[];
+  description: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  actions: Record<string, ToolAction<any>>;
+  /** The action used when the step's `action` is not one of `actions` (the dialect's tools read `parameters.action` too). */
+  defaultAction?: string;
+  /** Maps a step's action name (and parameters) to one of `actions`, for tools whose dialect spells actions freely. */
+  actionFor?(action: string, parameters: Record<string, unknown>): string | undefined;
+  /** Environment the tool needs; checked by `orc tools` and before each call. */
+  availability(env: NodeJS.ProcessEnv): Availability | Promise<Availability>;
+}
+
+/** The input of the `runTool` activity. Small and free of secrets: it is in the run's history. */
+export interface ToolCallInput {
+  tool: string;
+  action: string;
+  /** Rendered parameters. */
+  parameters: Record<string, unknown>;
+  runId: string;
+  stepId: string;
+  /** The run's workspace, an absolute path (orc run --workspace, default the current directory). */
+  workspace: string;
+}
+
+/**
+ * The output of `runTool`, in the dialect's shape (pyorc-dialect.md section 5): `result` holds the action's
+ * fields; the workflow also makes them readable flat (`s.content` as well as `s.result.content`).
+ */
+export interface ToolCallOutput {
+  result: Record<string, unknown>;
+  success: boolean;
+  error?: string;
+  /** Workspace-relative paths this call wrote. */
+  files?: string[];
+}
