@@ -28,6 +28,8 @@ export interface FrontEnd {
   diagnostics: Diagnostic[];
   /** Not problems: what the front end changed that the user should know (e.g. a duplicate key, last one wins). */
   notes: Diagnostic[];
+  /** The dialect's pipeline `id` (CompiledPipeline.id). */
+  id?: string;
 }
 
 /** Keys only the dialect has at the top level. */
@@ -54,12 +56,19 @@ function isDialectLoop(step: PlainObject): boolean {
 
 /** Text -> the native document (or the diagnostics that stop it: YAML syntax, not a mapping). */
 export function frontEnd(text: string, options: CompileOptions): FrontEnd | { diagnostics: Diagnostic[]; document?: undefined } {
-  const parsed = PipelineSource.parse(text);
-  if (parsed.errors.length > 0) return { diagnostics: parsed.errors };
-  if (!isPlainObject(parsed.value)) {
-    return { diagnostics: [diagnosticAt(parsed.source, 'INVALID_VALUE', 'a pipeline file must be a YAML mapping with at least `name` and `steps`', [])] };
+  const strict = PipelineSource.parse(text);
+  const lenient = strict.onlyDuplicateKeys && options.dialect !== 'native' ? PipelineSource.parse(text, { uniqueKeys: false }) : undefined;
+  // The dialect reads a duplicate key as PyYAML does (the last one wins), with a note; native YAML refuses it.
+  if (lenient && isPlainObject(lenient.value) && detectDialect(lenient.value, options) === 'pyorc') {
+    const native = toNative({ text, value: lenient.value, source: lenient.source }, options);
+    const notes = strict.errors.map((error) => ({ ...error, code: 'DUPLICATE_KEY' as const, message: `${error.message.replace(/^malformed YAML: /, '')}: the last one is used (as the Python orchestrator reads it)` }));
+    return { ...native, notes: [...notes, ...native.notes] };
   }
-  return toNative({ text, value: parsed.value, source: parsed.source }, options);
+  if (strict.errors.length > 0) return { diagnostics: strict.errors };
+  if (!isPlainObject(strict.value)) {
+    return { diagnostics: [diagnosticAt(strict.source, 'INVALID_VALUE', 'a pipeline file must be a YAML mapping with at least `name` and `steps`', [])] };
+  }
+  return toNative({ text, value: strict.value, source: strict.source }, options);
 }
 
 /** The hook: the native document of a parsed file, through the dialect's front end when the file is the dialect. */
@@ -67,5 +76,12 @@ export function toNative(parsed: ParsedPipeline, options: CompileOptions): Front
   const dialect = detectDialect(parsed.value, options);
   if (dialect === 'native') return { document: parsed.value, source: parsed.source, dialect, diagnostics: [], notes: [] };
   const normalised = normalizePyorc(parsed, options);
-  return { dialect, diagnostics: [], notes: [], ...normalised };
+  return {
+    document: normalised.document,
+    source: normalised.source,
+    dialect,
+    diagnostics: normalised.diagnostics ?? [],
+    notes: normalised.notes ?? [],
+    ...(normalised.id !== undefined ? { id: normalised.id } : {}),
+  };
 }

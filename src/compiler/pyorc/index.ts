@@ -11,8 +11,12 @@ export interface NormalizedPyorc {
   document: PlainObject;
   /** Positions of the native document's paths in the user's file. */
   source: SourcePositions;
+  /** Problems, each at a position in the user's file. */
   diagnostics?: Diagnostic[];
+  /** Warnings (not problems) for the user, e.g. an input default that aliased its own spec. */
   notes?: Diagnostic[];
+  /** The file's top-level `id` (CompiledPipeline.id). */
+  id?: string;
 }
 
 export function normalizePyorc(parsed: ParsedPipeline, _options: CompileOptions): NormalizedPyorc {
