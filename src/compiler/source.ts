@@ -152,6 +152,24 @@ export class PipelineSource implements SourcePositions {
   }
 }
 
+/**
+ * Positions for a rewritten document (a dialect's front end): `toUserPath` maps a path of the native document to the
+ * path it came from in the user's file (undefined: the same path). A renamed key (`parameters` -> `inputs`) is
+ * found under its old name.
+ */
+export function mappedSource(source: SourcePositions, toUserPath: (path: YamlPath) => YamlPath | undefined): SourcePositions {
+  const map = (path: YamlPath): YamlPath => toUserPath(path) ?? path;
+  return {
+    positionOf: (path) => source.positionOf(map(path)),
+    positionOfKey: (mapPath, key) => {
+      const user = map([...mapPath, key]);
+      const last = user[user.length - 1];
+      return typeof last === 'string' ? source.positionOfKey(user.slice(0, -1), last) : source.positionOf(user);
+    },
+    positionInString: (path, index) => source.positionInString(map(path), index),
+  };
+}
+
 function lastOf<T>(items: readonly T[], matches: (item: T) => boolean): T | undefined {
   for (let index = items.length - 1; index >= 0; index--) if (matches(items[index]!)) return items[index];
   return undefined;

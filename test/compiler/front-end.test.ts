@@ -1,5 +1,5 @@
 // The first pass: text -> native document + positions, with the dialect detected as spec section 18 says.
-import { compilePipeline, formatDiagnostic } from '../../src/compiler';
+import { compilePipeline, formatDiagnostic, mappedSource } from '../../src/compiler';
 import { detectDialect, frontEnd } from '../../src/compiler/front-end';
 import { yaml } from './helpers';
 
@@ -82,5 +82,25 @@ describe('duplicate keys', () => {
     expect(result.diagnostics.map((diagnostic) => formatDiagnostic('d.yaml', diagnostic))).toEqual([
       expect.stringMatching(/^d\.yaml:7:18: INVALID_VALUE 'max_retries' must be a whole number/),
     ]);
+  });
+});
+
+describe('mappedSource', () => {
+  it('finds a native path, and a renamed key, where the user wrote them', () => {
+    const text = yaml`
+      id: p
+      parameters:
+        topic: { type: string }
+      steps:
+        - id: a
+          action: "{{ inputs.nope }}"
+    `;
+    const front = frontEnd(text, { dialect: 'native' });
+    if (front.document === undefined) throw new Error('no document');
+    const source = mappedSource(front.source, (path) => (path[0] === 'inputs' ? ['parameters', ...path.slice(1)] : undefined));
+    expect(source.positionOfKey([], 'inputs')).toEqual({ line: 2, column: 1 });
+    expect(source.positionOfKey(['inputs'], 'topic')).toEqual({ line: 3, column: 3 });
+    expect(source.positionOf(['steps', 0, 'action'])).toEqual({ line: 6, column: 13 });
+    expect(source.positionInString(['steps', 0, 'action'], 3)).toEqual({ line: 6, column: 17 });
   });
 });

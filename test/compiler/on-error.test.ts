@@ -170,3 +170,19 @@ describe('expect', () => {
     expect(step.onExpectFail).toBe('warn');
   });
 });
+
+describe('on_error as one word', () => {
+  it('near a step id is a misspelt handler, not a prompt', () => {
+    expect(
+      printed(yaml`
+        name: p
+        steps:
+          - id: a
+            action: do it
+            on_error: explian
+          - id: explain
+            action: explain
+      `),
+    ).toEqual([expect.stringMatching(/^e\.yaml:5:15: UNKNOWN_HANDLER on_error 'explian' is not a step \(did you mean 'explain'\?\)/)]);
+  });
+});
