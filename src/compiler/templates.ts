@@ -91,6 +91,14 @@ class ReferenceWalker {
       case 'Filter':
       case 'FilterAsync':
         return this.walk(node.args, locals);
+      // `x is defined`: the test's name is not a value read; `f(indent=2)`: nor is a keyword argument's name.
+      case 'Is':
+        this.walk(node.left, locals);
+        if (!(isNode(node.right) && node.right.typename === 'Symbol')) this.walk(node.right, locals);
+        return;
+      case 'KeywordArgs':
+        for (const pair of Array.isArray(node.children) ? node.children : []) if (isNode(pair)) this.walk(pair.value, locals);
+        return;
       case 'For':
       case 'AsyncEach':
       case 'AsyncAll':
