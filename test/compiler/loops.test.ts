@@ -1,7 +1,9 @@
 // Loops over a block of steps (CONTRACT "Native YAML for the dialect's constructs"; spec section 18).
 import { compilePipeline, formatDiagnostic, type CompiledStep } from '../../src/compiler';
 import { DEFAULT_MAX_ITEMS, DEFAULT_MAX_ITERATIONS } from '../../src/compiler/kinds/loop';
-import { compileErrors, compileOk, onlyDiagnostic, stepOf, yaml } from './helpers';
+import { stepOf, yaml, native, NATIVE } from './helpers';
+
+const { compileErrors, compileOk, onlyDiagnostic } = native;
 
 function child(step: CompiledStep, id: string): CompiledStep {
   const found = step.loop?.steps.find((candidate) => candidate.id === id);
@@ -11,7 +13,7 @@ function child(step: CompiledStep, id: string): CompiledStep {
 
 /** `FILE:LINE:COL: CODE message`, as `orc validate` prints it. */
 function printed(text: string): string[] {
-  const result = compilePipeline(text, { file: 'loop.yaml' });
+  const result = compilePipeline(text, { file: 'loop.yaml', ...NATIVE });
   if (result.ok) throw new Error('expected diagnostics');
   return result.diagnostics.map((diagnostic) => formatDiagnostic('loop.yaml', diagnostic));
 }

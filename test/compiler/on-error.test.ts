@@ -1,9 +1,11 @@
 // `on_error` (string, object, list, legacy forms) -> errorHandlers; `when_skips`; `expect` passed through.
 import { compilePipeline, formatDiagnostic } from '../../src/compiler';
-import { compileOk, stepOf, yaml } from './helpers';
+import { stepOf, yaml, native, NATIVE } from './helpers';
+
+const { compileOk } = native;
 
 function printed(text: string): string[] {
-  const result = compilePipeline(text, { file: 'e.yaml' });
+  const result = compilePipeline(text, { file: 'e.yaml', ...NATIVE });
   if (result.ok) throw new Error('expected diagnostics');
   return result.diagnostics.map((diagnostic) => formatDiagnostic('e.yaml', diagnostic));
 }

@@ -1,7 +1,9 @@
 // `tool:` steps (spec section 19): compiled as actionKind `tool`; the compiler checks the name's shape, refuses
 // cloud tools, and notes tools the worker lacks when told which it has.
 import { compilePipeline, formatDiagnostic } from '../../src/compiler';
-import { compileOk, onlyDiagnostic, stepOf, yaml } from './helpers';
+import { stepOf, yaml, native, NATIVE } from './helpers';
+
+const { compileOk, onlyDiagnostic } = native;
 
 const readFile = yaml`
   name: files
@@ -25,16 +27,17 @@ describe('tool steps', () => {
   });
 
   it('record that the file was read as the dialect (a tool step is one of its constructs)', () => {
-    expect(compileOk(readFile).dialect).toBe('pyorc');
+    const result = compilePipeline(readFile);
+    expect(result.ok && result.pipeline.dialect).toBe('pyorc');
   });
 
   it('note a tool the worker lacks, when told which it has, and still compile', () => {
-    const result = compilePipeline(readFile, { file: 'f.yaml', knownTools: ['filesystm', 'web'] });
+    const result = compilePipeline(readFile, { file: 'f.yaml', ...NATIVE, knownTools: ['filesystm', 'web'] });
     if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
     expect(result.notes.map((note) => formatDiagnostic('f.yaml', note))).toEqual([
       expect.stringMatching(/^f\.yaml:4:11: TOOL_UNAVAILABLE step 'read': tool 'filesystem' has no backend on this worker \(did you mean 'filesystm'\?\)/),
     ]);
-    const known = compilePipeline(readFile, { knownTools: ['filesystem'] });
+    const known = compilePipeline(readFile, { ...NATIVE, knownTools: ['filesystem'] });
     expect(known.ok && known.notes).toEqual([]);
   });
 
@@ -45,7 +48,7 @@ describe('tool steps', () => {
         - id: upload
           tool: ${tool}
           action: put
-    `, { file: 'c.yaml' });
+    `, { file: 'c.yaml', ...NATIVE });
     expect(result.ok).toBe(false);
     expect(result.diagnostics.map((diagnostic) => formatDiagnostic('c.yaml', diagnostic))).toEqual([
       expect.stringMatching(new RegExp(`^c\\.yaml:4:11: TOOL_UNAVAILABLE step 'upload': tool '${tool}' is not available`)),
@@ -72,7 +75,7 @@ describe('tool steps', () => {
           tool: "{{ inputs.which }}"
           action: "{{ inputs.verb }}"
           cache_results: true
-    `, { file: 't.yaml' });
+    `, { file: 't.yaml', ...NATIVE });
     expect(result.ok).toBe(false);
     expect(result.diagnostics.map((diagnostic) => formatDiagnostic('t.yaml', diagnostic))).toEqual([
       expect.stringMatching(/^t\.yaml:4:11: INVALID_VALUE step 'a': 'tool' must name a tool/),
