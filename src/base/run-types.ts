@@ -137,8 +137,10 @@ export interface RunOptions {
 export interface LoopProgress {
   /** The first iteration not finished: every earlier one ran (and, for `until`, had its condition checked). */
   next: number;
-  /** for_each: the items, rendered once. */
+  /** for_each: the items, rendered once (at most `max_iterations` of them). */
   items?: unknown[];
+  /** for_each: there were more items than `max_iterations`. */
+  truncated?: boolean;
   /** When the loop first started (a continued run keeps it). */
   startedAt?: string | null;
 }

@@ -81,6 +81,18 @@ async function runHandler(run: RunnerContext, handler: CompiledErrorHandler, fai
   }
 }
 
+/** The step once more after a handler succeeded (`retryWithHandler`); failing again fails it, saying so. */
+async function retried(run: RunnerContext, attempt: () => Promise<StepOutcome>, firstError: string, by: string): Promise<StepOutcome> {
+  try {
+    const again = await attempt();
+    return { ...again, extra: { ...again.extra, recovered: { error: firstError, by: `${by}, then the step again` } } };
+  } catch (error) {
+    if (isCancellation(error) || error instanceof LoopSuspended || (error instanceof StepFailure && error.budgetStop !== null)) throw error;
+    const message = `${failureMessage(error, run.step)} (failed again after its on_error ${by} ran; the first error: ${firstError})`;
+    throw new StepFailure(message, error instanceof StepFailure ? error.outcome : { attempts: failureAttempts(error, run.step) });
+  }
+}
+
 /**
  * Runs the step; when it fails for good, tries its handlers in order. A handler that succeeded gives the step's
  * result (or, with `retryWithHandler`, the step runs once more); one that failed hands over to the next only with
@@ -106,8 +118,7 @@ export async function withErrorHandlers(run: RunnerContext, attempt: () => Promi
     const outcome = await runHandler(run, handler, failed, recovery);
     if (outcome?.ok) {
       if (!handler.retryWithHandler) return recovered(outcome.result, outcome.by);
-      const again = await attempt();
-      return { ...again, extra: { ...again.extra, recovered: { error: message, by: `${outcome.by}, then the step again` } } };
+      return retried(run, attempt, message, outcome.by);
     }
     if (outcome !== null) handlerErrors.push(outcome.error);
     if (outcome !== null && handler.continueOnHandlerFailure) continue;

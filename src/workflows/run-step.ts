@@ -65,7 +65,6 @@ export class StepExecution {
   /** The pipeline's own steps: their templates read the run's records, and a failure applies their on_failure. */
   private readonly pipelineScope: StepScope = {
     contextFor: (references, failedStep) => this.run.contextFor(references, failedStep),
-    inLoop: false,
   };
 
   runStep(step: CompiledStep): Promise<void> {
@@ -123,7 +122,8 @@ export class StepExecution {
       state.error = failureMessage(error, ran);
       state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, ran);
       if (error instanceof StepFailure && error.budgetStop !== null) run.budgetExceeded ??= error.budgetStop;
-      else if (!scope.inLoop || step.onFailure.kind !== 'fail') this.applyOnFailure(step);
+      else if (!scope.handlesFailure?.(step)) this.applyOnFailure(step);
+      else if (step.onFailure.kind === 'handler') run.failuresHandled++;
     } finally {
       // A loop that paused for continue-as-new has not ended.
       if (state.status !== 'pending') state.completed_at = new Date().toISOString();
@@ -146,13 +146,11 @@ export class StepExecution {
     const { run } = this;
     return {
       runHandlerStep: async (handlerId, failed) => {
-        const handler = run.stepsById.get(handlerId);
+        const handler = scope.handler?.(handlerId) ?? run.stepsById.get(handlerId);
         if (!handler) throw ApplicationFailure.nonRetryable(`on_error names step '${handlerId}', which this pipeline does not have`);
-        const state = run.record(handlerId);
-        Object.assign(state, { ...pendingRecord(), status: 'running', started_at: new Date().toISOString() });
-        const handlerScope: StepScope = { contextFor: (references) => ({ ...scope.contextFor(references), failed }), inLoop: scope.inLoop };
-        await this.execute(handler, handlerScope);
-        return state;
+        // The handler's failure goes back to the handlers (the next may try), not to the run.
+        const handlerScope: StepScope = { ...scope, contextFor: (references) => ({ ...scope.contextFor(references), failed }), handlesFailure: () => true };
+        return this.runChild(handler, handlerScope);
       },
       callModel: (step, context, state) => this.routing.callWithFallbacks(step, context, state),
     };

@@ -268,6 +268,26 @@ test('a loop child that fails (on_failure fail) fails its loop and the run; one 
   expect(partial.steps.each_1_after!.result).toBe('answer to: AFTER failed');
 }, 60_000);
 
+test('max_iterations caps a for_each and says so; a failure in an iteration runs the block\'s handler for that iteration only', async () => {
+  model.reset((text) => (text === 'WORK 1' ? { fail: { message: 'item 1 is broken', retryable: false } } : {}));
+  const capped = loopStep('each', {
+    kind: 'for_each',
+    items: [0, 1, 2, 3, 4],
+    maxIterations: 3,
+    steps: [
+      prompt('work', 'WORK {{ item }}', { onFailure: { kind: 'handler', step: 'fix' } }),
+      prompt('fix', 'FIX {{ failed.id }}: {{ failed.error }} (iteration {{ each.iteration }})', { isHandler: true }),
+    ],
+  });
+  const result = await run(pipelineOf('capped_loop', [capped]));
+  expect(result.status).toBe('partially_completed');
+  expect(result.steps.each!.result).toMatchObject({ iterations: 3, completed: false, stopped_by: 'max_iterations' });
+  expect(result.steps.each_1_work!.status).toBe('failed');
+  expect(result.steps.each_1_fix!.result).toMatch(/^answer to: FIX each_1_work: .*item 1 is broken \(iteration 1\)$/);
+  expect(result.steps.each_0_fix).toBeUndefined();
+  expect(result.steps.each_3_work).toBeUndefined();
+}, 60_000);
+
 test('a 2,000-iteration loop on the echo model continues as new and runs every iteration exactly once', async () => {
   const items = Array.from({ length: 2000 }, (_, i) => `n${i}`);
   const big = loopStep('big', { kind: 'for_each', items, maxParallel: 20, steps: [prompt('echo', 'ECHO {{ item }}')] });

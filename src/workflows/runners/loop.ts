@@ -81,7 +81,8 @@ class LoopBody {
       $is_first: i === 0,
       $is_last: length !== null ? i === length - 1 : i === this.loop.maxIterations - 1,
     };
-    return { ...names, LOOP: names };
+    // `{{ LOOP.iteration }}` and `{{ <loop id>.iteration }}` (pyorc-dialect.md section 2.5) read the same names.
+    return { ...names, LOOP: names, [this.id]: { ...names, iterations: i } };
   }
 
   /** A sibling's record: this iteration's once it ran, else its latest earlier one. */
@@ -100,11 +101,7 @@ class LoopBody {
     if (failedStep !== undefined && context.failed === undefined) context.failed = this.run.loops.scope.contextFor([], failedStep).failed;
     const vars = this.vars(i);
     for (const reference of references) {
-      if (reference.kind !== 'step' || !local(reference)) continue;
-      if (reference.step === this.id) {
-        context.steps[this.id] = { result: { ...vars, LOOP: undefined, iterations: i }, status: 'running', error: null };
-        continue;
-      }
+      if (reference.kind !== 'step' || !local(reference) || reference.step === this.id) continue;
       const record = this.sibling(reference.step, i);
       context.steps[reference.step] = record
         ? { result: record.result, status: record.status, error: record.error, ...(record.evidence !== undefined ? { evidence: record.evidence } : {}) }
@@ -123,10 +120,37 @@ class LoopBody {
     return { ...child, id: iterationStepId(this.id, i, child.id), dependsOn: child.dependsOn.filter((id) => !this.children.has(id)) };
   }
 
+  /** Iteration `i`'s scope: its context, its block's handlers, and the failures it deals with itself. */
+  private scope(i: number): StepScope {
+    const handler = (id: string): CompiledStep | undefined => {
+      const child = this.loop.steps.find((candidate) => candidate.id === id && candidate.isHandler);
+      return child ? this.materialize(child, i) : undefined;
+    };
+    return {
+      contextFor: (references, failedStep) => this.contextFor(references, i, failedStep),
+      handler,
+      handlesFailure: (step) => step.onFailure.kind === 'fail' || (step.onFailure.kind === 'handler' && handler(step.onFailure.step) !== undefined),
+    };
+  }
+
+  /** A block handler for each of the iteration's steps that failed with `on_failure: <handler>`, told of the failure. */
+  private async runHandlers(i: number, scope: StepScope, records: Array<StepRecord | undefined>): Promise<void> {
+    const runs: Array<Promise<StepRecord>> = [];
+    for (const [index, record] of records.entries()) {
+      const onFailure = this.loop.steps[index]!.onFailure;
+      if (record?.status !== 'failed' || onFailure.kind !== 'handler') continue;
+      const handler = scope.handler?.(onFailure.step);
+      if (!handler || this.run.loops.record(handler.id)) continue;
+      const failed = { id: iterationStepId(this.id, i, this.loop.steps[index]!.id), error: record.error, status: record.status };
+      runs.push(this.run.loops.runChild(handler, { ...scope, contextFor: (references) => ({ ...scope.contextFor(references), failed }) }));
+    }
+    await Promise.all(runs);
+  }
+
   /** Runs iteration `i`'s steps, each once its siblings it depends on ended; steps that already ended are kept. */
   async iteration(i: number): Promise<IterationEnd> {
     const { loops } = this.run;
-    const scope: StepScope = { contextFor: (references, failedStep) => this.contextFor(references, i, failedStep), inLoop: true };
+    const scope = this.scope(i);
     const settled = new Map<string, Promise<StepRecord | undefined>>();
     const byId = new Map(this.loop.steps.map((child) => [child.id, child]));
     const settle = (child: CompiledStep): Promise<StepRecord | undefined> => {
@@ -136,7 +160,7 @@ class LoopBody {
         const id = iterationStepId(this.id, i, child.id);
         const existing = loops.record(id);
         if (existing && TERMINAL.has(existing.status)) return existing;
-        const siblings = child.dependsOn.filter((dependency) => byId.has(dependency));
+        const siblings = child.dependsOn.filter((dependency) => byId.has(dependency) && !byId.get(dependency)!.isHandler);
         const before = siblings.length > 0 ? await Promise.all(siblings.map((dependency) => settle(byId.get(dependency)!))) : [];
         // A sibling that paused for continue-as-new: this step waits for the continued run.
         if (before.some((record) => record === undefined || record.status === 'pending')) return undefined;
@@ -153,14 +177,17 @@ class LoopBody {
       settled.set(child.id, promise);
       return promise;
     };
-    const records = await Promise.all(this.loop.steps.map(settle));
+    // Handlers run only for a failure of their iteration (on_failure) or from on_error.
+    const records = await Promise.all(this.loop.steps.map((child) => (child.isHandler ? Promise.resolve(loops.record(iterationStepId(this.id, i, child.id))) : settle(child))));
+    await this.runHandlers(i, scope, records);
     for (const [index, record] of records.entries()) {
       const child = this.loop.steps[index]!;
       if (record?.status === 'failed' && child.onFailure.kind === 'fail') {
         throw new StepFailure(`step '${this.id}': iteration ${i}: step '${iterationStepId(this.id, i, child.id)}' failed: ${record.error ?? 'no detail'}`, { attempts: 1 });
       }
     }
-    return records.some((record) => record === undefined || record.status === 'pending') ? 'suspended' : 'done';
+    const unfinished = records.some((record, index) => !this.loop.steps[index]!.isHandler && (record === undefined || record.status === 'pending'));
+    return unfinished ? 'suspended' : 'done';
   }
 
   /** A while/until condition with iteration `i`'s names; a boolean needs no activity. */
@@ -239,15 +266,20 @@ export const runLoopStep: StepRunner = async (run): Promise<StepOutcome> => {
     if (loop.kind === 'for_each') {
       const references = [...step.references, ...(step.forEachReferences ?? [])];
       const { items } = await run.renderForStep({ items: loop.items ?? [] }, run.contextFor(references));
-      progress.items = loopItems(items, run.pipeline.dialect, step.id);
+      const all = loopItems(items, run.pipeline.dialect, step.id);
+      // `max_iterations` caps a for_each too (the compiler's default is large): the result says when it did.
+      progress.items = all.slice(0, loop.maxIterations);
+      if (all.length > loop.maxIterations) progress.truncated = true;
     }
     loops.progress.set(step.id, progress);
   }
   if (progress.startedAt) state.started_at = progress.startedAt;
   const body = new LoopBody(run, loop, progress.items ?? null);
   let stoppedBy: 'max_iterations' | null = null;
-  if (loop.kind === 'for_each') await forEachIterations(run, body, progress.items ?? [], progress);
-  else stoppedBy = await conditionIterations(run, body, progress);
+  if (loop.kind === 'for_each') {
+    await forEachIterations(run, body, progress.items ?? [], progress);
+    if (progress.truncated) stoppedBy = 'max_iterations';
+  } else stoppedBy = await conditionIterations(run, body, progress);
   loops.progress.delete(step.id);
   return { result: body.result(progress.next, stoppedBy), attempts: 1 };
 };

@@ -52,8 +52,14 @@ export interface RunnerContext {
 export interface StepScope {
   /** The template context for references (a loop child's short names mean its iteration's steps). */
   contextFor(references: readonly Reference[], failedStep?: string): TemplateContext;
-  /** A loop's child: a failure with on_failure `fail` fails its loop (whose own on_failure applies), not the run. */
-  readonly inLoop: boolean;
+  /**
+   * Whether the scope itself deals with the step's failure instead of the step's on_failure applying to the run: a
+   * loop's iteration does for `fail` (its loop fails) and for a handler of its block; an on_error handler's caller
+   * does for every failure of the handler (the next handler may try). Absent: never.
+   */
+  handlesFailure?(step: CompiledStep): boolean;
+  /** A handler step of this scope's block (a loop's), as this iteration runs it; undefined: look in the pipeline. */
+  handler?(id: string): CompiledStep | undefined;
 }
 
 export interface LoopHost {
