@@ -290,7 +290,7 @@ test('max_iterations caps a for_each and says so; a failure in an iteration runs
 
 test('a 2,000-iteration loop on the echo model continues as new and runs every iteration exactly once', async () => {
   const items = Array.from({ length: 2000 }, (_, i) => `n${i}`);
-  const big = loopStep('big', { kind: 'for_each', items, maxParallel: 20, steps: [prompt('echo', 'ECHO {{ item }}')] });
+  const big = loopStep('big', { kind: 'for_each', items, maxIterations: 10_000, maxParallel: 20, steps: [prompt('echo', 'ECHO {{ item }}')] });
   const last = prompt('last', 'LAST {{ big.iterations }}', { dependsOn: ['big'], references: stepRefs('big') });
   const handle = await start(pipelineOf('long_loop', [big, last]), {}, { dryRun: true });
   const result = (await handle.result()) as RunResult;
@@ -315,4 +315,19 @@ test('a 2,000-iteration loop on the echo model continues as new and runs every i
   for (const id of calledSteps) perStep.set(id, (perStep.get(id) ?? 0) + 1);
   expect(perStep.size).toBe(2001);
   expect([...perStep.values()].every((count) => count === 1)).toBe(true);
+}, 600_000);
+
+test('a while loop of 1,000 iterations continues as new between iterations and stops at max_iterations', async () => {
+  const spin = loopStep('spin', { kind: 'while', condition: true, maxIterations: 1000, steps: [prompt('tick', 'TICK {{ iteration }}')] });
+  const handle = await start(pipelineOf('long_while', [spin]), {}, { dryRun: true });
+  const result = (await handle.result()) as RunResult;
+  expect(result.status).toBe('completed');
+  expect(result.steps.spin!.result).toMatchObject({ iterations: 1000, stopped_by: 'max_iterations' });
+  const lengths: number[] = [];
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
+    const history = await client.workflow.getHandle(handle.workflowId, execution.runId).fetchHistory();
+    lengths.push(history.events?.length ?? 0);
+  }
+  expect(lengths.length).toBeGreaterThanOrEqual(2);
+  expect(calledSteps).toEqual(Array.from({ length: 1000 }, (_, i) => `spin_${i}_tick`));
 }, 600_000);
