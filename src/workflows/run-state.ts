@@ -50,7 +50,9 @@ export class RunState {
     }
     const carried = this.options.carry;
     // A loop's iteration steps (`LOOP_I_CHILD`) are no step of the pipeline: they come back as they were carried.
-    for (const [id, step] of Object.entries(carried?.steps ?? {})) if (this.records[id] || carried?.loops !== undefined) this.records[id] = step;
+    const loopIds = this.pipeline.steps.filter((step) => step.loop !== undefined).map((step) => `${step.id}_`);
+    const ofLoop = (id: string): boolean => loopIds.some((prefix) => id.startsWith(prefix));
+    for (const [id, step] of Object.entries(carried?.steps ?? {})) if (this.records[id] || ofLoop(id)) this.records[id] = step;
     this.loops = new Map(Object.entries(carried?.loops ?? {}));
     this.autoResolutions = [...(carried?.autoResolutions ?? [])];
     this.autoUsage = carried?.autoUsage ?? zeroUsage();
@@ -140,8 +142,7 @@ export class RunState {
       decisions: Object.fromEntries(this.approvals.decisions),
       paused: this.paused,
       continuations: this.continuations + 1,
-      // Present whenever the pipeline has loops: it also tells the continuation to take back their iterations' steps.
-      ...(this.pipeline.steps.some((step) => step.loop !== undefined) ? { loops: Object.fromEntries(this.loops) } : {}),
+      ...(this.loops.size > 0 ? { loops: Object.fromEntries(this.loops) } : {}),
     };
   }
 }
