@@ -331,3 +331,105 @@ test('a while loop of 1,000 iterations continues as new between iterations and s
   expect(lengths.length).toBeGreaterThanOrEqual(2);
   expect(calledSteps).toEqual(Array.from({ length: 1000 }, (_, i) => `spin_${i}_tick`));
 }, 600_000);
+
+describe('written in YAML (the native compiler\'s loops, when_skips and on_error)', () => {
+  test('a for_each block that reads an earlier step, a handler in the block, a while loop on its own iteration, a condition skip', async () => {
+    let reviews = 0;
+    model.reset((text) => (text.startsWith('REVIEW answer to: DRAFT b') && ++reviews === 1 ? { fail: { message: 'reviewer unavailable', retryable: false } } : {}));
+    const pipeline = compileYaml(`
+name: loops_yaml
+inputs:
+  topics: { type: array, default: [a, b, c] }
+steps:
+  - id: plan
+    action: "PLAN the work"
+  - id: each
+    for_each: "{{ inputs.topics }}"
+    max_parallel: 2
+    steps:
+      - id: draft
+        action: "DRAFT {{ item }} after {{ plan.result }} #{{ $index }} of {{ each.iteration }}"
+      - id: review
+        action: "REVIEW {{ draft.result }}"
+        max_retries: 0
+        on_error: fix
+      - id: fix
+        action: "FIX {{ failed.error }}"
+  - id: grow
+    while: "{{ grow.iteration < 3 }}"
+    max_iterations: 5
+    steps:
+      - id: step
+        action: "GROW {{ iteration }} last={{ is_last }}"
+  - id: summary
+    action: "SUMMARY {{ each.iterations }} {{ grow.iterations }} {{ gate.status }}"
+    depends_on: [gate]
+  - id: gate
+    action: "GATE it"
+    when: "{{ inputs.topics | length > 5 }}"
+    when_skips: step
+`);
+    const handle = await start(pipeline, { topics: ['a', 'b', 'c'] });
+    const result = (await handle.result()) as RunResult;
+    expect(result.error).toBeNull();
+    expect(result.status).toBe('completed');
+    expect(result.steps.each_1_draft!.result).toBe('answer to: DRAFT b after answer to: PLAN the work #1 of 1');
+    // The review of b failed once: its handler ran for that iteration only, then the review ran again.
+    expect(result.steps.each_1_fix!.result).toMatch(/^answer to: FIX .*reviewer unavailable/);
+    expect(result.steps.each_1_review).toMatchObject({ status: 'completed', result: 'answer to: REVIEW answer to: DRAFT b after answer to: PLAN the work #1 of 1' });
+    expect(result.steps.each_1_review!.recovered!.by).toBe("handler step 'fix', then the step again");
+    expect(result.steps.each_0_fix).toBeUndefined();
+    expect(result.steps.grow!.result).toMatchObject({ iterations: 3, completed: true });
+    expect(result.steps.grow_2_step!.result).toBe('answer to: GROW 2 last=false');
+    expect(result.steps.gate).toMatchObject({ status: 'skipped', result: { status: 'skipped', reason: 'condition_false' } });
+    expect(result.steps.summary!.result).toBe('answer to: SUMMARY 3 3 skipped');
+    expect(await activitySummaries(handle)).toEqual(expect.arrayContaining(['each_1_review · fake:scripted', 'each_1_fix · fake:scripted', 'grow · iteration 3 · while']));
+  }, 60_000);
+
+  test('on_error in its object form: a pattern picks the handler, a fallback value stands in, a handler action answers', async () => {
+    model.reset((text) => {
+      if (text.startsWith('PRICES')) return { fail: { message: 'quota exceeded', retryable: false } };
+      if (text.startsWith('RATES')) return { fail: { message: 'service down', retryable: false } };
+      return {};
+    });
+    const result = await run(
+      compileYaml(`
+name: on_error_yaml
+steps:
+  - id: prices
+    action: "PRICES today"
+    max_retries: 0
+    on_error:
+      error_patterns: ["quota"]
+      fallback_value: { prices: [] }
+  - id: rates
+    action: "RATES today"
+    max_retries: 0
+    on_error: { error_types: [ModelError], handler_action: "Explain the outage", retry_with_handler: false }
+  - id: report
+    action: "REPORT {{ prices.result.prices | length }} / {{ rates.result }}"
+`),
+    );
+    expect(result.status).toBe('completed');
+    expect(result.steps.prices).toMatchObject({ status: 'completed', result: { prices: [] }, recovered: { by: 'fallback_value' } });
+    expect(result.steps.rates!.result).toMatch(/^answer to: Explain the outage\n\nThe error of step 'rates':\n.*service down/);
+    expect(result.steps.report!.result).toContain('answer to: REPORT 0 / answer to: Explain the outage');
+  }, 60_000);
+
+  test('an until loop stops once its own step says so', async () => {
+    model.reset((text) => (text === 'POLL 1' ? { text: 'READY' } : { text: 'waiting' }));
+    const result = await run(
+      compileYaml(`
+name: until_yaml
+steps:
+  - id: wait
+    until: "{{ poll.result == 'READY' }}"
+    max_iterations: 6
+    steps:
+      - id: poll
+        action: "POLL {{ \$iteration }}"
+`),
+    );
+    expect(result.steps.wait!.result).toEqual({ iterations: 2, completed: true, results: [{ poll: 'waiting' }, { poll: 'READY' }] });
+  }, 60_000);
+});
