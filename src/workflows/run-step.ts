@@ -1,5 +1,5 @@
 // One step from start to end: its `when`, its AUTO values, its templated model, its runner, its budget and on_failure.
-import { ApplicationFailure, isCancellation, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { TemplateContext } from '../activities/types';
 import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
@@ -186,6 +186,7 @@ export class StepExecution {
       progress: run.loops,
       shouldSuspend: () => workflowInfo().continueAsNewSuggested && run.failure === null && !run.cancelled,
       stopping: () => run.failure !== null || run.cancelled,
+      unpaused: () => (run.paused ? condition(() => !run.paused || run.failure !== null) : Promise.resolve()),
     };
   }
 

@@ -5,6 +5,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { TransportedStepInput } from '../../src/activities/types';
 import type { CompiledErrorHandler, CompiledLoop, CompiledPipeline, CompiledStep, Reference } from '../../src/compiler';
+import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunOptions, RunResult } from '../../src/workflows/run-types';
 import { compileYaml } from '../helpers/compile';
 import { createEchoModel } from '../../src/models/echo';
@@ -286,6 +287,25 @@ test('max_iterations caps a for_each and says so; a failure in an iteration runs
   expect(result.steps.each_1_fix!.result).toMatch(/^answer to: FIX each_1_work: .*item 1 is broken \(iteration 1\)$/);
   expect(result.steps.each_0_fix).toBeUndefined();
   expect(result.steps.each_3_work).toBeUndefined();
+}, 60_000);
+
+test('a paused run starts no new iteration until it is resumed', async () => {
+  model.reset(() => ({ delayMs: 300 }));
+  const slow = loopStep('each', { kind: 'for_each', items: [0, 1, 2, 3, 4, 5], steps: [prompt('work', 'WORK {{ item }}')] });
+  const handle = await start(pipelineOf('paused_loop', [slow]));
+  while (model.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  await handle.signal(pauseSignal);
+  // The iteration under way when the pause came may finish; no other starts while the run is paused.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const callsWhilePaused = model.calls.length;
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(model.calls.length).toBe(callsWhilePaused);
+  expect(callsWhilePaused).toBeLessThan(6);
+  expect((await handle.query(statusQuery)).status).toBe('paused');
+  await handle.signal(resumeSignal);
+  const result = (await handle.result()) as RunResult;
+  expect(result.steps.each!.result).toMatchObject({ iterations: 6, completed: true });
+  expect(calledSteps).toEqual([0, 1, 2, 3, 4, 5].map((i) => `each_${i}_work`));
 }, 60_000);
 
 test('a 2,000-iteration loop on the echo model continues as new and runs every iteration exactly once', async () => {

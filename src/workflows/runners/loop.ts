@@ -225,6 +225,8 @@ async function forEachIterations(run: RunnerContext, body: LoopBody, items: unkn
         suspended = true;
         break;
       }
+      await loops.unpaused();
+      if (loops.stopping() || loops.shouldSuspend()) continue;
       const i = next++;
       try {
         if ((await body.iteration(i)) === 'suspended') suspended = true;
@@ -237,8 +239,8 @@ async function forEachIterations(run: RunnerContext, body: LoopBody, items: unkn
   await Promise.all(lanes);
   while (ended.has(progress.next)) progress.next++;
   if (failure !== null) throw failure;
-  if (suspended) throw new LoopSuspended(run.step.id);
-  if (progress.next < items.length) throw stopped(run, progress);
+  if (loops.stopping()) throw stopped(run, progress);
+  if (suspended || progress.next < items.length) throw new LoopSuspended(run.step.id);
 }
 
 /** while/until: the condition before (while) or after (until) each iteration, up to `maxIterations`. */
@@ -247,10 +249,11 @@ async function conditionIterations(run: RunnerContext, body: LoopBody, progress:
   for (;;) {
     const i = progress.next;
     if (i >= loop.maxIterations) return 'max_iterations';
+    await run.loops.unpaused();
     if (run.loops.stopping()) throw stopped(run, progress);
     if (run.loops.shouldSuspend()) throw new LoopSuspended(run.step.id);
     if (loop.kind === 'while' && !(await body.condition(i, 'while'))) return null;
-    if ((await body.iteration(i)) === 'suspended') throw new LoopSuspended(run.step.id);
+    if ((await body.iteration(i)) === 'suspended') throw run.loops.stopping() ? stopped(run, progress) : new LoopSuspended(run.step.id);
     progress.next = i + 1;
     if (loop.kind === 'until' && (await body.condition(i, 'until'))) return null;
   }

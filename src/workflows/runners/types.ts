@@ -81,6 +81,8 @@ export interface LoopHost {
   shouldSuspend(): boolean;
   /** Whether the run is failing or cancelled: start no more iterations. */
   stopping(): boolean;
+  /** Resolves at once, or once a paused run (`orc pause`) is resumed: a loop starts no iteration while paused. */
+  unpaused(): Promise<void>;
 }
 
 /** Runs one kind of step. It returns the outcome, or throws (StepFailure to keep a result beside the error). */
