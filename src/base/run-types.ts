@@ -86,6 +86,8 @@ export interface StepRecord {
   /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
   retries?: number;
   reason?: string;
+  /** A step that failed and an `on_error` handler recovered: the error, and what gave its result. */
+  recovered?: { error: string; by: string };
 }
 
 export interface AutoResolution {
@@ -129,6 +131,23 @@ export interface RunOptions {
   searchAttributes?: boolean;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
+  /**
+   * The run's workspace (absolute path; `orc run --workspace DIR`, default the current directory): where tool
+   * steps read and write files (spec section 19). Loop children and handlers get it like any other step.
+   */
+  workspace?: string;
+}
+
+/** How far a loop step has come (spec section 18), carried when the run continues as new. */
+export interface LoopProgress {
+  /** The first iteration not finished: every earlier one ran (and, for `until`, had its condition checked). */
+  next: number;
+  /** for_each: the items, rendered once (at most `max_iterations` of them). */
+  items?: unknown[];
+  /** for_each: there were more items than `max_iterations`. */
+  truncated?: boolean;
+  /** When the loop first started (a continued run keeps it). */
+  startedAt?: string | null;
 }
 
 /** What a run hands to its continuation when its history grows long (continue-as-new). */
@@ -144,6 +163,8 @@ export interface CarriedState {
   paused: boolean;
   /** How many times this run has continued as new. */
   continuations: number;
+  /** Loops under way, by step id (their finished iterations' steps are in `steps`). */
+  loops?: Record<string, LoopProgress>;
 }
 
 export interface PipelineRunInput {
