@@ -2,9 +2,9 @@
 import { Context } from '@temporalio/activity';
 import type { AutoTag, JsonSchema } from '../base/compiled-pipeline';
 import { examplesInText } from '../compiler/auto-tags';
-import { describeDegeneration, findDegeneration, reAskRecord } from '../models/degeneration';
-import { placeholderForSchema } from '../models/echo';
-import { worstCaseTokens } from '../models/json-budget';
+import { describeDegeneration, findDegeneration, reAskRecord } from '../models/local/degeneration';
+import { placeholderForSchema } from '../models/providers/echo';
+import { worstCaseTokens } from '../models/local/json-budget';
 import type { ModelResolver } from '../models/registry';
 import type { ChatMessage } from '../models/types';
 import { zeroUsage } from '../base/run-types';

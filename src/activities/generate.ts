@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { ModelResolver } from '../models/registry';
 import { recordOutcome, type CallOutcome } from '../models/selection';
 import { selectionStatsFile, updateSelectionStats } from '../models/selection-stats';
-import { reAskRecord, type ReAskRecord } from '../models/degeneration';
+import { reAskRecord, type ReAskRecord } from '../models/local/degeneration';
 import type { ChatMessage, LanguageModel } from '../models/types';
 import { zeroUsage, type Usage } from '../base/run-types';
 import { toApplicationFailure } from './errors';

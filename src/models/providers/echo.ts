@@ -1,5 +1,5 @@
 // A deterministic stand-in model that answers with the prompt itself, for dry runs and tests.
-import type { ChatMessage, GenerateRequest, GenerateResponse, LanguageModel } from './types';
+import type { ChatMessage, GenerateRequest, GenerateResponse, LanguageModel } from '../types';
 
 export function createEchoModel(): LanguageModel {
   return {

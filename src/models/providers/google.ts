@@ -17,8 +17,8 @@ import {
   type Part,
   type ResponseSchema,
 } from '@google/generative-ai';
-import { HOSTED_PROVIDERS } from '../base/providers';
-import { readSettings } from '../base/settings';
+import { HOSTED_PROVIDERS } from '../../base/providers';
+import { readSettings } from '../../base/settings';
 import {
   connectionError,
   failedError,
@@ -29,7 +29,7 @@ import {
   modelErrorForStatus,
   timeoutError,
 } from './provider-errors';
-import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall, type ToolDefinition } from './types';
+import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall, type ToolDefinition } from '../types';
 
 export interface GoogleSettings {
   model: string;
