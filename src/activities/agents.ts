@@ -4,6 +4,7 @@ import { compilePipelineFile, formatDiagnostic } from '../compiler';
 import { didYouMean } from '../compiler/diagnostics';
 import { RUN_CODE_LANGUAGES } from '../compiler/run-code-rules';
 import type { CompiledTool } from '../compiler/types';
+import { addUsage } from '../base/run-types';
 import type { ModelResolver } from '../models/registry';
 import type { ToolDefinition } from '../models/types';
 import { toApplicationFailure } from './errors';
@@ -111,9 +112,7 @@ export function createAgentActivities(dependencies: AgentActivityDependencies) {
           jsonSchema: input.outputSchema,
           ...settings,
         });
-        usage.input_tokens += shaped.usage.input_tokens;
-        usage.output_tokens += shaped.usage.output_tokens;
-        usage.cost_usd += shaped.usage.cost_usd;
+        addUsage(usage, shaped.usage);
         const problems = schemaProblems(input.outputSchema, shaped.json);
         if (problems !== null) throw new Error(`${model.id} gave a final answer that does not match the step's output schema: ${problems}`);
         return { message, answer: shaped.json, model: model.id, usage, attempt };

@@ -5,7 +5,8 @@ import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import type { StepRecord, Usage } from './run-types';
+import { overStepBudget, type StepRecord, type Usage } from '../base/run-types';
+import { FailureType } from '../base/failure-types';
 import { runnerKindOf, STEP_RUNNERS, type RunnerContext, type StepOutcome } from './runners';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
 import { failureAttempts, failureMessage, StepFailure } from './step-failure';
@@ -127,14 +128,8 @@ export class StepExecution {
   }
 
   private checkStepBudget(step: CompiledStep, state: StepRecord): void {
-    const stepBudget = step.budget ?? null;
-    const stepTokens = state.usage.input_tokens + state.usage.output_tokens;
-    if (stepBudget?.tokens !== undefined && stepTokens > stepBudget.tokens) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' used ${stepTokens} tokens, over its budget of ${stepBudget.tokens}`);
-    }
-    if (stepBudget?.costUsd !== undefined && state.usage.cost_usd > stepBudget.costUsd) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' cost $${state.usage.cost_usd.toFixed(6)}, over its budget of $${stepBudget.costUsd}`);
-    }
+    const over = overStepBudget(step.budget, state.usage);
+    if (over !== null) throw ApplicationFailure.create({ type: FailureType.BudgetExceeded, message: `step '${step.id}' ${over}`, nonRetryable: true });
   }
 
   private applyOnFailure(step: CompiledStep): void {

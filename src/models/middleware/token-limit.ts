@@ -1,4 +1,5 @@
 // A provider's tokens-per-minute limit inside one worker: calls wait for room in a token bucket before they go out.
+import { totalTokens } from '../../base/run-types';
 import { defaultExpectedOutputTokens, estimateTokens } from '../selection';
 import type { GenerateRequest } from '../types';
 import type { ModelMiddleware } from './wrap-model';
@@ -94,7 +95,7 @@ export function tokenLimit(limiter: TokenRateLimiter): ModelMiddleware {
       const taken = await limiter.acquire(estimate.total, request.signal);
       try {
         const response = await next(request);
-        limiter.settle(taken, response.usage.input_tokens + response.usage.output_tokens);
+        limiter.settle(taken, totalTokens(response.usage));
         return response;
       } catch (error) {
         // The prompt was probably counted by the provider; the answer never came.

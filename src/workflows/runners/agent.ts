@@ -1,6 +1,7 @@
 // An `agent` or `agents` step (spec section 11): the loop's model turns and tools as labelled activities and child runs.
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../compiler/types';
+import { overStepBudget } from '../../base/run-types';
 import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
@@ -92,11 +93,8 @@ export const runAgentStep: StepRunner = async (run) => {
       return { approved: decision.approved, comment: decision.comment ?? null, by: decision.by ?? null };
     },
     overBudget(used) {
-      const tokens = used.input_tokens + used.output_tokens;
-      if (step.budget?.tokens !== undefined && tokens > step.budget.tokens) return { reason: `used ${tokens} tokens, over its budget of ${step.budget.tokens}`, run: false };
-      if (step.budget?.costUsd !== undefined && used.cost_usd > step.budget.costUsd) {
-        return { reason: `cost $${used.cost_usd.toFixed(6)}, over its budget of $${step.budget.costUsd}`, run: false };
-      }
+      const over = overStepBudget(step.budget, used);
+      if (over !== null) return { reason: over, run: false };
       const runStop = run.budgetStop(used);
       return runStop === null ? null : { reason: runStop, run: true };
     },
