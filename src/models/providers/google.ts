@@ -1,4 +1,5 @@
 // A LanguageModel for Google's Gemini API (generateContent), through the official @google/generative-ai SDK.
+import { UnsupportedSchemaError } from '../unsupported-schema-error';
 import {
   GoogleGenerativeAI,
   GoogleGenerativeAIAbortError,
@@ -215,7 +216,6 @@ const blockingFinishReasons = new Set<string>(['SAFETY', 'RECITATION', 'LANGUAGE
 // ---- JSON Schema -> Gemini responseSchema ----
 
 /** A JSON Schema construct Gemini's schema dialect cannot express at all. */
-export class UnsupportedSchemaError extends Error {}
 
 type JsonSchema = Record<string, unknown>;
 

@@ -1,7 +1,8 @@
 // An `agent` or `agents` step (spec section 11): the loop's model turns and tools as labelled activities and child runs.
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../compiler/types';
-import { overStepBudget } from '../../base/run-types';
+import { isCompletedRun, overStepBudget } from '../../base/run-types';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
 import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
@@ -10,7 +11,6 @@ import { runCodeInput } from '../tool-steps';
 import type { StepRunner } from './types';
 
 /** A tool call waiting for `orc approve` waits a week at most, as an approval step does. */
-const APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 function textOf(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -53,7 +53,7 @@ export const runAgentStep: StepRunner = async (run) => {
       args: [{ pipeline: child.pipeline, inputs: child.inputs, options }],
       ...(summary !== undefined ? { staticSummary: summary } : {}),
     });
-    if (outcome.status !== 'completed' && outcome.status !== 'partially_completed') {
+    if (!isCompletedRun(outcome.status)) {
       throw new Error(`pipeline '${child.pipeline.name}' ${outcome.status}: ${outcome.error ?? 'no detail'}`);
     }
     return textOf(outcome.outputs);
@@ -85,11 +85,11 @@ export const runAgentStep: StepRunner = async (run) => {
     callTool,
     async approve(agent, tool, args) {
       state.status = 'waiting';
-      const decision = await run.approvals.wait(step.id, `${agent} wants to call ${tool.name} with ${JSON.stringify(args)}`, APPROVAL_TIMEOUT_SECONDS);
+      const decision = await run.approvals.wait(step.id, `${agent} wants to call ${tool.name} with ${JSON.stringify(args)}`, DEFAULT_APPROVAL_TIMEOUT_SECONDS);
       // Every call is decided on its own: the decision is taken off once read, so the next call waits again.
       run.approvals.decisions.delete(step.id);
       state.status = 'running';
-      if (!decision) return { approved: false, comment: `no decision within ${APPROVAL_TIMEOUT_SECONDS}s`, by: null };
+      if (!decision) return { approved: false, comment: `no decision within ${DEFAULT_APPROVAL_TIMEOUT_SECONDS}s`, by: null };
       return { approved: decision.approved, comment: decision.comment ?? null, by: decision.by ?? null };
     },
     overBudget(used) {

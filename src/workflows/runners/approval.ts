@@ -1,11 +1,9 @@
 // An approval step: waits for `orc approve` (the `approve` update) until its timeout; a rejection fails the step.
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
 import { parseDuration } from '../../compiler/durations';
 import type { ApprovalResult } from '../run-types';
 import { StepFailure } from '../step-failure';
 import type { StepRunner } from './types';
-
-/** An approval with no `parameters.timeout` waits a week: people take time. */
-const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 export const runApproval: StepRunner = async ({ step, state, context, renderForStep, approvals }) => {
   // The timeout may be a template (`"{{ inputs.deadline }}"`): it renders with the prompt, in one activity.

@@ -1,4 +1,5 @@
 // A `pipeline` step: another pipeline file, run as a child workflow; its outputs are this step's result.
+import { isCompletedRun } from '../../base/run-types';
 import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
@@ -20,7 +21,7 @@ export const runChildPipeline: StepRunner = async ({ step, context, pipeline, op
     args: [{ pipeline: child.pipeline, inputs: child.inputs, options }],
     ...(summary !== undefined ? { staticSummary: summary } : {}),
   });
-  if (result.status !== 'completed' && result.status !== 'partially_completed') {
+  if (!isCompletedRun(result.status)) {
     throw new StepFailure(`step '${step.id}': child pipeline '${child.pipeline.name}' ${result.status}: ${result.error ?? 'no detail'}`, { usage: result.usage, attempts: 1 });
   }
   return { result: result.outputs, usage: result.usage, attempts: 1 };

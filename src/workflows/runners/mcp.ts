@@ -1,4 +1,5 @@
 // An `mcp` step: one tool call on an MCP server; a tool error fails the step with the tool's message.
+import { isPlainObject } from '../../base/plain-object';
 import { ApplicationFailure } from '@temporalio/workflow';
 import { cachePolicyFor, withoutCallRecord } from '../call-record';
 import { mcpServerFor } from '../tool-steps';
@@ -9,7 +10,7 @@ export const runMcpStep: StepRunner = async ({ step, context, pipeline, options,
   const { serverName, server } = mcpServerFor(step, parameters.server, pipeline.mcpServers ?? {});
   if (typeof parameters.tool !== 'string' || parameters.tool === '') throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.tool must name a tool`);
   const args = parameters.arguments ?? {};
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.arguments must be a mapping`);
+  if (!isPlainObject(args)) throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.arguments must be a mapping`);
   if (options.dryRun) {
     return { result: { text: '', structured: null, content: [], dry_run: true, server: serverName, tool: parameters.tool, arguments: args }, attempts: 0 };
   }
