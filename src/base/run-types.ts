@@ -96,6 +96,8 @@ export interface StepRecord {
   status: StepStatus;
   result: unknown;
   error: string | null;
+  /** The failure's type (src/base/failure-types.ts: TOOL_UNAVAILABLE, PATH_OUTSIDE_WORKSPACE, ...) when it had one. */
+  error_type?: string;
   attempts: number;
   model: string | null;
   usage: Usage;

@@ -9,7 +9,8 @@ import { overStepBudget, type StepRecord, type Usage } from '../base/run-types';
 import { FailureType } from '../base/failure-types';
 import { runnerKindOf, STEP_RUNNERS, type RunnerContext, type StepOutcome } from './runners';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
-import { failureAttempts, failureMessage, StepFailure } from './step-failure';
+import { failureAttempts, failureMessage, failureType, StepFailure } from './step-failure';
+import { invalidStep } from '../base/failure-types';
 
 /** Copies what a runner gave back onto the step's record. */
 function mergeOutcome(state: StepRecord, outcome: Partial<StepOutcome>): void {
@@ -38,7 +39,7 @@ export class StepExecution {
   private async renderForStep(step: CompiledStep, values: Record<string, unknown>, context: TemplateContext, activities: ActivityProxies): Promise<Record<string, unknown>> {
     const rendered = await activities.template('render').renderValues({ values, context });
     const problems = Object.entries(rendered.errors);
-    if (problems.length > 0) throw ApplicationFailure.nonRetryable(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
+    if (problems.length > 0) throw invalidStep(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
     return rendered.values;
   }
 
@@ -55,7 +56,7 @@ export class StepExecution {
   private async withRenderedModel(step: CompiledStep, context: TemplateContext, activities: ActivityProxies): Promise<CompiledStep> {
     const rendered = await this.renderForStep(step, { model: step.model, fallbacks: step.fallbackModels }, context, activities);
     const model = String(rendered.model ?? '').trim();
-    if (model === '') throw ApplicationFailure.nonRetryable(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
+    if (model === '') throw invalidStep(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
     const fallbacks = Array.isArray(rendered.fallbacks) ? rendered.fallbacks.map(String) : step.fallbackModels;
     return { ...step, model, fallbackModels: fallbacks };
   }
@@ -99,6 +100,8 @@ export class StepExecution {
       state.result = null;
       if (error instanceof StepFailure) mergeOutcome(state, error.outcome);
       state.error = failureMessage(error, ran);
+      const type = failureType(error);
+      if (type !== undefined) state.error_type = type;
       state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, ran);
       if (error instanceof StepFailure && error.budgetStop !== null) run.budgetExceeded ??= error.budgetStop;
       else this.applyOnFailure(step);

@@ -1,15 +1,14 @@
 // Parameters of run_code and mcp steps, checked and given their defaults (deterministic: no I/O).
 import { isPlainObject } from '../base/plain-object';
-import { ApplicationFailure } from '@temporalio/workflow';
 import type { McpServerSpec, RunCodeInput } from '../activities/types';
 import { parseDuration } from '../compiler/durations';
 import { mcpServerFromText } from '../compiler/mcp-server-text';
 import { DEFAULT_CODE_MEMORY_MB, DEFAULT_CODE_TIMEOUT_SECONDS, isSafeWorkFileName, MAX_CODE_MEMORY_MB, MIN_CODE_MEMORY_MB, RUN_CODE_LANGUAGES } from '../compiler/run-code-rules';
 import type { CompiledStep } from '../compiler/types';
-
+import { invalidStep } from '../base/failure-types';
 
 function refuse(step: CompiledStep, message: string): never {
-  throw ApplicationFailure.nonRetryable(`step '${step.id}': ${message}`);
+  throw invalidStep(`step '${step.id}': ${message}`);
 }
 
 /** A rendered run_code step's parameters as the sandbox activity takes them. */

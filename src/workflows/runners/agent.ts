@@ -3,6 +3,7 @@ import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../compiler/types';
 import { isCompletedRun, overStepBudget } from '../../base/run-types';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
+import { FailureType } from '../../base/failure-types';
 import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
@@ -19,7 +20,7 @@ function textOf(value: unknown): string {
 export const runAgentStep: StepRunner = async (run) => {
   const { step, state, context, pipeline, options, routing, activities } = run;
   const plan = step.agent;
-  if (!plan) throw new StepFailure(`step '${step.id}': an ${step.actionKind} step compiled without its agents; compile the pipeline again`, { attempts: 0 });
+  if (!plan) throw new StepFailure(`step '${step.id}': an ${step.actionKind} step compiled without its agents; compile the pipeline again`, { attempts: 0 }, null, FailureType.InvalidStep);
   const { prompt } = await run.renderForStep({ prompt: step.parameters.prompt }, context);
   let childRuns = 0;
 
@@ -111,6 +112,6 @@ export const runAgentStep: StepRunner = async (run) => {
     }
     if (!(error instanceof AgentStopped)) throw error;
     // The transcript so far stays on the step; the message starts with why it stopped (MAX_TURNS, BUDGET_EXCEEDED).
-    throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1 }, error.runBudget);
+    throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1 }, error.runBudget, error.type);
   }
 };

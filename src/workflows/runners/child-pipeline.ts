@@ -1,14 +1,15 @@
 // A `pipeline` step: another pipeline file, run as a child workflow; its outputs are this step's result.
 import { isCompletedRun } from '../../base/run-types';
-import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild, workflowInfo } from '@temporalio/workflow';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
+import { invalidStep } from '../../base/failure-types';
 import { StepFailure } from '../step-failure';
 import type { StepRunner } from './types';
 
 export const runChildPipeline: StepRunner = async ({ step, context, pipeline, options, renderForStep, activities }) => {
   const parameters = await renderForStep({ file: step.parameters.file, inputs: step.parameters.inputs ?? {} }, context);
-  if (typeof parameters.file !== 'string') throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.file must name a pipeline file`);
+  if (typeof parameters.file !== 'string') throw invalidStep(`step '${step.id}': parameters.file must name a pipeline file`);
   const child = await activities.template('load pipeline').loadChildPipeline({
     file: parameters.file,
     relativeTo: pipeline.sourceFile,
