@@ -5,13 +5,14 @@ import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import type { StepRecord, Usage } from './run-types';
+import { overStepBudget, type StepRecord, type Usage } from '../base/run-types';
+import { FailureType, invalidStep } from '../base/failure-types';
 import { withErrorHandlers, type ErrorRecovery } from './error-handlers';
 import { pendingRecord } from './run-state';
 import { runnerKindOf, STEP_RUNNERS, type LoopHost, type RunnerContext, type StepOutcome, type StepScope } from './runners';
 import { CONDITION_FALSE } from './scheduler';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
-import { failureAttempts, failureMessage, LoopSuspended, StepFailure } from './step-failure';
+import { failureAttempts, failureMessage, failureType, LoopSuspended, StepFailure } from './step-failure';
 
 /** Copies what a runner gave back onto the step's record. */
 function mergeOutcome(state: StepRecord, outcome: Partial<StepOutcome>): void {
@@ -40,7 +41,7 @@ export class StepExecution {
   private async renderForStep(step: CompiledStep, values: Record<string, unknown>, context: TemplateContext, activities: ActivityProxies): Promise<Record<string, unknown>> {
     const rendered = await activities.template('render').renderValues({ values, context });
     const problems = Object.entries(rendered.errors);
-    if (problems.length > 0) throw ApplicationFailure.nonRetryable(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
+    if (problems.length > 0) throw invalidStep(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
     return rendered.values;
   }
 
@@ -57,7 +58,7 @@ export class StepExecution {
   private async withRenderedModel(step: CompiledStep, context: TemplateContext, activities: ActivityProxies): Promise<CompiledStep> {
     const rendered = await this.renderForStep(step, { model: step.model, fallbacks: step.fallbackModels }, context, activities);
     const model = String(rendered.model ?? '').trim();
-    if (model === '') throw ApplicationFailure.nonRetryable(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
+    if (model === '') throw invalidStep(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
     const fallbacks = Array.isArray(rendered.fallbacks) ? rendered.fallbacks.map(String) : step.fallbackModels;
     return { ...step, model, fallbackModels: fallbacks };
   }
@@ -120,6 +121,8 @@ export class StepExecution {
       state.result = null;
       if (error instanceof StepFailure) mergeOutcome(state, error.outcome);
       state.error = failureMessage(error, ran);
+      const type = failureType(error);
+      if (type !== undefined) state.error_type = type;
       state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, ran);
       if (error instanceof StepFailure && error.budgetStop !== null) run.budgetExceeded ??= error.budgetStop;
       else if (!scope.handlesFailure?.(step)) this.applyOnFailure(step);
@@ -191,14 +194,8 @@ export class StepExecution {
   }
 
   private checkStepBudget(step: CompiledStep, state: StepRecord): void {
-    const stepBudget = step.budget ?? null;
-    const stepTokens = state.usage.input_tokens + state.usage.output_tokens;
-    if (stepBudget?.tokens !== undefined && stepTokens > stepBudget.tokens) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' used ${stepTokens} tokens, over its budget of ${stepBudget.tokens}`);
-    }
-    if (stepBudget?.costUsd !== undefined && state.usage.cost_usd > stepBudget.costUsd) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' cost $${state.usage.cost_usd.toFixed(6)}, over its budget of $${stepBudget.costUsd}`);
-    }
+    const over = overStepBudget(step.budget, state.usage);
+    if (over !== null) throw ApplicationFailure.create({ type: FailureType.BudgetExceeded, message: `step '${step.id}' ${over}`, nonRetryable: true });
   }
 
   private applyOnFailure(step: CompiledStep): void {

@@ -8,7 +8,7 @@ import type { CompiledErrorHandler, CompiledLoop, CompiledPipeline, CompiledStep
 import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunOptions, RunResult } from '../../src/workflows/run-types';
 import { compileYaml } from '../helpers/compile';
-import { createEchoModel } from '../../src/models/echo';
+import { createEchoModel } from '../../src/models/providers/echo';
 import { ScriptedModel } from '../helpers/scripted-model';
 
 const taskQueue = `loops-${process.pid}`;
