@@ -1,13 +1,15 @@
 // A `pipeline` step: another pipeline file, run as a child workflow; its outputs are this step's result.
-import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { isCompletedRun } from '../../base/run-types';
+import { executeChild, workflowInfo } from '@temporalio/workflow';
 import { WORKFLOW_TYPE } from '../definitions';
 import type { pipelineWorkflow } from '../pipeline';
+import { invalidStep } from '../../base/failure-types';
 import { StepFailure } from '../step-failure';
 import type { StepRunner } from './types';
 
 export const runChildPipeline: StepRunner = async ({ step, context, pipeline, options, renderForStep, activities }) => {
   const parameters = await renderForStep({ file: step.parameters.file, inputs: step.parameters.inputs ?? {} }, context);
-  if (typeof parameters.file !== 'string') throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.file must name a pipeline file`);
+  if (typeof parameters.file !== 'string') throw invalidStep(`step '${step.id}': parameters.file must name a pipeline file`);
   const child = await activities.template('load pipeline').loadChildPipeline({
     file: parameters.file,
     relativeTo: pipeline.sourceFile,
@@ -20,7 +22,7 @@ export const runChildPipeline: StepRunner = async ({ step, context, pipeline, op
     args: [{ pipeline: child.pipeline, inputs: child.inputs, options }],
     ...(summary !== undefined ? { staticSummary: summary } : {}),
   });
-  if (result.status !== 'completed' && result.status !== 'partially_completed') {
+  if (!isCompletedRun(result.status)) {
     throw new StepFailure(`step '${step.id}': child pipeline '${child.pipeline.name}' ${result.status}: ${result.error ?? 'no detail'}`, { usage: result.usage, attempts: 1 });
   }
   return { result: result.outputs, usage: result.usage, attempts: 1 };

@@ -1,4 +1,5 @@
 // A LanguageModel for Google's Gemini API (generateContent), through the official @google/generative-ai SDK.
+import { UnsupportedSchemaError } from '../unsupported-schema-error';
 import {
   GoogleGenerativeAI,
   GoogleGenerativeAIAbortError,
@@ -17,8 +18,8 @@ import {
   type Part,
   type ResponseSchema,
 } from '@google/generative-ai';
-import { HOSTED_PROVIDERS } from '../base/providers';
-import { readSettings } from '../base/settings';
+import { HOSTED_PROVIDERS } from '../../base/providers';
+import { readSettings } from '../../base/settings';
 import {
   connectionError,
   failedError,
@@ -29,7 +30,7 @@ import {
   modelErrorForStatus,
   timeoutError,
 } from './provider-errors';
-import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall, type ToolDefinition } from './types';
+import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall, type ToolDefinition } from '../types';
 
 export interface GoogleSettings {
   model: string;
@@ -215,7 +216,6 @@ const blockingFinishReasons = new Set<string>(['SAFETY', 'RECITATION', 'LANGUAGE
 // ---- JSON Schema -> Gemini responseSchema ----
 
 /** A JSON Schema construct Gemini's schema dialect cannot express at all. */
-export class UnsupportedSchemaError extends Error {}
 
 type JsonSchema = Record<string, unknown>;
 

@@ -1,11 +1,11 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { HOSTED_PROVIDERS } from '../base/providers';
-import type { ReAskRecord } from './degeneration';
+import { HOSTED_PROVIDERS } from '../../base/providers';
+import type { ReAskRecord } from '../local/degeneration';
 import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
 import { failedError, invalidResponseJsonError, isSyntaxError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
-import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
+import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from '../types';
 
 export interface OpenAICompatibleSettings {
   /** The name callers use for this endpoint, e.g. `openai` or `local`. */

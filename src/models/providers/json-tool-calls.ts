@@ -1,5 +1,5 @@
 // Tool calling for models without it (the local model): a structured-output choice between calling a tool and answering.
-import { ModelError, type ChatMessage, type GenerateResponse, type ToolCall, type ToolDefinition } from './types';
+import { ModelError, type ChatMessage, type GenerateResponse, type ToolCall, type ToolDefinition } from '../types';
 
 /** `{ tool, arguments }` for each tool (its own argument schema), or `{ answer }`: the grammar allows nothing else. */
 export function toolChoiceSchema(tools: ToolDefinition[]): Record<string, unknown> {
