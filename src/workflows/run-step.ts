@@ -189,7 +189,8 @@ export class StepExecution {
       progress: run.loops,
       shouldSuspend: () => workflowInfo().continueAsNewSuggested && run.failure === null && !run.cancelled,
       stopping: () => run.failure !== null || run.cancelled,
-      unpaused: () => (run.paused ? condition(() => !run.paused || run.failure !== null) : Promise.resolve()),
+      paused: () => run.paused,
+      unpaused: () => condition(() => !run.paused || run.failure !== null),
     };
   }
 
