@@ -1,4 +1,5 @@
 // A LanguageModel for Google's Gemini API (generateContent), through the official @google/generative-ai SDK.
+import { isPlainObject } from '../../base/plain-object';
 import { UnsupportedSchemaError } from '../unsupported-schema-error';
 import {
   GoogleGenerativeAI,
@@ -260,9 +261,7 @@ export function toGeminiSchema(schema: JsonSchema): ResponseSchema {
   return convert(schema, schema, '#', []) as unknown as ResponseSchema;
 }
 
-function isSchema(value: unknown): value is JsonSchema {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+const isSchema: (value: unknown) => value is JsonSchema = isPlainObject;
 
 function resolveReference(reference: string, root: JsonSchema, path: string): JsonSchema {
   if (!reference.startsWith('#')) throw new UnsupportedSchemaError(`${path}: only local $refs can be inlined, not ${reference}`);

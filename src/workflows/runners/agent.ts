@@ -1,14 +1,13 @@
 // An `agent` or `agents` step (spec section 11): the loop's model turns and tools as labelled activities and child runs.
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../compiler/types';
 import { isCompletedRun, overStepBudget } from '../../base/run-types';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
 import { FailureType } from '../../base/failure-types';
 import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
-import { WORKFLOW_TYPE } from '../definitions';
-import type { pipelineWorkflow } from '../pipeline';
 import { failureMessage, StepFailure } from '../step-failure';
 import { runCodeInput } from '../tool-steps';
+import { executeChildPipeline } from './child-pipeline';
 import type { StepRunner } from './types';
 
 /** A tool call waiting for `orc approve` waits a week at most, as an approval step does. */
@@ -48,12 +47,7 @@ export const runAgentStep: StepRunner = async (run) => {
     }
     const child = await activities.template(`load ${tool.name}`).loadChildPipeline({ file: tool.file, relativeTo: null, inputs: args });
     childRuns++;
-    const summary = activities.label(what);
-    const outcome = await executeChild<typeof pipelineWorkflow>(WORKFLOW_TYPE, {
-      workflowId: `${workflowInfo().workflowId}.${step.id}.tool-${childRuns}`,
-      args: [{ pipeline: child.pipeline, inputs: child.inputs, options }],
-      ...(summary !== undefined ? { staticSummary: summary } : {}),
-    });
+    const outcome = await executeChildPipeline(activities, what, `${workflowInfo().workflowId}.${step.id}.tool-${childRuns}`, child, options);
     if (!isCompletedRun(outcome.status)) {
       throw new Error(`pipeline '${child.pipeline.name}' ${outcome.status}: ${outcome.error ?? 'no detail'}`);
     }
