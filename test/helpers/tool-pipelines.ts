@@ -1,6 +1,6 @@
 // Compiles inline YAML whose steps may be native tool steps (`tool: NAME`, `action: ACTION`, `parameters`).
-// Until the compiler compiles `tool:` itself, a tool step is compiled as a named action (so that its templates'
-// references and dependencies are found) and then given actionKind `tool` and `tool: {name, action}`.
+// The compiler compiles them; a pipeline it refuses for a tool's sake (an aws-* tool, refused at compile time) is
+// compiled with those steps as named actions, then marked tool steps, so that the test sees the run's own refusal.
 import YAML from 'yaml';
 import type { CompiledPipeline } from '../../src/compiler';
 import { compileYaml } from './compile';

@@ -88,7 +88,7 @@ steps:
   expect(result.steps.silent!.error).toMatch(/no answer within 1s and no default: answer with orc answer RUN_ID silent VALUE, or give parameters.default/);
 });
 
-test('pipeline-executor runs a pipeline file from the workspace and inline YAML as child runs, with their outputs', async () => {
+test('pipeline-executor runs a pipeline file from the workspace and inline YAML as child runs, with their outputs and files', async () => {
   fs.writeFileSync(
     path.join(workspace, 'child.yaml'),
     `name: child
@@ -96,10 +96,11 @@ inputs:
   word: { type: string }
 steps:
   - id: save
-    action: "child/{{ inputs.word }}.txt"
-    model: echo
+    tool: filesystem
+    action: write
+    parameters: { path: "child/{{ inputs.word }}.txt", content: "{{ inputs.word }}" }
 outputs:
-  saved: "{{ save.result }}"
+  saved: "{{ save.path }}"
 `,
   );
   const pipeline = compileToolYaml(`
@@ -127,6 +128,9 @@ steps:
   expect(result.status).toBe('completed');
   expect(result.steps.from_file!.result).toMatchObject({ pipeline_id: 'child', status: 'completed', outputs: { written: 'child/hello.txt' }, steps_executed: 1 });
   expect(result.steps.inline!.result).toMatchObject({ pipeline_id: 'inline_child', status: 'completed', steps_executed: 1, outputs: { note: 'from the inline child' } });
+  // The child run's files are in the parent's list.
+  expect(fs.readFileSync(path.join(workspace, 'child/hello.txt'), 'utf8')).toBe('hello');
+  expect(result.files).toEqual(['child/hello.txt']);
 });
 
 test('orc tools lists every tool and action; without ORC_SEARCH_URL web-search is unavailable with the reason', async () => {
