@@ -111,6 +111,8 @@ export interface StepRecord {
   cache?: CacheRecord;
   /** A replicated step (spec section 10): every replicate's answer, the consensus, agreement and disagreements. */
   evidence?: unknown;
+  /** A tool step (spec section 19): the workspace-relative files it wrote. */
+  files?: string[];
   /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
   retries?: number;
   reason?: string;
@@ -141,6 +143,8 @@ export interface RunResult {
   usage: Usage;
   auto_resolutions: AutoResolution[];
   error: string | null;
+  /** Workspace-relative paths that tool steps wrote (spec section 19); absent when none did. */
+  files?: string[];
 }
 
 export interface RunOptions {
@@ -215,6 +219,15 @@ export interface ApprovalDecision {
   step: string;
   approved: boolean;
   comment?: string;
+  by?: string;
+  /** `orc answer`'s value, for user-prompt, approval-gate and feedback-collection tool steps. */
+  value?: string;
+}
+
+/** What `orc answer RUN STEP VALUE` (the `answer` update) sends. */
+export interface StepAnswer {
+  step: string;
+  value: string;
   by?: string;
 }
 

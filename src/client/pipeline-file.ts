@@ -2,6 +2,7 @@
 // and the input values given on the command line.
 import { isPlainObject } from '../base/plain-object';
 import * as fs from 'node:fs';
+import { TOOLS } from '../tools';
 import { compilePipelineFile, formatDiagnostic, type CompiledPipeline, type Diagnostic, type KnownModels } from '../compiler';
 import { loadModelCatalog, ModelCatalogError, modelNamesOf } from '../models/catalog';
 import { EXIT_FAILED, ExitCode, usageError } from './exit-code';
@@ -28,7 +29,7 @@ export function reportNotes(file: string, notes: readonly Diagnostic[]): void {
 }
 
 export function compileOrReport(file: string): CompiledPipeline {
-  const result = compilePipelineFile(file, { models: knownModels() });
+  const result = compilePipelineFile(file, { models: knownModels(), knownTools: TOOLS.flatMap((tool) => [tool.name, ...(tool.aliases ?? [])]) });
   if (!result.ok) {
     reportDiagnostics(file, result.diagnostics);
     throw new ExitCode(EXIT_FAILED);

@@ -9,6 +9,7 @@ import { runLoopStep } from './loop';
 import { runMcpStep } from './mcp';
 import { runReplicatedStep } from './replicates';
 import { runCodeStep } from './run-code';
+import { runToolStep } from './tool';
 import type { StepRunner } from './types';
 
 export const STEP_RUNNERS = {
@@ -22,6 +23,7 @@ export const STEP_RUNNERS = {
   agents: runAgentStep,
   replicates: runReplicatedStep,
   loop: runLoopStep,
+  tool: runToolStep,
 } satisfies Record<string, StepRunner>;
 
 export type RunnerKind = keyof typeof STEP_RUNNERS;
