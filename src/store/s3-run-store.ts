@@ -64,6 +64,8 @@ export class S3RunStore implements RunStore {
     this.prefix = prefix;
     this.location = `s3://${bucket}/${prefix}`;
     this.endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    // The SDK warns on every process under Node 22 that its later releases will need Node 22; this one runs on 20.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     this.client = new S3Client({
       ...(this.endpoint ? { endpoint: this.endpoint, forcePathStyle: true } : {}),
