@@ -18,6 +18,8 @@ import { register as registerWorker } from './commands/worker';
 import { register as registerServer } from './commands/server';
 import { register as registerCodecServer } from './commands/codec-server';
 import { register as registerGc } from './commands/gc';
+import { register as registerReplay } from './commands/replay';
+import { register as registerDeploy } from './commands/deploy';
 
 function buildProgram(): Command {
   const program = new Command('orc')
@@ -41,6 +43,8 @@ function buildProgram(): Command {
   registerServer(program);
   registerCodecServer(program);
   registerGc(program);
+  registerReplay(program);
+  registerDeploy(program);
   return program;
 }
 
