@@ -2,6 +2,7 @@
 // (open ones first) or in files, through the worker's replayer, each either ok or its first non-determinism with the
 // step and the history event where the new code parts from the old.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
@@ -102,32 +103,45 @@ function installQuietRuntime(): void {
   }
 }
 
-/** Replays each run against `workflow`, calling `onOutcome` as each one is done. */
+/** Replayers side by side: each is one thread replaying one history at a time. */
+export function replayConcurrency(runs: number): number {
+  return Math.max(1, Math.min(runs, os.availableParallelism(), 4));
+}
+
+/** Replays each run against `workflow` on `concurrency` replayers, calling `onOutcome` as each one is done. */
 export async function replayRuns(
   runs: Iterable<RecordedRun> | AsyncIterable<RecordedRun>,
   workflow: Pick<ReplayWorkerOptions, 'workflowBundle' | 'workflowsPath'>,
   dataConverter: DataConverter | undefined,
   onOutcome: (outcome: ReplayOutcome) => void,
+  concurrency = 1,
 ): Promise<ReplayOutcome[]> {
   installQuietRuntime();
   const histories = new Map<string, History>();
-  async function* remembered(): AsyncGenerator<{ workflowId: string; history: History }> {
+  // One source shared by the replayers: an async generator hands each history to exactly one of them.
+  const source = (async function* () {
     for await (const run of runs) {
       histories.set(run.runId, run.history);
       yield { workflowId: run.runId, history: run.history };
     }
-  }
+  })();
+  const share = async function* (): AsyncGenerator<{ workflowId: string; history: History }> {
+    for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
+  };
   const outcomes: ReplayOutcome[] = [];
   const options: ReplayWorkerOptions = { ...workflow, replayName: 'orc-replay', ...(dataConverter ? { dataConverter } : {}) };
-  for await (const result of Worker.runReplayHistories(options, remembered())) {
-    const history = histories.get(result.workflowId);
-    histories.delete(result.workflowId);
-    const outcome: ReplayOutcome = result.error
-      ? { runId: result.workflowId, ok: false, ...divergence(history, `${result.error.name}: ${result.error.message}`) }
-      : { runId: result.workflowId, ok: true };
-    outcomes.push(outcome);
-    onOutcome(outcome);
-  }
+  const replayer = async (): Promise<void> => {
+    for await (const result of Worker.runReplayHistories(options, share())) {
+      const history = histories.get(result.workflowId);
+      histories.delete(result.workflowId);
+      const outcome: ReplayOutcome = result.error
+        ? { runId: result.workflowId, ok: false, ...divergence(history, `${result.error.name}: ${result.error.message}`) }
+        : { runId: result.workflowId, ok: true };
+      outcomes.push(outcome);
+      onOutcome(outcome);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, replayer));
   return outcomes;
 }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openDefaultRunStore } from '../../store/run-store';
 import { storedPayloadsDataConverter } from '../../store/stored-payloads';
 import { ExitCode, EXIT_FAILED, usageError } from '../exit-code';
-import { fetchHistories, historiesFromFiles, outcomeLine, replayRuns, runsToReplay, thisBuildsWorkflow, type RecordedRun } from '../replay';
+import { fetchHistories, historiesFromFiles, outcomeLine, replayConcurrency, replayRuns, runsToReplay, thisBuildsWorkflow, type RecordedRun } from '../replay';
 import { controlClient } from '../server-address';
 
 interface ReplayFlags {
@@ -11,6 +11,7 @@ interface ReplayFlags {
   limit: string;
   history?: string[];
   workflowBundle?: string;
+  parallel?: string;
 }
 
 export function register(program: Command): void {
@@ -20,23 +21,31 @@ export function register(program: Command): void {
     .option('--query <query>', 'replay the runs this visibility query finds instead')
     .option('--limit <n>', 'at most this many runs besides the open ones (with --query: at most this many)', '100')
     .option('--history <file...>', 'replay these history files (JSON, as `temporal workflow show --output json` writes) instead')
+    .option('--parallel <n>', 'replayers side by side (default: the cores, at most 4)')
     .option('--workflow-bundle <file>', 'the workflow bundle to check (default: this build, dist/workflow-bundle.js)')
     .action(async (flags: ReplayFlags) => {
       const limit = Number(flags.limit);
       if (!Number.isInteger(limit) || limit < 1) throw usageError(`--limit takes a whole number of runs, not '${flags.limit}'`);
+      const parallel = flags.parallel === undefined ? undefined : Number(flags.parallel);
+      if (parallel !== undefined && (!Number.isInteger(parallel) || parallel < 1)) throw usageError(`--parallel takes a whole number of replayers, not '${flags.parallel}'`);
       const workflow = thisBuildsWorkflow(flags.workflowBundle);
       const store = openDefaultRunStore();
       const orchestrator = controlClient();
       const started = Date.now();
       try {
         let runs: RecordedRun[] | AsyncIterable<RecordedRun>;
-        if (flags.history) runs = historiesFromFiles(flags.history);
-        else {
+        let count: number;
+        if (flags.history) {
+          runs = historiesFromFiles(flags.history);
+          count = runs.length;
+        } else {
           const client = await orchestrator.connect();
-          runs = fetchHistories(client, await runsToReplay(client, { limit, ...(flags.query !== undefined ? { query: flags.query } : {}) }));
+          const found = await runsToReplay(client, { limit, ...(flags.query !== undefined ? { query: flags.query } : {}) });
+          runs = fetchHistories(client, found);
+          count = found.length;
         }
         // Values over 256 KiB are references in history: the replayer reads them from the run store.
-        const outcomes = await replayRuns(runs, workflow, storedPayloadsDataConverter(store), (outcome) => process.stdout.write(`${outcomeLine(outcome)}\n`));
+        const outcomes = await replayRuns(runs, workflow, storedPayloadsDataConverter(store), (outcome) => process.stdout.write(`${outcomeLine(outcome)}\n`), parallel ?? replayConcurrency(count));
         const failed = outcomes.filter((outcome) => !outcome.ok).length;
         const seconds = (Date.now() - started) / 1000;
         process.stdout.write(
