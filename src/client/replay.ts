@@ -129,7 +129,14 @@ export async function replayRuns(
     for (let next = await source.next(); !next.done; next = await source.next()) yield next.value;
   };
   const outcomes: ReplayOutcome[] = [];
-  const options: ReplayWorkerOptions = { ...workflow, replayName: 'orc-replay', ...(dataConverter ? { dataConverter } : {}) };
+  const options: ReplayWorkerOptions = {
+    ...workflow,
+    replayName: 'orc-replay',
+    ...(dataConverter ? { dataConverter } : {}),
+    // A replayer runs workflows on the main thread (the SDK's debug mode) unless told otherwise: side by side, each
+    // gets a thread of its own, as a real worker's workflows do, so they replay on separate cores.
+    ...(concurrency > 1 ? ({ debugMode: false, workflowThreadPoolSize: 1 } as Partial<ReplayWorkerOptions>) : {}),
+  };
   const replayer = async (): Promise<void> => {
     for await (const result of Worker.runReplayHistories(options, share())) {
       const history = histories.get(result.workflowId);
