@@ -104,7 +104,9 @@ export class S3RunStore implements RunStore {
   }
 
   private put(Key: string, Body: Uint8Array | string): Promise<unknown> {
-    return this.send('write', () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body })));
+    // The length given: without it the SDK takes an empty body for a stream of unknown length, and warns.
+    const ContentLength = typeof Body === 'string' ? Buffer.byteLength(Body) : Body.length;
+    return this.send('write', () => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentLength })));
   }
 
   /** The object's bytes, or null when there is none. */
