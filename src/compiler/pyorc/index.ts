@@ -4,17 +4,22 @@ import type { CompileOptions } from '../context';
 import type { Diagnostic } from '../diagnostics';
 import type { ParsedPipeline } from '../front-end';
 import type { SourcePositions } from '../source';
-import type { PlainObject } from '../values';
+import { isPlainObject, type PlainObject } from '../values';
 
 export interface NormalizedPyorc {
-  /** The native document (what `orc migrate` writes). */
-  document: PlainObject;
+  /** The native document (what `orc migrate` writes); undefined when the file cannot be read even as the dialect. */
+  document: PlainObject | undefined;
   /** Positions of the native document's paths in the user's file. */
   source: SourcePositions;
+  /** Problems, each at a position in the user's file. */
   diagnostics?: Diagnostic[];
+  /** Warnings (not problems) for the user, e.g. an input default that aliased its own spec. */
   notes?: Diagnostic[];
+  /** The file's top-level `id` (CompiledPipeline.id). */
+  id?: string;
 }
 
 export function normalizePyorc(parsed: ParsedPipeline, _options: CompileOptions): NormalizedPyorc {
-  return { document: parsed.value, source: parsed.source };
+  return { document: isPlainObject(parsed.value) ? parsed.value : undefined, source: parsed.source };
 }
+
