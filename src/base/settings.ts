@@ -68,7 +68,7 @@ export interface Settings {
   sandboxCpus: number;
   /** ORC_SANDBOX_IMAGE: the Docker image sandboxed code runs in, instead of the one setup built. */
   sandboxImage: string | undefined;
-  /** ORC_STORE_URL: the run store (`postgres://…`, `file:///dir` or a path); the data folder's `store` when unset. */
+  /** ORC_STORE_URL: the run store (`postgres://…`, `s3://bucket/prefix`, `file:///dir` or a path); the data folder's `store` when unset. */
   storeUrl: string | undefined;
   /** ORC_METRICS_PORT: serve Prometheus metrics on this port (as text: `orc worker --metrics-port` checks it). */
   metricsPort: string | undefined;

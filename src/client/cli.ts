@@ -20,6 +20,8 @@ import { register as registerCodecServer } from './commands/codec-server';
 import { register as registerGc } from './commands/gc';
 import { register as registerAnswer } from './commands/answer';
 import { register as registerTools } from './commands/tools';
+import { register as registerReplay } from './commands/replay';
+import { register as registerDeploy } from './commands/deploy';
 
 function buildProgram(): Command {
   const program = new Command('orc')
@@ -45,6 +47,8 @@ function buildProgram(): Command {
   registerCodecServer(program);
   registerGc(program);
   registerTools(program);
+  registerReplay(program);
+  registerDeploy(program);
   return program;
 }
 

@@ -46,7 +46,7 @@ export interface RunStore {
   close(): Promise<void>;
 }
 
-/** Where runs keep their values: `ORC_STORE_URL` (`postgres://…`, `file:///dir`, or a path), else `<data dir>/store`. */
+/** Where runs keep their values: `ORC_STORE_URL` (`postgres://…`, `s3://bucket/prefix`, `file:///dir`, or a path), else `<data dir>/store`. */
 export function openRunStore(url: string | undefined, dataDirectory: string): RunStore {
   if (url === undefined || url === '') return new FileRunStore(`${dataDirectory}/store`);
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -54,8 +54,13 @@ export function openRunStore(url: string | undefined, dataDirectory: string): Ru
     const { PostgresRunStore } = require('./postgres-run-store') as typeof import('./postgres-run-store');
     return new PostgresRunStore(url);
   }
+  if (url.startsWith('s3://')) {
+    // Loaded on demand, like the pg driver: the AWS SDK is large.
+    const { S3RunStore } = require('./s3-run-store') as typeof import('./s3-run-store');
+    return new S3RunStore(url);
+  }
   if (url.startsWith('file://')) return new FileRunStore(new URL(url).pathname);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new Error(`ORC_STORE_URL=${url}: the run store takes postgres://… or a folder (file:///dir or a path)`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new Error(`ORC_STORE_URL=${url}: the run store takes postgres://…, s3://BUCKET/PREFIX or a folder (file:///dir or a path)`);
   return new FileRunStore(url);
 }
 

@@ -59,6 +59,28 @@ export interface PipelineWorkerOptions {
   maxValueBytes?: number;
   /** Serve Prometheus metrics on this port (`orc worker --metrics-port`); only the first worker of a process can. */
   metricsPort?: number;
+  /**
+   * Worker Versioning (spec section 16): this worker is build `buildId` of the Worker Deployment `name`, and every
+   * run it starts stays on that build. Absent: an unversioned worker.
+   */
+  deployment?: WorkerDeployment;
+}
+
+export interface WorkerDeployment {
+  name: string;
+  buildId: string;
+}
+
+/** Every worker of a versioned process is the same version: its workflows pinned to it, its queues part of it. */
+function deploymentOptions(deployment: WorkerDeployment | undefined): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!deployment) return {};
+  return {
+    workerDeploymentOptions: {
+      version: { deploymentName: deployment.name, buildId: deployment.buildId },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'PINNED',
+    },
+  };
 }
 
 export interface PipelineWorker {
@@ -140,6 +162,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     interceptors: { ...tracing?.workerOptions.interceptors, activity: activityInterceptors },
     ...(tracing?.workerOptions.sinks ? { sinks: tracing.workerOptions.sinks } : {}),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
+    ...deploymentOptions(options.deployment),
     // Heartbeats reach the server at least every 2 s, so a cancel reaches a running model call within ~2 s.
     maxHeartbeatThrottleInterval: '2 seconds',
   });
@@ -153,6 +176,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
         namespace: options.namespace ?? DEFAULT_NAMESPACE,
         maxHeartbeatThrottleInterval: '2 seconds',
         interceptors: { activity: activityInterceptors },
+        ...deploymentOptions(options.deployment),
         ...queue,
       }),
     );

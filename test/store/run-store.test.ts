@@ -1,33 +1,40 @@
-// Every run-store backend behaves the same (src/store/run-store.ts): the folder store, and a real PostgreSQL server.
+// Every run-store backend behaves the same (src/store/run-store.ts): the folder store, a real PostgreSQL server and a
+// real S3-compatible server (moto).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openRunStore, type RunStore } from '../../src/store/run-store';
+import { S3RunStore } from '../../src/store/s3-run-store';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
+import { startS3Server, type S3Server } from '../helpers/s3';
 
 let postgres: PostgresServer;
+let s3: S3Server;
 let folder: string;
 
 beforeAll(async () => {
   postgres = await startPostgres();
+  s3 = await startS3Server();
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-run-store-'));
 }, 120_000);
 
 afterAll(async () => {
   await postgres?.stop();
+  await s3?.stop();
   fs.rmSync(folder, { recursive: true, force: true });
 });
 
 const backends: Array<[string, () => string]> = [
   ['folder', () => path.join(folder, `store-${Math.random().toString(36).slice(2)}`)],
   ['postgres', () => postgres.url],
+  ['s3', () => s3.url(`runs-${Math.random().toString(36).slice(2)}`)],
 ];
 
 describe.each(backends)('the %s run store', (_name, url) => {
   let store: RunStore;
   beforeEach(async () => {
     store = openRunStore(url(), folder);
-    // The PostgreSQL store is shared by the tests of this file: start each from an empty cache.
+    // The PostgreSQL store (and an S3 prefix) is shared by the tests of this file: start each from an empty cache.
     await store.clearCache();
   });
   afterEach(async () => {
@@ -101,4 +108,40 @@ test('a PostgreSQL store that cannot be reached says which one, without its pass
   } finally {
     await store.close();
   }
+});
+
+test('two S3 stores on one prefix share values and cache entries; another prefix sees none of them', async () => {
+  const first = openRunStore(s3.url('shared'), path.join(folder, 'worker-c'));
+  const second = openRunStore(s3.url('shared/'), path.join(folder, 'worker-d'));
+  const elsewhere = openRunStore(s3.url('other'), folder);
+  try {
+    expect(first.location).toBe(`s3://${s3.bucket}/shared/`);
+    const key = await first.putValue(new Uint8Array(Buffer.from('written by worker c')));
+    expect(Buffer.from((await second.getValue(key))!).toString()).toBe('written by worker c');
+    expect(await elsewhere.getValue(key)).toBeNull();
+    const entry = { key: `sha256:${'e'.repeat(64)}`, valueKey: key, storedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 60_000).toISOString() };
+    await first.putCacheEntry(entry);
+    expect(await second.getCacheEntry(entry.key, new Date())).toEqual(entry);
+    expect(await elsewhere.getCacheEntry(entry.key, new Date())).toBeNull();
+  } finally {
+    await Promise.all([first.close(), second.close(), elsewhere.close()]);
+  }
+});
+
+test('an S3 store that cannot be reached, or whose bucket is missing, says which store', async () => {
+  const unreachable = new S3RunStore('s3://orc-runs/prefix', { endpoint: 'http://127.0.0.1:1' });
+  const missingBucket = openRunStore('s3://no-such-bucket/prefix', folder);
+  try {
+    await expect(unreachable.putValue(new Uint8Array([1, 2, 3]))).rejects.toThrow(
+      /^the run store at s3:\/\/orc-runs\/prefix\/ \(http:\/\/127\.0\.0\.1:1\) cannot be reached: /,
+    );
+    await expect(missingBucket.putValue(new Uint8Array([4, 5, 6]))).rejects.toThrow(/^the run store at s3:\/\/no-such-bucket\/prefix\/ .*(NoSuchBucket|bucket does not exist)/i);
+  } finally {
+    await unreachable.close();
+    await missingBucket.close();
+  }
+}, 60_000);
+
+test('ORC_STORE_URL=s3:// without a bucket is refused with the form it takes', () => {
+  expect(() => openRunStore('s3:///prefix', folder)).toThrow('ORC_STORE_URL=s3:///prefix: an S3 run store is s3://BUCKET/PREFIX');
 });

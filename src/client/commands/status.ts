@@ -1,10 +1,12 @@
 // `orc status RUN_ID`: a run's state and each step's.
 import type { Command } from 'commander';
 import type { RunProgress } from '../../base/run-types';
+import { buildOfRun, type RunBuild } from '../deployments';
 import { controlClient } from '../server-address';
 
-function printStatus(progress: RunProgress): void {
+function printStatus(progress: RunProgress, build: RunBuild | null): void {
   process.stdout.write(`${progress.run_id}: ${progress.status}${progress.paused && progress.status !== 'paused' ? ' (paused)' : ''}\n`);
+  if (build) process.stdout.write(`  build: ${build.buildId} of ${build.deployment} (${build.behavior})\n`);
   for (const waiting of progress.waiting) process.stdout.write(`  waiting for approval: ${waiting.step} - ${waiting.prompt}\n`);
   for (const [id, step] of Object.entries(progress.steps)) {
     process.stdout.write(`  ${id}: ${step.status}${step.attempts ? `, ${step.attempts} attempt(s)` : ''}${step.model ? `, ${step.model}` : ''}${step.error ? ` - ${step.error}` : ''}\n`);
@@ -21,8 +23,10 @@ export function register(program: Command): void {
       const orchestrator = controlClient();
       try {
         const progress = await orchestrator.status(runId);
-        if (flags.json) process.stdout.write(`${JSON.stringify(progress, null, 2)}\n`);
-        else printStatus(progress);
+        // The build the run is pinned to, when a versioned worker runs it (spec section 16).
+        const build = await buildOfRun(await orchestrator.connect(), runId);
+        if (flags.json) process.stdout.write(`${JSON.stringify(build ? { ...progress, build } : progress, null, 2)}\n`);
+        else printStatus(progress, build);
       } finally {
         await orchestrator.close();
       }
