@@ -146,7 +146,7 @@ describe('while and until loops', () => {
           max_iterations: 4
           steps:
             - id: draft
-              action: Improve the draft (round {{ $iteration }}, {{ refine.iteration }})
+              action: Improve the draft (round {{ $iteration }}, {{ refine.iteration }}, {{ LOOP.iteration }}, {{ position }} of {{ length }} in {{ loop_id }})
             - id: check
               action: Is this good? {{ draft }}
         - id: publish

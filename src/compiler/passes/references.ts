@@ -12,8 +12,13 @@ const STEP_RESULT_KEYS: ReadonlySet<string> = new Set(['result', 'output']);
 const STEP_META_KEYS: ReadonlySet<string> = new Set(['error', 'status', 'evidence']);
 /** Names a step of a for_each fan-out may read. */
 export const FOR_EACH_NAMES: ReadonlySet<string> = new Set(['item', 'index', '$item', '$index']);
-/** Names a step inside a loop's block may read (spec section 18), besides `LOOP.iteration` and the like. */
-export const LOOP_NAMES: ReadonlySet<string> = new Set([...FOR_EACH_NAMES, 'iteration', '$iteration', 'is_first', 'is_last']);
+/** Names that mean nothing outside a loop's block: there, an error rather than an input. */
+const LOOP_ONLY_NAMES: ReadonlySet<string> = new Set(['iteration', '$iteration', 'is_first', 'is_last', '$is_first', '$is_last', 'LOOP']);
+/**
+ * Names a step inside a loop's block may read (spec section 18; the runtime's loop runner binds the same), besides
+ * `<loop id>.iteration` and the like.
+ */
+export const LOOP_NAMES: ReadonlySet<string> = new Set([...FOR_EACH_NAMES, ...LOOP_ONLY_NAMES, 'position', 'length', 'loop_id']);
 
 interface Site {
   at: YamlPath;
@@ -61,7 +66,7 @@ function readName(context: CompileContext, [root, ...rest]: [string, ...string[]
   else if (holder) readStep(context, holder, root, rest, site);
   else if (FOR_EACH_NAMES.has(root)) {
     if (!scope.inForEach) report(context, 'ITEM_OUTSIDE_FOR_EACH', `'${root}' is only defined in a step with for_each or in the steps of a loop`, site.at, site.position);
-  } else if (LOOP_NAMES.has(root) && !context.inputs[root]) {
+  } else if (LOOP_ONLY_NAMES.has(root) && !context.inputs[root]) {
     report(context, 'ITEM_OUTSIDE_FOR_EACH', `'${root}' is only defined in the steps of a loop (for_each, while or until with nested steps)`, site.at, site.position);
   } else if (context.loopChildren.has(root) && !context.inputs[root]) {
     const loop = context.loopChildren.get(root)!;
