@@ -1,7 +1,8 @@
 // The one table of tools (spec section 19): a new tool is a module file and a line here.
+import { dataProcessingTool } from './data-processing';
 import type { ToolModule } from './types';
 
-export const TOOLS: readonly ToolModule[] = [];
+export const TOOLS: readonly ToolModule[] = [dataProcessingTool];
 
 /** The tool a step names, by name or alias; undefined when there is none. */
 export function findTool(name: string): ToolModule | undefined {
