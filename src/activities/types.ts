@@ -133,6 +133,8 @@ export interface RunCodeInput {
   /** name -> text content, written into the work directory before the code starts. */
   files: Record<string, string>;
   cache?: StepCachePolicy;
+  /** The container gets a network (tool steps that ask for it, on a worker with ORC_SANDBOX_NETWORK=1); none by default. */
+  network?: boolean;
 }
 
 export interface RunCodeResult {

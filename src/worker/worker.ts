@@ -128,7 +128,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   // Payloads over 256 KiB go to the run store, on every worker of the process (spec section 12).
   const dataConverter = storedPayloadsDataConverter(store);
   const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
-  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
+  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache, store });
   const worker = await Worker.create({
     connection,
     dataConverter,
