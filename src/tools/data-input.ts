@@ -80,7 +80,7 @@ export function rowsOf(value: unknown): Row[] {
 
 /** An earlier data step's result (`{processed_data:{action,data}}`, `{result:{...}}`) stands for its data. */
 export function unwrapResult(value: unknown): unknown {
-  let current = value;
+  let current = typeof value === 'string' && /^\s*[[{]/.test(value) ? (parseJson(value) ?? value) : value;
   for (let depth = 0; depth < 4 && isPlainObject(current); depth++) {
     if ('processed_data' in current) current = current.processed_data;
     else if ('result' in current && Object.keys(current).every((key) => ['result', 'success', 'error'].includes(key))) current = current.result;

@@ -118,7 +118,7 @@ export class DataSession {
   }
 
   private failureOf(error: unknown, sql: string): Error {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = (error instanceof Error ? error.message : String(error)).replace(/^Error: /, '');
     if (/^Permission Error/.test(message)) {
       return toolFailure(
         FailureType.PathOutsideWorkspace,
