@@ -1,8 +1,10 @@
 // The one table of tools (spec section 19): a new tool is a module file and a line here.
 import { dataProcessingTool } from './data-processing';
+import { headlessBrowserTool } from './headless-browser';
+import { pdfCompilerTool } from './pdf-compiler';
 import type { ToolModule } from './types';
 
-export const TOOLS: readonly ToolModule[] = [dataProcessingTool];
+export const TOOLS: readonly ToolModule[] = [dataProcessingTool, headlessBrowserTool, pdfCompilerTool];
 
 /** The tool a step names, by name or alias; undefined when there is none. */
 export function findTool(name: string): ToolModule | undefined {
