@@ -2,9 +2,10 @@
 import { dataProcessingTool } from './data-processing';
 import { headlessBrowserTool } from './headless-browser';
 import { pdfCompilerTool } from './pdf-compiler';
+import { visualizationTool } from './visualization';
 import type { ToolModule } from './types';
 
-export const TOOLS: readonly ToolModule[] = [dataProcessingTool, headlessBrowserTool, pdfCompilerTool];
+export const TOOLS: readonly ToolModule[] = [dataProcessingTool, headlessBrowserTool, pdfCompilerTool, visualizationTool];
 
 /** The tool a step names, by name or alias; undefined when there is none. */
 export function findTool(name: string): ToolModule | undefined {
