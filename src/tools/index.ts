@@ -1,6 +1,7 @@
 // The one table of tools (spec section 19): a new tool is a module file and a line here.
 import { audioProcessingTool, videoProcessingTool } from './audio-processing';
 import { dataProcessingTool } from './data-processing';
+import { databaseTool } from './database';
 import { headlessBrowserTool } from './headless-browser';
 import { imageAnalysisTool } from './image-analysis';
 import { imageGenerationTool } from './image-generation';
@@ -19,6 +20,7 @@ export const TOOLS: readonly ToolModule[] = [
   speechToTextTool,
   audioProcessingTool,
   videoProcessingTool,
+  databaseTool,
 ];
 
 /** The tool a step names, by name or alias; undefined when there is none. */
