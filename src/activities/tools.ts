@@ -128,7 +128,7 @@ export function createToolActivities(dependencies: ToolActivityDependencies = {}
           },
           services: toolServices(dependencies, input.stepId),
         });
-        return dialectResult(fields, files);
+        return { ...dialectResult(fields, files), attempt: context.info.attempt };
       } catch (error) {
         if (error instanceof ApplicationFailure) throw error;
         throw ApplicationFailure.create({ type: FailureType.ToolFailed, message: `tool ${tool.name}.${name} failed: ${(error as Error).message ?? String(error)}` });

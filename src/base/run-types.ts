@@ -65,6 +65,8 @@ export interface StepRecord {
   status: StepStatus;
   result: unknown;
   error: string | null;
+  /** The failure's type (src/base/failure-types.ts: TOOL_UNAVAILABLE, PATH_OUTSIDE_WORKSPACE, ...) when it had one. */
+  error_type?: string;
   attempts: number;
   model: string | null;
   usage: Usage;
@@ -78,6 +80,8 @@ export interface StepRecord {
   cache?: CacheRecord;
   /** A replicated step (spec section 10): every replicate's answer, the consensus, agreement and disagreements. */
   evidence?: unknown;
+  /** A tool step (spec section 19): the workspace-relative files it wrote. */
+  files?: string[];
   /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
   retries?: number;
   reason?: string;
@@ -106,6 +110,8 @@ export interface RunResult {
   usage: Usage;
   auto_resolutions: AutoResolution[];
   error: string | null;
+  /** Workspace-relative paths that tool steps wrote (spec section 19); absent when none did. */
+  files?: string[];
 }
 
 export interface RunOptions {
@@ -122,6 +128,8 @@ export interface RunOptions {
    * them registered: upserting an unregistered attribute fails the workflow task, and the run stalls.
    */
   searchAttributes?: boolean;
+  /** The run's workspace, an absolute path: tool steps read and write files only inside it (`orc run --workspace`). */
+  workspace?: string;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
 }
@@ -161,6 +169,15 @@ export interface ApprovalDecision {
   step: string;
   approved: boolean;
   comment?: string;
+  by?: string;
+  /** `orc answer`'s value, for user-prompt, approval-gate and feedback-collection tool steps. */
+  value?: string;
+}
+
+/** What `orc answer RUN STEP VALUE` (the `answer` update) sends. */
+export interface StepAnswer {
+  step: string;
+  value: string;
   by?: string;
 }
 

@@ -1,5 +1,6 @@
 // The `orc` command line (spec section 8).
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { compilePipelineFile, formatDiagnostic, PipelineValidationError, resolveRunInputs, type CompiledPipeline, type Diagnostic, type KnownModels } from '../compiler';
 import type { RunProgress, RunResult } from '../base/run-types';
@@ -23,6 +24,8 @@ import { collectGarbage } from '../store/garbage-collection';
 import { describeBytes } from '../store/value-ceiling';
 import { parseDuration } from '../compiler/durations';
 import { ProgressPrinter } from './progress';
+import { register as registerAnswer } from './commands/answer';
+import { register as registerTools } from './commands/tools';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -282,7 +285,8 @@ function buildProgram(): Command {
     .option('--id <runId>', 'the run id (Temporal workflow id)')
     .option('--model <model>', 'the model for steps that name none (overrides config.model)')
     .option('--no-cache', 'cached steps read no entry: they call their model or tool again (and store the new answer)')
-    .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string; cache: boolean }) => {
+    .option('--workspace <dir>', "the folder tool steps read and write files in (default: the current directory)")
+    .action(async (file: string, flags: { input: string[]; inputFile?: string; dryRun?: boolean; json?: boolean; id?: string; model?: string; cache: boolean; workspace?: string }) => {
       const pipeline = compileOrReport(file);
       const inputs = parseInputs(flags.input, flags.inputFile);
       // Step failures are reported in the result; the in-process worker need not also log them.
@@ -299,6 +303,7 @@ function buildProgram(): Command {
           ...(flags.id ? { runId: flags.id } : {}),
           ...(flags.model ? { defaultModel: flags.model } : {}),
           ...(flags.cache ? {} : { noCache: true }),
+          workspace: path.resolve(flags.workspace ?? process.cwd()),
           onStart: ({ runId, attached }) => {
             if (flags.json) return;
             process.stderr.write(`${attached ? 'Attached to running' : 'Started'} run ${runId}\n`);
@@ -575,6 +580,7 @@ function buildProgram(): Command {
       }
     });
 
+  for (const register of [registerTools, registerAnswer]) register(program);
   return program;
 }
 

@@ -2,15 +2,43 @@
 import { audioProcessingTool, videoProcessingTool } from './audio-processing';
 import { dataProcessingTool } from './data-processing';
 import { databaseTool } from './database';
+import { filesystemTool } from './filesystem';
 import { headlessBrowserTool } from './headless-browser';
+import { httpClientTool } from './http-client';
 import { imageAnalysisTool } from './image-analysis';
 import { imageGenerationTool } from './image-generation';
+import { mcpServerTool } from './mcp-server';
+import { mcpMemoryTool, memoryTool } from './memory';
+import { multiModelRoutingTool, promptOptimizationTool, taskDelegationTool } from './model-routing';
+import { markdownToHtmlTool, reportGeneratorTool } from './report-generator';
 import { pdfCompilerTool } from './pdf-compiler';
+import { pythonExecutorTool, terminalTool } from './sandboxed-code';
 import { speechToTextTool } from './speech-to-text';
-import { visualizationTool } from './visualization';
 import type { ToolModule } from './types';
+import { validationTool } from './validation';
+import { visualizationTool } from './visualization';
+import { webSearchTool } from './web-search';
+import { approvalGateTool, feedbackCollectionTool, pipelineExecutorTool, userPromptTool } from './workflow-side-tools';
 
 export const TOOLS: readonly ToolModule[] = [
+  filesystemTool,
+  httpClientTool,
+  webSearchTool,
+  terminalTool,
+  pythonExecutorTool,
+  validationTool,
+  reportGeneratorTool,
+  markdownToHtmlTool,
+  mcpServerTool,
+  mcpMemoryTool,
+  memoryTool,
+  pipelineExecutorTool,
+  userPromptTool,
+  approvalGateTool,
+  feedbackCollectionTool,
+  multiModelRoutingTool,
+  taskDelegationTool,
+  promptOptimizationTool,
   dataProcessingTool,
   headlessBrowserTool,
   pdfCompilerTool,

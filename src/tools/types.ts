@@ -125,4 +125,6 @@ export interface ToolCallOutput {
   error?: string;
   /** Workspace-relative paths this call wrote. */
   files?: string[];
+  /** The activity attempt that answered (1 for the first). */
+  attempt?: number;
 }

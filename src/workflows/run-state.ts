@@ -81,7 +81,13 @@ export class RunState {
     return Object.values(this.records).some((step) => step.status === 'pending');
   }
 
+  /** Every file tool steps wrote, in the order the steps are declared. */
+  filesWritten(): string[] {
+    return [...new Set(Object.values(this.records).flatMap((record) => record.files ?? []))];
+  }
+
   snapshot(): RunResult {
+    const files = this.filesWritten();
     return {
       run_id: workflowInfo().workflowId,
       pipeline: this.pipeline.name,
@@ -91,6 +97,7 @@ export class RunState {
       usage: this.totalUsage(),
       auto_resolutions: this.autoResolutions,
       error: this.failure ?? this.budgetExceeded ?? this.outputError,
+      ...(files.length > 0 ? { files } : {}),
     };
   }
 

@@ -8,7 +8,7 @@ import type { RunState } from './run-state';
 import type { StepRecord, Usage } from './run-types';
 import { runnerKindOf, STEP_RUNNERS, type RunnerContext, type StepOutcome } from './runners';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
-import { failureAttempts, failureMessage, StepFailure } from './step-failure';
+import { failureAttempts, failureMessage, failureType, StepFailure } from './step-failure';
 
 /** Copies what a runner gave back onto the step's record. */
 function mergeOutcome(state: StepRecord, outcome: Partial<StepOutcome>): void {
@@ -98,6 +98,8 @@ export class StepExecution {
       state.result = null;
       if (error instanceof StepFailure) mergeOutcome(state, error.outcome);
       state.error = failureMessage(error, ran);
+      const type = failureType(error);
+      if (type !== undefined) state.error_type = type;
       state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, ran);
       if (error instanceof StepFailure && error.budgetStop !== null) run.budgetExceeded ??= error.budgetStop;
       else this.applyOnFailure(step);

@@ -36,6 +36,12 @@ export function failureMessage(error: unknown, step: CompiledStep): string {
   return String(cause);
 }
 
+/** The ApplicationFailure type under the wrappers (TOOL_UNAVAILABLE, PATH_OUTSIDE_WORKSPACE, ...), if any. */
+export function failureType(error: unknown): string | undefined {
+  const cause = rootCause(error);
+  return cause instanceof ApplicationFailure && typeof cause.type === 'string' && cause.type !== '' ? cause.type : undefined;
+}
+
 /**
  * How many attempts a failed step made: the attempt its activity reported, else one for an error no retry can
  * fix or a child pipeline, every attempt its retry policy allows for an activity that ran out of them, and none

@@ -8,6 +8,7 @@ import { runLlmStep } from './llm';
 import { runMcpStep } from './mcp';
 import { runReplicatedStep } from './replicates';
 import { runCodeStep } from './run-code';
+import { runToolStep } from './tool';
 import type { StepRunner } from './types';
 
 export const STEP_RUNNERS = {
@@ -20,6 +21,7 @@ export const STEP_RUNNERS = {
   agent: runAgentStep,
   agents: runAgentStep,
   replicates: runReplicatedStep,
+  tool: runToolStep,
 } satisfies Record<string, StepRunner>;
 
 export type RunnerKind = keyof typeof STEP_RUNNERS;
