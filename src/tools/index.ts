@@ -2,6 +2,7 @@
 import { audioProcessingTool, videoProcessingTool } from './audio-processing';
 import { dataProcessingTool } from './data-processing';
 import { databaseTool } from './database';
+import { factCheckerTool } from './fact-checker';
 import { filesystemTool } from './filesystem';
 import { headlessBrowserTool } from './headless-browser';
 import { httpClientTool } from './http-client';
@@ -49,6 +50,7 @@ export const TOOLS: readonly ToolModule[] = [
   audioProcessingTool,
   videoProcessingTool,
   databaseTool,
+  factCheckerTool,
 ];
 
 /** The tool a step names, by name or alias; undefined when there is none. */
