@@ -30,7 +30,8 @@ async function columnsOf(session: DataSession, table: string): Promise<ColumnInf
 
 /** A data step: load its input as table `data`, lock the session, run `body`'s SQL, return the rows in the dialect's shape. */
 async function tabular(action: string, parameters: Parameters, context: ToolContext, body: (session: DataSession) => Promise<string>): Promise<Record<string, unknown>> {
-  const session = await DataSession.open();
+  // These read their input once, in no particular row order: a file is read in place, not copied first.
+  const session = await DataSession.open({ lazyFiles: ['convert', 'filter', 'aggregate', 'pivot'].includes(action) });
   try {
     await loadStepInput(parameters, session, context.workspace, 'data');
     const output = outputOf(parameters, context);

@@ -42,15 +42,22 @@ export class DataSession {
   private tables = 0;
   private locked = false;
   private scratch?: string;
+  /** Files read where they are (views) rather than copied into tables: the only paths DuckDB may open once locked. */
+  private readonly readInPlace: string[] = [];
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
+    private readonly lazyFiles: boolean,
   ) {}
 
-  static async open(): Promise<DataSession> {
+  /**
+   * `lazyFiles`: a file is read by the one query that needs it (a view, that exact path allowed) instead of being
+   * copied into a table first; for actions that read their input once and need no row order.
+   */
+  static async open(options: { lazyFiles?: boolean } = {}): Promise<DataSession> {
     const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
-    return new DataSession(instance, await instance.connect());
+    return new DataSession(instance, await instance.connect(), options.lazyFiles === true);
   }
 
   /** Loads a workspace-resolved file into a new table; returns the table's name. */
@@ -60,7 +67,8 @@ export class DataSession {
     if (!kind) throw invalidParameters(`cannot tell the format of '${path.basename(absolutePath)}': name it .csv, .json or .parquet, or give format: csv|json|parquet`);
     if (!fs.existsSync(absolutePath)) throw invalidParameters(`no file '${path.basename(absolutePath)}' in the workspace`);
     const name = table ?? this.nextTable();
-    await this.run(`CREATE TABLE ${quoteIdentifier(name)} AS SELECT * FROM ${READERS[kind]}(${quoteLiteral(absolutePath)})`);
+    if (this.lazyFiles) this.readInPlace.push(absolutePath);
+    await this.run(`CREATE ${this.lazyFiles ? 'VIEW' : 'TABLE'} ${quoteIdentifier(name)} AS SELECT * FROM ${READERS[kind]}(${quoteLiteral(absolutePath)})`);
     return name;
   }
 
@@ -81,7 +89,8 @@ export class DataSession {
 
   /** From here on no statement reaches a file, a URL or an extension, and no setting can be changed back. */
   async lock(writablePath?: string): Promise<void> {
-    if (writablePath) await this.run(`SET allowed_paths=[${quoteLiteral(writablePath)}]`);
+    const allowed = [...this.readInPlace, ...(writablePath ? [writablePath] : [])];
+    if (allowed.length > 0) await this.run(`SET allowed_paths=[${allowed.map(quoteLiteral).join(', ')}]`);
     await this.run('SET enable_external_access=false');
     await this.run('SET lock_configuration=true');
     this.locked = true;

@@ -121,6 +121,12 @@ describe('no way out of the workspace', () => {
     expect(fs.readdirSync(outside)).toEqual(['secret.csv']);
   });
 
+  test('a filter read in place (a view over the workspace file) still reaches no other file through its condition', async () => {
+    const where = `(SELECT count(*) FROM read_csv('${path.join(outside, 'secret.csv')}')) > 0`;
+    await expect(run('filter', { path: 'sales.csv', where })).rejects.toMatchObject({ type: FailureType.PathOutsideWorkspace });
+    await expect(run('aggregate', { path: 'sales.csv', aggregations: { n: { column: '*', function: 'count' } } })).resolves.toMatchObject({ processed_data: { data: [{ n: 5 }] } });
+  });
+
   test('a symlink inside the workspace that points out is refused', async () => {
     fs.symlinkSync(path.join(outside, 'secret.csv'), path.join(context.workspace.root, 'link.csv'));
     await expect(run('convert', { path: 'link.csv' })).rejects.toMatchObject({ type: FailureType.PathOutsideWorkspace });
