@@ -4,6 +4,7 @@ import { dataProcessingTool } from './data-processing';
 import { databaseTool } from './database';
 import { factCheckerTool } from './fact-checker';
 import { filesystemTool } from './filesystem';
+import { gitTool } from './git';
 import { headlessBrowserTool } from './headless-browser';
 import { httpClientTool } from './http-client';
 import { imageAnalysisTool } from './image-analysis';
@@ -51,6 +52,7 @@ export const TOOLS: readonly ToolModule[] = [
   videoProcessingTool,
   databaseTool,
   factCheckerTool,
+  gitTool,
 ];
 
 /** The tool a step names, by name or alias; undefined when there is none. */

@@ -144,7 +144,7 @@ steps:
   expect(JSON.stringify(result)).not.toContain('sk-worker');
 });
 
-test('database and fact-checker: PostgreSQL queried; a claim searched and judged by the model', async () => {
+test('database, fact-checker and git: PostgreSQL queried; a claim searched and judged by the model; git unavailable with its reason', async () => {
   const result = await run(`
 name: facts
 config: { model: echo }
@@ -162,7 +162,15 @@ steps:
     tool: fact-checker
     action: check
     parameters: { claim: "{{ count.rows[0].name }} harvest was {{ count.rows[0].tons }} tons", model: echo }
+  - id: fetch_repo
+    tool: git
+    action: clone
+    parameters: { url: "https://93.184.215.14/team/tool.git" }
+    on_failure: continue
 `);
+  // The sandbox image (sandbox/image.json) has no git: the step fails with the reason, and the run goes on.
+  expect(result.steps.fetch_repo).toMatchObject({ status: 'failed', error_type: 'TOOL_UNAVAILABLE', attempts: 1 });
+  expect(result.steps.fetch_repo!.error).toContain('add "git" to the packages of sandbox/image.json');
   expect(result.steps.count!.result).toMatchObject({ rows: [{ name: 'pear', tons: 9 }], row_count: 1 });
   expect(searx.queries).toContain('pear harvest was 9 tons');
   const checked = result.steps.claim!.result as { claims: Array<{ verdict: string; explanation: string; sources: unknown[] }>; model: string };
