@@ -45,6 +45,7 @@ export function templateScope(context: TemplateContext): Record<string, unknown>
   return {
     ...context.inputs,
     ...steps,
+    ...context.vars,
     inputs: context.inputs,
     steps,
     ...(context.item !== undefined ? { item: context.item, index: context.index } : {}),

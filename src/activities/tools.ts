@@ -50,9 +50,13 @@ export function dialectResult(fields: Record<string, unknown>, files: string[]):
   };
 }
 
-/** Memory values as run-store cache entries under `tool-memory:`, so they live wherever the store lives. */
+/**
+ * Memory values as run-store cache entries, so they live wherever the store lives (folder or PostgreSQL). `orc cache
+ * clear` and `orc gc` of entries unused for its age remove them too.
+ */
 export function runStoreKeyValue(store: RunStore): KeyValueStore {
-  const entryKey = (key: string): string => `tool-memory:${createHash('sha256').update(key).digest('hex')}`;
+  // Cache keys are `sha256:<hex>`; the `tool-memory` prefix keeps memory apart from cached step answers.
+  const entryKey = (key: string): string => `sha256:${createHash('sha256').update(`tool-memory\u0000${key}`).digest('hex')}`;
   return {
     async get(key) {
       const entry = await store.getCacheEntry(entryKey(key), new Date());

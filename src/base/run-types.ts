@@ -3,6 +3,11 @@ import type { TransportedPipeline } from './compact-pipeline';
 import type { CompiledPipeline } from './compiled-pipeline';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
+/** A run that reached its end: every step done, or failures handled by on_failure ("partially_completed"). */
+export function isCompletedRun(status: RunStatus): boolean {
+  return status === 'completed' || status === 'partially_completed';
+}
+
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'waiting';
 
 /** Tokens and cost of one call, a step, or a whole run: the one shape every part adds up. */
@@ -85,6 +90,8 @@ export interface StepRecord {
   /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
   retries?: number;
   reason?: string;
+  /** A step that failed and an `on_error` handler recovered: the error, and what gave its result. */
+  recovered?: { error: string; by: string };
 }
 
 export interface AutoResolution {
@@ -128,10 +135,25 @@ export interface RunOptions {
    * them registered: upserting an unregistered attribute fails the workflow task, and the run stalls.
    */
   searchAttributes?: boolean;
-  /** The run's workspace, an absolute path: tool steps read and write files only inside it (`orc run --workspace`). */
-  workspace?: string;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
+  /**
+   * The run's workspace (absolute path; `orc run --workspace DIR`, default the current directory): where tool
+   * steps read and write files (spec section 19). Loop children and handlers get it like any other step.
+   */
+  workspace?: string;
+}
+
+/** How far a loop step has come (spec section 18), carried when the run continues as new. */
+export interface LoopProgress {
+  /** The first iteration not finished: every earlier one ran (and, for `until`, had its condition checked). */
+  next: number;
+  /** for_each: the items, rendered once (at most `max_iterations` of them). */
+  items?: unknown[];
+  /** for_each: there were more items than `max_iterations`. */
+  truncated?: boolean;
+  /** When the loop first started (a continued run keeps it). */
+  startedAt?: string | null;
 }
 
 /** What a run hands to its continuation when its history grows long (continue-as-new). */
@@ -147,6 +169,8 @@ export interface CarriedState {
   paused: boolean;
   /** How many times this run has continued as new. */
   continuations: number;
+  /** Loops under way, by step id (their finished iterations' steps are in `steps`). */
+  loops?: Record<string, LoopProgress>;
 }
 
 export interface PipelineRunInput {

@@ -253,8 +253,8 @@ export class Orchestrator {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
         ...(options.noCache ? { noCache: true } : {}),
-        ...(options.reuse ? { reuse: options.reuse } : {}),
         ...(options.workspace ? { workspace: options.workspace } : {}),
+        ...(options.reuse ? { reuse: options.reuse } : {}),
         ...(searchAttributes ? { searchAttributes: true } : {}),
       },
     };

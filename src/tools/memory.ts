@@ -22,6 +22,32 @@ async function keysOf(store: KeyValueStore, space: string): Promise<string[]> {
   return Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : [];
 }
 
+/** Index changes of one namespace, one at a time in this process. */
+const indexLocks = new Map<string, Promise<unknown>>();
+
+/**
+ * Adds or removes a key in the namespace's index. The store has no compare-and-set, so after writing the index is
+ * read back and written again until it holds the change: two workers racing converge instead of losing a key.
+ */
+async function changeIndex(store: KeyValueStore, space: string, key: string, present: boolean): Promise<void> {
+  const change = async (): Promise<void> => {
+    for (let round = 0; round < 5; round++) {
+      const keys = await keysOf(store, space);
+      if (keys.includes(key) === present) return;
+      await store.put(indexKey(space), present ? [...keys, key] : keys.filter((each) => each !== key), null);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20));
+    }
+  };
+  const previous = indexLocks.get(space) ?? Promise.resolve();
+  const next = previous.then(change, change);
+  indexLocks.set(space, next);
+  try {
+    await next;
+  } finally {
+    if (indexLocks.get(space) === next) indexLocks.delete(space);
+  }
+}
+
 /** The stored value with its expiry, so a read after `ttl` finds nothing even where the store keeps it longer. */
 interface Stored {
   value: unknown;
@@ -47,8 +73,7 @@ const actions = {
       const store = storeOf(context);
       const expiresAt = parameters.ttl !== undefined ? new Date(Date.now() + parameters.ttl * 1000) : null;
       await store.put(entryKey(parameters.namespace, parameters.key), { value: parameters.value ?? null, expires_at: expiresAt?.toISOString() ?? null }, expiresAt);
-      const keys = await keysOf(store, parameters.namespace);
-      if (!keys.includes(parameters.key)) await store.put(indexKey(parameters.namespace), [...keys, parameters.key], null);
+      await changeIndex(store, parameters.namespace, parameters.key, true);
       return { stored: true, key: parameters.key, namespace: parameters.namespace };
     },
   },
@@ -67,8 +92,7 @@ const actions = {
       const store = storeOf(context);
       const found = (await read(store, parameters.namespace, parameters.key)) !== undefined;
       await store.delete(entryKey(parameters.namespace, parameters.key));
-      const keys = await keysOf(store, parameters.namespace);
-      if (keys.includes(parameters.key)) await store.put(indexKey(parameters.namespace), keys.filter((key) => key !== parameters.key), null);
+      await changeIndex(store, parameters.namespace, parameters.key, false);
       return { key: parameters.key, namespace: parameters.namespace, deleted: found };
     },
   },

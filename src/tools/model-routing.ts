@@ -22,15 +22,16 @@ export function taskOf(text: string): string {
   return TASK_WORDS.find(([pattern]) => pattern.test(text))?.[1] ?? 'general';
 }
 
-function choose(catalog: ModelCatalog, text: string, policy: z.infer<typeof selectionPolicySchema>, context: ToolContext): ModelSelection & { task: string } {
+/** `task`: the kind of task the text asks for; `matched`: the task the chosen model was chosen for (`general` when no usable model does `task`). */
+function choose(catalog: ModelCatalog, text: string, policy: z.infer<typeof selectionPolicySchema>, context: ToolContext): ModelSelection & { task: string; matched: string } {
   const task = taskOf(text);
   const requirement: ModelRequirement = { tasks: [task], policy };
   const unavailable = (entry: Parameters<typeof missingCredential>[0]) => missingCredential(entry, context.env);
   try {
-    return { ...selectModel(requirement, catalog, undefined, { prompt: text, unavailable }), task };
+    return { ...selectModel(requirement, catalog, undefined, { prompt: text, unavailable }), task, matched: task };
   } catch {
-    // No model does that task here: any general one will.
-    return { ...selectModel({ tasks: ['general'], policy }, catalog, undefined, { prompt: text, unavailable }), task: 'general' };
+    // No model this worker can call does that task: any general one will.
+    return { ...selectModel({ tasks: ['general'], policy }, catalog, undefined, { prompt: text, unavailable }), task, matched: 'general' };
   }
 }
 
@@ -53,7 +54,7 @@ function route(parameters: z.infer<typeof routeParameters>, context: ToolContext
   const catalog = loadModelCatalog();
   const routes = requests(parameters).map((text) => {
     const chosen = choose(catalog, text, parameters.policy, context);
-    return { task: text, task_type: chosen.task, selected_model: chosen.model, reason: chosen.reason, candidates: chosen.candidates };
+    return { task: text, task_type: chosen.task, matched_task: chosen.matched, selected_model: chosen.model, reason: chosen.reason, candidates: chosen.candidates };
   });
   const first = routes[0]!;
   return { selected_model: first.selected_model, reason: first.reason, candidates: first.candidates, task_type: first.task_type, routes, strategy: parameters.policy };

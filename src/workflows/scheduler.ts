@@ -2,10 +2,27 @@
 import type { CancellationScope } from '@temporalio/workflow';
 import type { CompiledStep } from '../compiler/types';
 import type { RunState } from './run-state';
-import { addUsage, zeroUsage, type StepStatus, type Usage } from './run-types';
+import { addUsage, zeroUsage, type StepRecord, type StepStatus, type Usage } from './run-types';
 import { MAX_IN_FLIGHT } from './step-calls';
 
-const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+export const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+
+/** The result of a step whose `when` was false with `whenSkips: step` (the dialect's `condition`). */
+export const CONDITION_FALSE = Object.freeze({ status: 'skipped', reason: 'condition_false' });
+
+/** A step skipped only by its own condition (`whenSkips: step`): its dependents still run. */
+export function skippedByCondition(step: CompiledStep | undefined, record: StepRecord): boolean {
+  if (step?.whenSkips !== 'step' || record.status !== 'skipped') return false;
+  const result = record.result as { reason?: unknown } | null;
+  return result !== null && typeof result === 'object' && result.reason === CONDITION_FALSE.reason;
+}
+
+/** Why a step whose dependencies all ended does not run, or null when it runs. */
+export function blockedBy(dependency: string, step: CompiledStep | undefined, record: StepRecord): string | null {
+  if ((record.status === 'skipped' && !skippedByCondition(step, record)) || record.status === 'cancelled') return `'${dependency}' was ${record.status}`;
+  if (record.status === 'failed' && step?.onFailure.kind !== 'continue') return `'${dependency}' failed`;
+  return null;
+}
 
 export class Scheduler {
   private readonly stepPromises: Array<Promise<void>> = [];
@@ -27,9 +44,8 @@ export class Scheduler {
     if (step.isHandler && !run.handlerTriggers.has(step.id)) return 'wait';
     for (const dependency of step.dependsOn) if (!TERMINAL.has(run.record(dependency).status)) return 'wait';
     for (const dependency of step.dependsOn) {
-      const state = run.record(dependency);
-      if (state.status === 'skipped' || state.status === 'cancelled') return { skip: `'${dependency}' was ${state.status}` };
-      if (state.status === 'failed' && run.stepsById.get(dependency)?.onFailure.kind !== 'continue') return { skip: `'${dependency}' failed` };
+      const blocked = blockedBy(dependency, run.stepsById.get(dependency), run.record(dependency));
+      if (blocked !== null) return { skip: blocked };
     }
     return 'run';
   }

@@ -60,3 +60,14 @@ export function failureAttempts(error: unknown, step: CompiledStep): number {
   if (error instanceof ActivityFailure) return step.maxRetries + 1;
   return 0;
 }
+
+/**
+ * Thrown by a loop step that stopped between iterations so that the run can continue as new (its history grew
+ * long): the step goes back to pending, and its progress travels in the run's carried state.
+ */
+export class LoopSuspended extends Error {
+  constructor(readonly loopId: string) {
+    super(`loop '${loopId}' paused for continue-as-new`);
+    this.name = 'LoopSuspended';
+  }
+}
