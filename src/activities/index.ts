@@ -35,7 +35,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createMcpActivities(dependencies.stepCache),
     ...createSandboxActivities(dependencies.sandbox, dependencies.stepCache),
     ...createAgentActivities(dependencies),
-    ...createToolActivities({ ...(dependencies.store ? { store: dependencies.store } : {}), ...(dependencies.sandbox ? { sandbox: dependencies.sandbox } : {}) }),
+    ...createToolActivities({ models: dependencies.models, ...(dependencies.store ? { store: dependencies.store } : {}), ...(dependencies.sandbox ? { sandbox: dependencies.sandbox } : {}) }),
   };
 }
 

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { dataDirectory } from '../base/paths';
 import { FailureType } from '../base/failure-types';
+import type { ModelResolver } from '../models/registry';
 import type { RunStore } from '../store/run-store';
 import { findTool, TOOLS } from '../tools';
 import type { KeyValueStore, ToolAction, ToolCallInput, ToolCallOutput, ToolModule, ToolServices } from '../tools/types';
@@ -79,6 +80,8 @@ export interface ToolActivityDependencies {
   /** Where mcp-memory keeps its namespaces (none: memory is unavailable). */
   store?: RunStore;
   sandbox?: SandboxDependencies;
+  /** The worker's models, lent to tools that ask one (fact-checker). */
+  models?: ModelResolver;
 }
 
 function toolServices(dependencies: ToolActivityDependencies, stepId: string): ToolServices {
@@ -90,6 +93,7 @@ function toolServices(dependencies: ToolActivityDependencies, stepId: string): T
       return answer;
     },
     ...(dependencies.store ? { keyValue: runStoreKeyValue(dependencies.store) } : {}),
+    ...(dependencies.models ? { models: dependencies.models } : {}),
     listMcpTools: ({ serverName, server }) =>
       listServerTools(serverName, server as unknown as McpServerSpec, { step: stepId, attempt: Context.current().info.attempt }, Context.current().cancellationSignal),
     callMcpTool: async ({ serverName, server, tool, arguments: args }) => {

@@ -1,13 +1,24 @@
 // The one table of tools (spec section 19): a new tool is a module file and a line here.
+import { audioProcessingTool, videoProcessingTool } from './audio-processing';
+import { dataProcessingTool } from './data-processing';
+import { databaseTool } from './database';
+import { factCheckerTool } from './fact-checker';
 import { filesystemTool } from './filesystem';
+import { gitTool } from './git';
+import { headlessBrowserTool } from './headless-browser';
 import { httpClientTool } from './http-client';
+import { imageAnalysisTool } from './image-analysis';
+import { imageGenerationTool } from './image-generation';
 import { mcpServerTool } from './mcp-server';
 import { mcpMemoryTool, memoryTool } from './memory';
 import { multiModelRoutingTool, promptOptimizationTool, taskDelegationTool } from './model-routing';
 import { markdownToHtmlTool, reportGeneratorTool } from './report-generator';
+import { pdfCompilerTool } from './pdf-compiler';
 import { pythonExecutorTool, terminalTool } from './sandboxed-code';
+import { speechToTextTool } from './speech-to-text';
 import type { ToolModule } from './types';
 import { validationTool } from './validation';
+import { visualizationTool } from './visualization';
 import { webSearchTool } from './web-search';
 import { approvalGateTool, feedbackCollectionTool, pipelineExecutorTool, userPromptTool } from './workflow-side-tools';
 
@@ -30,6 +41,18 @@ export const TOOLS: readonly ToolModule[] = [
   multiModelRoutingTool,
   taskDelegationTool,
   promptOptimizationTool,
+  dataProcessingTool,
+  headlessBrowserTool,
+  pdfCompilerTool,
+  visualizationTool,
+  imageGenerationTool,
+  imageAnalysisTool,
+  speechToTextTool,
+  audioProcessingTool,
+  videoProcessingTool,
+  databaseTool,
+  factCheckerTool,
+  gitTool,
 ];
 
 /** The tool a step names, by name or alias; undefined when there is none. */

@@ -2,6 +2,7 @@
 // parameters, the shape of its result and what it needs from the worker's environment. A tool step's call is
 // one Temporal activity (`runTool`), whose summary names the tool and the action.
 import type { z } from 'zod';
+import type { ModelResolver } from '../models/registry';
 
 /** Where a run's files live. Every path a tool reads or writes goes through `resolve`. */
 export interface Workspace {
@@ -71,6 +72,8 @@ export interface McpServerRequest {
 /** Services built by the worker (activities layer) and lent to tools, so that tools import no activity. */
 export interface ToolServices {
   runCode?(request: SandboxRequest): Promise<SandboxAnswer>;
+  /** The worker's models (the same resolver its model steps use), for tools that ask a model (fact-checker). */
+  models?: ModelResolver;
   keyValue?: KeyValueStore;
   listMcpTools?(request: McpServerRequest): Promise<Array<{ name: string; description: string; inputSchema: Record<string, unknown> }>>;
   callMcpTool?(request: McpServerRequest & { tool: string; arguments: Record<string, unknown> }): Promise<Record<string, unknown>>;
