@@ -1,6 +1,6 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the activities, the client and the API.
 import type { TransportedPipeline } from './compact-pipeline';
-import type { CompiledPipeline } from './compiled-pipeline';
+import type { Budget, CompiledPipeline } from './compiled-pipeline';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
 /** A run that reached its end: every step done, or failures handled by on_failure ("partially_completed"). */
@@ -26,6 +26,32 @@ export function addUsage(total: Usage, more: Usage): void {
   total.input_tokens += more.input_tokens;
   total.output_tokens += more.output_tokens;
   total.cost_usd += more.cost_usd;
+}
+
+/** The sum of several calls' usage, as a new object. */
+export function sumUsage(...parts: Usage[]): Usage {
+  const total = zeroUsage();
+  for (const part of parts) addUsage(total, part);
+  return total;
+}
+
+/** Tokens in and out together: what token budgets and token counts count. */
+export function totalTokens(usage: Pick<Usage, 'input_tokens' | 'output_tokens'>): number {
+  return usage.input_tokens + usage.output_tokens;
+}
+
+/** What one of `count` calls used on average (`total` itself when there were none). */
+export function averageUsage(total: Usage, count: number): Usage {
+  if (count <= 0) return total;
+  return { input_tokens: total.input_tokens / count, output_tokens: total.output_tokens / count, cost_usd: total.cost_usd / count };
+}
+
+/** Why `usage` is over a step's own budget (`budget:` on the step), or null: the one rule for every kind of step. */
+export function overStepBudget(budget: Budget | null | undefined, usage: Usage): string | null {
+  const tokens = totalTokens(usage);
+  if (budget?.tokens !== undefined && tokens > budget.tokens) return `used ${tokens} tokens, over its budget of ${budget.tokens}`;
+  if (budget?.costUsd !== undefined && usage.cost_usd > budget.costUsd) return `cost $${usage.cost_usd.toFixed(6)}, over its budget of $${budget.costUsd}`;
+  return null;
 }
 
 /** What a cached step records (`cache` in its step record); the activity returns it beside its output. */

@@ -4,7 +4,7 @@
 import type { CompileOptions } from './context';
 import { diagnosticAt, PipelineSource, type SourcePositions } from './source';
 import type { Diagnostic } from './diagnostics';
-import { looksLikePyorc, normalizePyorc } from './pyorc';
+import { normalizePyorc } from './pyorc';
 import { isPlainObject, type PlainObject } from './values';
 
 export type Dialect = 'native' | 'pyorc';
@@ -50,9 +50,9 @@ export function detectDialect(document: PlainObject, options: Pick<CompileOption
   if (options.dialect) return options.dialect;
   if (DIALECT_TOP_KEYS.some((key) => document[key] !== undefined)) return 'pyorc';
   const steps = Array.isArray(document.steps) ? document.steps : [];
-  if (steps.some((step) => isPlainObject(step) && (step.tool !== undefined || isDialectLoop(step)))) return 'pyorc';
-  // The dialect's front end may know more of its own constructs (`condition`, its LLM action names, …).
-  return looksLikePyorc(document) ? 'pyorc' : 'native';
+  // Only these (spec 18): the dialect's other keys (`condition`, its action names, a free-text name, …) are not
+  // enough, because a native file that says `action: analyze` or misspells a key must stay native and be told so.
+  return steps.some((step) => isPlainObject(step) && (step.tool !== undefined || isDialectLoop(step))) ? 'pyorc' : 'native';
 }
 
 function isDialectLoop(step: PlainObject): boolean {

@@ -5,7 +5,8 @@ import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import type { StepRecord, Usage } from './run-types';
+import { overStepBudget, type StepRecord, type Usage } from '../base/run-types';
+import { FailureType, invalidStep } from '../base/failure-types';
 import { withErrorHandlers, type ErrorRecovery } from './error-handlers';
 import { pendingRecord } from './run-state';
 import { runnerKindOf, STEP_RUNNERS, type LoopHost, type RunnerContext, type StepOutcome, type StepScope } from './runners';
@@ -40,7 +41,7 @@ export class StepExecution {
   private async renderForStep(step: CompiledStep, values: Record<string, unknown>, context: TemplateContext, activities: ActivityProxies): Promise<Record<string, unknown>> {
     const rendered = await activities.template('render').renderValues({ values, context });
     const problems = Object.entries(rendered.errors);
-    if (problems.length > 0) throw ApplicationFailure.nonRetryable(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
+    if (problems.length > 0) throw invalidStep(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
     return rendered.values;
   }
 
@@ -57,7 +58,7 @@ export class StepExecution {
   private async withRenderedModel(step: CompiledStep, context: TemplateContext, activities: ActivityProxies): Promise<CompiledStep> {
     const rendered = await this.renderForStep(step, { model: step.model, fallbacks: step.fallbackModels }, context, activities);
     const model = String(rendered.model ?? '').trim();
-    if (model === '') throw ApplicationFailure.nonRetryable(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
+    if (model === '') throw invalidStep(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
     const fallbacks = Array.isArray(rendered.fallbacks) ? rendered.fallbacks.map(String) : step.fallbackModels;
     return { ...step, model, fallbackModels: fallbacks };
   }
@@ -188,19 +189,14 @@ export class StepExecution {
       progress: run.loops,
       shouldSuspend: () => workflowInfo().continueAsNewSuggested && run.failure === null && !run.cancelled,
       stopping: () => run.failure !== null || run.cancelled,
-      unpaused: () => (run.paused ? condition(() => !run.paused || run.failure !== null) : Promise.resolve()),
+      paused: () => run.paused,
+      unpaused: () => condition(() => !run.paused || run.failure !== null),
     };
   }
 
   private checkStepBudget(step: CompiledStep, state: StepRecord): void {
-    const stepBudget = step.budget ?? null;
-    const stepTokens = state.usage.input_tokens + state.usage.output_tokens;
-    if (stepBudget?.tokens !== undefined && stepTokens > stepBudget.tokens) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' used ${stepTokens} tokens, over its budget of ${stepBudget.tokens}`);
-    }
-    if (stepBudget?.costUsd !== undefined && state.usage.cost_usd > stepBudget.costUsd) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' cost $${state.usage.cost_usd.toFixed(6)}, over its budget of $${stepBudget.costUsd}`);
-    }
+    const over = overStepBudget(step.budget, state.usage);
+    if (over !== null) throw ApplicationFailure.create({ type: FailureType.BudgetExceeded, message: `step '${step.id}' ${over}`, nonRetryable: true });
   }
 
   private applyOnFailure(step: CompiledStep): void {

@@ -2,7 +2,7 @@
 import type { CancellationScope } from '@temporalio/workflow';
 import type { CompiledStep } from '../compiler/types';
 import type { RunState } from './run-state';
-import { addUsage, zeroUsage, type StepRecord, type StepStatus, type Usage } from './run-types';
+import { averageUsage, sumUsage, totalTokens, zeroUsage, type StepRecord, type StepStatus, type Usage } from './run-types';
 import { MAX_IN_FLIGHT } from './step-calls';
 
 export const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
@@ -52,11 +52,8 @@ export class Scheduler {
 
   /** What a step is expected to use: the mean of the steps that have finished so far. */
   private estimatedStepUsage(): Usage {
-    const finished = Object.values(this.run.records).filter((state) => state.status === 'completed' && state.usage.input_tokens + state.usage.output_tokens > 0);
-    const estimate = zeroUsage();
-    for (const state of finished) addUsage(estimate, state.usage);
-    if (finished.length === 0) return estimate;
-    return { input_tokens: estimate.input_tokens / finished.length, output_tokens: estimate.output_tokens / finished.length, cost_usd: estimate.cost_usd / finished.length };
+    const finished = Object.values(this.run.records).filter((state) => state.status === 'completed' && totalTokens(state.usage) > 0);
+    return averageUsage(sumUsage(...finished.map((state) => state.usage)), finished.length);
   }
 
   /** The reason the run's budget stops another step, if it does: already used, or used once this step runs. */
@@ -64,8 +61,8 @@ export class Scheduler {
     const runBudget = this.run.pipeline.config.budget ?? null;
     if (!runBudget) return null;
     const used = this.run.totalUsage();
-    const tokens = used.input_tokens + used.output_tokens;
-    const expected = tokens + extra.input_tokens + extra.output_tokens;
+    const tokens = totalTokens(used);
+    const expected = tokens + totalTokens(extra);
     if (runBudget.tokens !== undefined && expected > runBudget.tokens) {
       return `token budget of ${runBudget.tokens} reached: ${tokens} used${expected > tokens ? `, about ${Math.round(expected - tokens)} more for the next step` : ''}`;
     }

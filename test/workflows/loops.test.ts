@@ -5,10 +5,10 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { TransportedStepInput } from '../../src/activities/types';
 import type { CompiledErrorHandler, CompiledLoop, CompiledPipeline, CompiledStep, Reference } from '../../src/compiler';
-import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
+import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunOptions, RunResult } from '../../src/workflows/run-types';
 import { compileYaml } from '../helpers/compile';
-import { createEchoModel } from '../../src/models/echo';
+import { createEchoModel } from '../../src/models/providers/echo';
 import { ScriptedModel } from '../helpers/scripted-model';
 
 const taskQueue = `loops-${process.pid}`;
@@ -306,6 +306,30 @@ test('a paused run starts no new iteration until it is resumed', async () => {
   const result = (await handle.result()) as RunResult;
   expect(result.steps.each!.result).toMatchObject({ iterations: 6, completed: true });
   expect(calledSteps).toEqual([0, 1, 2, 3, 4, 5].map((i) => `each_${i}_work`));
+}, 60_000);
+
+test('an approval step inside a loop waits for `approve` of its iteration\'s step', async () => {
+  const gated = loopStep('each', {
+    kind: 'for_each',
+    items: ['x', 'y'],
+    steps: [prompt('gate', 'approval', { actionKind: 'approval', parameters: { prompt: 'Publish {{ item }}?' } }), prompt('publish', 'PUBLISH {{ item }}', { dependsOn: ['gate'], references: stepRefs('gate') })],
+  });
+  const handle = await start(pipelineOf('loop_approvals', [gated]));
+  for (const id of ['each_0_gate', 'each_1_gate']) {
+    for (;;) {
+      const progress = await handle.query(statusQuery);
+      if (progress.steps[id]?.status === 'waiting') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await handle.executeUpdate(approveUpdate, { args: [{ step: id, approved: id === 'each_0_gate', by: 'tester' }] });
+  }
+  const result = (await handle.result()) as RunResult;
+  expect(result.steps.each_0_gate!.result).toMatchObject({ approved: true, by: 'tester' });
+  expect(result.steps.each_0_publish!.status).toBe('completed');
+  // The rejection fails its iteration's step, and with it the loop (on_failure fail).
+  expect(result.steps.each_1_gate!.status).toBe('failed');
+  expect(result.steps.each!.status).toBe('failed');
+  expect(calledSteps).toEqual(['each_0_publish']);
 }, 60_000);
 
 test('a 2,000-iteration loop on the echo model continues as new and runs every iteration exactly once', async () => {

@@ -23,7 +23,3 @@ export function normalizePyorc(parsed: ParsedPipeline, _options: CompileOptions)
   return { document: isPlainObject(parsed.value) ? parsed.value : undefined, source: parsed.source };
 }
 
-/** Whether a parsed file uses something only the dialect has, beyond what spec 18 names (the front end checks those). */
-export function looksLikePyorc(_value: unknown): boolean {
-  return false;
-}

@@ -225,8 +225,11 @@ async function forEachIterations(run: RunnerContext, body: LoopBody, items: unkn
         suspended = true;
         break;
       }
-      await loops.unpaused();
-      if (loops.stopping() || loops.shouldSuspend()) continue;
+      // Awaited only when paused: an await here would move the iteration's commands after others (replay).
+      if (loops.paused()) {
+        await loops.unpaused();
+        continue;
+      }
       const i = next++;
       try {
         if ((await body.iteration(i)) === 'suspended') suspended = true;
@@ -249,7 +252,7 @@ async function conditionIterations(run: RunnerContext, body: LoopBody, progress:
   for (;;) {
     const i = progress.next;
     if (i >= loop.maxIterations) return 'max_iterations';
-    await run.loops.unpaused();
+    if (run.loops.paused()) await run.loops.unpaused();
     if (run.loops.stopping()) throw stopped(run, progress);
     if (run.loops.shouldSuspend()) throw new LoopSuspended(run.step.id);
     if (loop.kind === 'while' && !(await body.condition(i, 'while'))) return null;

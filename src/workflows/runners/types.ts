@@ -81,7 +81,9 @@ export interface LoopHost {
   shouldSuspend(): boolean;
   /** Whether the run is failing or cancelled: start no more iterations. */
   stopping(): boolean;
-  /** Resolves at once, or once a paused run (`orc pause`) is resumed: a loop starts no iteration while paused. */
+  /** Whether the run is paused (`orc pause`): a loop starts no iteration then. */
+  paused(): boolean;
+  /** Resolves once the paused run is resumed (or fails). */
   unpaused(): Promise<void>;
 }
 

@@ -23,6 +23,7 @@ import {
 import { z } from 'zod';
 import { describeDegeneration, findDegeneration, findLoop, type ReAskRecord } from './degeneration.js';
 import { boundSchemaToBudget } from './json-budget.js';
+import { UnsupportedSchemaError } from '../unsupported-schema-error.js';
 
 // The parent reads stdout for the listening line; keep stray library output off it.
 console.log = console.error;
@@ -178,8 +179,6 @@ function toChatHistory(messages: ChatMessage[]): { history: ChatHistoryItem[]; p
 
 // ---------------------------------------------------------------------------------------------
 // JSON Schema -> grammar
-
-class UnsupportedSchemaError extends Error {}
 
 const structuralKeywords = ['allOf', 'not', 'if', 'then', 'else', 'patternProperties', 'dependentSchemas', 'dependencies', 'propertyNames', 'contains', 'unevaluatedProperties', 'unevaluatedItems'];
 const grammarStringFormats = new Set(['date', 'time', 'date-time']);

@@ -1,5 +1,5 @@
 // The degeneration detector on values a small model really gave (issue 15) and on good values it must leave alone.
-import { describeDegeneration, findDegeneration, findLoop, reAskRecord } from '../../src/models/degeneration';
+import { describeDegeneration, findDegeneration, findLoop, reAskRecord } from '../../../src/models/local/degeneration';
 
 const listSchema = { type: 'array', items: { type: 'string', maxLength: 40 }, minItems: 1, maxItems: 4 };
 const autoAnswerSchema = { type: 'object', properties: { value: listSchema }, required: ['value'] };

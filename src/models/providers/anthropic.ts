@@ -1,8 +1,8 @@
 // A LanguageModel for Anthropic's Messages API (Claude models), through the official SDK.
 import Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, Tool, ToolResultBlockParam } from '@anthropic-ai/sdk/resources/messages';
-import { HOSTED_PROVIDERS } from '../base/providers';
-import { readSettings } from '../base/settings';
+import { HOSTED_PROVIDERS } from '../../base/providers';
+import { readSettings } from '../../base/settings';
 import {
   cutOffNote,
   failedError,
@@ -13,7 +13,7 @@ import {
   tooLargeHint,
   unprocessableHint,
 } from './provider-errors';
-import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
+import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from '../types';
 
 export interface AnthropicSettings {
   model: string;

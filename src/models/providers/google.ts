@@ -1,4 +1,6 @@
 // A LanguageModel for Google's Gemini API (generateContent), through the official @google/generative-ai SDK.
+import { isPlainObject } from '../../base/plain-object';
+import { UnsupportedSchemaError } from '../unsupported-schema-error';
 import {
   GoogleGenerativeAI,
   GoogleGenerativeAIAbortError,
@@ -17,8 +19,8 @@ import {
   type Part,
   type ResponseSchema,
 } from '@google/generative-ai';
-import { HOSTED_PROVIDERS } from '../base/providers';
-import { readSettings } from '../base/settings';
+import { HOSTED_PROVIDERS } from '../../base/providers';
+import { readSettings } from '../../base/settings';
 import {
   connectionError,
   failedError,
@@ -29,7 +31,7 @@ import {
   modelErrorForStatus,
   timeoutError,
 } from './provider-errors';
-import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall, type ToolDefinition } from './types';
+import { ModelError, splitSystem, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall, type ToolDefinition } from '../types';
 
 export interface GoogleSettings {
   model: string;
@@ -215,7 +217,6 @@ const blockingFinishReasons = new Set<string>(['SAFETY', 'RECITATION', 'LANGUAGE
 // ---- JSON Schema -> Gemini responseSchema ----
 
 /** A JSON Schema construct Gemini's schema dialect cannot express at all. */
-export class UnsupportedSchemaError extends Error {}
 
 type JsonSchema = Record<string, unknown>;
 
@@ -260,9 +261,7 @@ export function toGeminiSchema(schema: JsonSchema): ResponseSchema {
   return convert(schema, schema, '#', []) as unknown as ResponseSchema;
 }
 
-function isSchema(value: unknown): value is JsonSchema {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+const isSchema: (value: unknown) => value is JsonSchema = isPlainObject;
 
 function resolveReference(reference: string, root: JsonSchema, path: string): JsonSchema {
   if (!reference.startsWith('#')) throw new UnsupportedSchemaError(`${path}: only local $refs can be inlined, not ${reference}`);

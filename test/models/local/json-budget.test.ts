@@ -1,5 +1,5 @@
 // Bounding a JSON Schema to a token budget: every open string, list and object gets a bound, and the longest answer fits.
-import { boundSchemaToBudget, DEFAULT_MAX_ITEMS, worstCaseTokens } from '../../src/models/json-budget';
+import { boundSchemaToBudget, DEFAULT_MAX_ITEMS, worstCaseTokens } from '../../../src/models/local/json-budget';
 
 describe('boundSchemaToBudget', () => {
   test('an open string and an open list get bounds that fit max_tokens', () => {

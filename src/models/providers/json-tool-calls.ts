@@ -1,5 +1,6 @@
 // Tool calling for models without it (the local model): a structured-output choice between calling a tool and answering.
-import { ModelError, type ChatMessage, type GenerateResponse, type ToolCall, type ToolDefinition } from './types';
+import { isPlainObject } from '../../base/plain-object';
+import { ModelError, type ChatMessage, type GenerateResponse, type ToolCall, type ToolDefinition } from '../types';
 
 /** `{ tool, arguments }` for each tool (its own argument schema), or `{ answer }`: the grammar allows nothing else. */
 export function toolChoiceSchema(tools: ToolDefinition[]): Record<string, unknown> {
@@ -73,7 +74,7 @@ export function jsonToolChoice(response: GenerateResponse, where: { provider: st
     const call: ToolCall = {
       id: 'call_1',
       name: choice.tool,
-      arguments: args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : {},
+      arguments: isPlainObject(args) ? args : {},
     };
     return { text: '', usage: response.usage, toolCalls: [call] };
   }

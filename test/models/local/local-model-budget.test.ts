@@ -1,6 +1,6 @@
 // The real local model under a schema that leaves its strings and lists open: the answer still closes its JSON
 // within a small max_tokens, because the server bounds the grammar to the budget.
-import { LocalModelServer } from '../../src/models/local-server-process';
+import { LocalModelServer } from '../../../src/models/local/local-server-process';
 
 describe('local model server: structured answers close within max_tokens', () => {
   const server = new LocalModelServer();

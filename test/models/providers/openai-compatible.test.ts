@@ -1,8 +1,8 @@
 // The OpenAI-compatible adapter against a local server whose 200 answers arrive cut off: a retryable error.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createOpenAICompatibleModel } from '../../src/models/openai-compatible';
-import { ModelError } from '../../src/models/types';
+import { createOpenAICompatibleModel } from '../../../src/models/providers/openai-compatible';
+import { ModelError } from '../../../src/models/types';
 
 let server: http.Server;
 let baseURL: string;

@@ -1,5 +1,5 @@
 // The ModelErrors and helpers the model adapters share: HTTP status mapping, connection, timeout and key errors, Retry-After, JSON answers.
-import { ModelError } from './types';
+import { ModelError } from '../types';
 
 /** Which model an error is about; messages name it as `provider:model`. */
 export interface ModelRef {

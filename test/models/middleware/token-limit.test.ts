@@ -3,11 +3,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadModelCatalog, ModelCatalogError, parseModelCatalog, createModelCatalog } from '../../src/models/catalog';
-import { estimateRequestTokens, TokenRateLimiter, withTokenLimit } from '../../src/models/rate-limits';
-import type { GenerateRequest } from '../../src/models/types';
-import { providerQueues } from '../../src/worker/provider-queues';
-import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
+import { loadModelCatalog, ModelCatalogError, parseModelCatalog, createModelCatalog } from '../../../src/models/catalog';
+import { estimateRequestTokens, TokenRateLimiter, tokenLimit } from '../../../src/models/middleware/token-limit';
+import { wrapResolver } from '../../../src/models/middleware/wrap-model';
+import type { GenerateRequest } from '../../../src/models/types';
+import { providerQueues } from '../../../src/worker/provider-queues';
+import { resolverFor, ScriptedModel } from '../../helpers/scripted-model';
 
 describe('providers in models.yaml', () => {
   let directory: string;
@@ -92,11 +93,11 @@ describe('TokenRateLimiter', () => {
   });
 });
 
-describe('withTokenLimit', () => {
+describe('tokenLimit', () => {
   test('each call waits for its estimate (prompt plus max tokens), then is charged what the model reports', async () => {
     const model = new ScriptedModel();
     const limiter = new TokenRateLimiter(10_000);
-    const limited = withTokenLimit(resolverFor(model), limiter).resolve('fake:scripted');
+    const limited = wrapResolver(resolverFor(model), () => [tokenLimit(limiter)]).resolve('fake:scripted');
     const request: GenerateRequest = { messages: [{ role: 'user', content: 'x'.repeat(400) }], maxTokens: 100 };
     expect(estimateRequestTokens(request)).toEqual({ input: 100, total: 200 });
     await limited.generate(request);

@@ -1,10 +1,10 @@
-// Starts the local model server (dist/models/local-model-server.mjs) in a child process on demand and stops it when idle.
+// Starts the local model server (dist/models/local/local-model-server.mjs) in a child process on demand and stops it when idle.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { Socket } from 'node:net';
 import * as readline from 'node:readline';
-import { localModelPath, localModelServerScript } from '../base/paths';
-import { readSettings } from '../base/settings';
+import { localModelPath, localModelServerScript } from '../../base/paths';
+import { readSettings } from '../../base/settings';
 
 export interface LocalModelServerOptions {
   /** The GGUF file to serve; defaults to the model installed by setup (see localModelPath()). */

@@ -3,6 +3,7 @@
 // A small model under a grammar with an open string can write until max_tokens and never close its JSON.
 // The local model server rewrites each schema with these bounds before it builds the grammar, so that a
 // structured answer ends by construction. Pure: the server (an ES module) and the tests import it.
+import { isPlainObject } from '../../base/plain-object';
 
 type Schema = Record<string, unknown>;
 
@@ -22,9 +23,7 @@ const OPEN_KEY_CHARACTERS = 24;
 /** Room kept for what the budget cannot see: the end-of-text token, a stray space. */
 const RESERVED_TOKENS = 4;
 
-function isSchema(value: unknown): value is Schema {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+const isSchema: (value: unknown) => value is Schema = isPlainObject;
 
 /** Open strings get the whole budget (scaled down later), open arrays DEFAULT_MAX_ITEMS, open objects bounded values. */
 function withDefaults(schema: Schema, maxTokens: number): Schema {

@@ -1,10 +1,10 @@
 // The Anthropic adapter with the real SDK against a local server that speaks the Messages API wire protocol.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAnthropicModel } from '../../src/models/anthropic';
-import { LocalModelServer } from '../../src/models/local-server-process';
-import { createModelResolver } from '../../src/models/registry';
-import { ModelError } from '../../src/models/types';
+import { createAnthropicModel } from '../../../src/models/providers/anthropic';
+import { LocalModelServer } from '../../../src/models/local/local-server-process';
+import { createModelResolver } from '../../../src/models/registry';
+import { ModelError } from '../../../src/models/types';
 
 interface RecordedRequest {
   method: string;

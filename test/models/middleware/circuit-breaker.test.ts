@@ -1,6 +1,7 @@
 // The per-model circuit breaker: opens after N failures in a row, fails fast, half-opens after T, closes on success.
-import { withCircuitBreaker } from '../../src/models/circuit-breaker';
-import { ModelError, type GenerateResponse, type LanguageModel } from '../../src/models/types';
+import { circuitBreaker } from '../../../src/models/middleware/circuit-breaker';
+import { wrapModel } from '../../../src/models/middleware/wrap-model';
+import { ModelError, type GenerateResponse, type LanguageModel } from '../../../src/models/types';
 
 function flakyModel(outcomes: boolean[]): LanguageModel & { calls: number } {
   const model = {
@@ -19,7 +20,7 @@ function flakyModel(outcomes: boolean[]): LanguageModel & { calls: number } {
 test('after 3 failures in a row calls fail fast (non-retryable), then one trial call after 30 s closes it again', async () => {
   let clock = 0;
   const inner = flakyModel([false, false, false, true]);
-  const model = withCircuitBreaker(inner, { failures: 3, openSeconds: 30, now: () => clock });
+  const model = wrapModel(inner, [circuitBreaker({ failures: 3, openSeconds: 30, now: () => clock })]);
   const request = { messages: [{ role: 'user' as const, content: 'hi' }] };
   for (let attempt = 0; attempt < 3; attempt++) await expect(model.generate(request)).rejects.toThrow('HTTP 503');
   expect(inner.calls).toBe(3);
@@ -42,7 +43,7 @@ test('after 3 failures in a row calls fail fast (non-retryable), then one trial 
 test('a failed trial call opens the circuit again for another period', async () => {
   let clock = 0;
   const inner = flakyModel([false, false, false]);
-  const model = withCircuitBreaker(inner, { failures: 2, openSeconds: 10, now: () => clock });
+  const model = wrapModel(inner, [circuitBreaker({ failures: 2, openSeconds: 10, now: () => clock })]);
   const request = { messages: [{ role: 'user' as const, content: 'hi' }] };
   await expect(model.generate(request)).rejects.toThrow('HTTP 503');
   await expect(model.generate(request)).rejects.toThrow('HTTP 503');

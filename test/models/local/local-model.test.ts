@@ -2,10 +2,10 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LocalModelServer } from '../../src/models/local-server-process';
-import { createOpenAICompatibleModel } from '../../src/models/openai-compatible';
-import { ModelError } from '../../src/models/types';
-import { localModelServerScript } from '../../src/base/paths';
+import { LocalModelServer } from '../../../src/models/local/local-server-process';
+import { createOpenAICompatibleModel } from '../../../src/models/providers/openai-compatible';
+import { ModelError } from '../../../src/models/types';
+import { localModelServerScript } from '../../../src/base/paths';
 
 describe('local model server (real model)', () => {
   let server: LocalModelServer;

@@ -1,7 +1,8 @@
 // A circuit breaker per provider model, in the worker: after repeated failures calls fail fast for a while,
 // so a step moves to its fallback model at once instead of waiting out retries against a dead provider.
-import { readSettings, type Environment } from '../base/settings';
-import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from './types';
+import { readSettings, type Environment } from '../../base/settings';
+import { ModelError } from '../types';
+import type { ModelMiddleware } from './wrap-model';
 
 export interface CircuitBreakerSettings {
   /** Consecutive failures that open the circuit. */
@@ -16,19 +17,18 @@ export function circuitBreakerSettingsFrom(environment: Environment): CircuitBre
   return { failures: settings.circuitFailures, openSeconds: settings.circuitOpenSeconds };
 }
 
-export function withCircuitBreaker(model: LanguageModel, settings: CircuitBreakerSettings): LanguageModel {
+/** A breaker for one model (it keeps that model's count of failures). */
+export function circuitBreaker(settings: CircuitBreakerSettings): ModelMiddleware {
   const now = settings.now ?? Date.now;
   let consecutiveFailures = 0;
   let openUntil = 0;
   let trialInFlight = false;
   return {
-    id: model.id,
-    provider: model.provider,
     unavailable(): string | undefined {
       if (consecutiveFailures < settings.failures || now() >= openUntil) return undefined;
       return `circuit open after ${consecutiveFailures} failures in a row (${Math.ceil((openUntil - now()) / 1000)} s more)`;
     },
-    async generate(request: GenerateRequest): Promise<GenerateResponse> {
+    async generate(request, next, model) {
       const open = consecutiveFailures >= settings.failures;
       if (open && (now() < openUntil || trialInFlight)) {
         const seconds = Math.max(0, Math.ceil((openUntil - now()) / 1000));
@@ -39,7 +39,7 @@ export function withCircuitBreaker(model: LanguageModel, settings: CircuitBreake
       }
       if (open) trialInFlight = true; // half-open: this one call decides
       try {
-        const response = await model.generate(request);
+        const response = await next(request);
         consecutiveFailures = 0;
         return response;
       } catch (error) {

@@ -2,6 +2,7 @@
 //
 // Pure and dependency-free: the local model server (an ES module) uses it to decide on a re-ask, the AUTO
 // resolver and the seed benchmark use it to judge values, and they must all agree on what "degenerate" means.
+import { isPlainObject } from '../../base/plain-object';
 
 export type DegenerationKind = 'loop' | 'repeated-items' | 'schema-echo' | 'prompt-echo';
 
@@ -132,7 +133,7 @@ function schemaWords(schema: unknown): Set<string> {
     if (node === null || typeof node !== 'object') return;
     const record = node as Record<string, unknown>;
     const properties = record.properties;
-    if (properties !== null && typeof properties === 'object' && !Array.isArray(properties)) {
+    if (isPlainObject(properties)) {
       for (const name of Object.keys(properties)) words.add(name.toLowerCase());
     }
     for (const [key, child] of Object.entries(record)) if (key !== 'enum' && key !== 'const' && key !== 'examples') visit(child);

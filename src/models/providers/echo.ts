@@ -1,5 +1,6 @@
 // A deterministic stand-in model that answers with the prompt itself, for dry runs and tests.
-import type { ChatMessage, GenerateRequest, GenerateResponse, LanguageModel } from './types';
+import { isPlainObject } from '../../base/plain-object';
+import type { ChatMessage, GenerateRequest, GenerateResponse, LanguageModel } from '../types';
 
 export function createEchoModel(): LanguageModel {
   return {
@@ -28,9 +29,7 @@ function estimateTokens(messages: ChatMessage[]): number {
 
 type Schema = Record<string, unknown>;
 
-function isSchema(value: unknown): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const isSchema: (value: unknown) => value is Schema = isPlainObject;
 
 /**
  * A value that satisfies `schema` (for the keywords pipelines use), built from `text` where a

@@ -1,10 +1,10 @@
 // The Gemini adapter with the real SDK against a local server that speaks the generateContent wire protocol.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGoogleModel, retryDelaySeconds, toGeminiSchema } from '../../src/models/google';
-import { LocalModelServer } from '../../src/models/local-server-process';
-import { createModelResolver } from '../../src/models/registry';
-import { ModelError } from '../../src/models/types';
+import { createGoogleModel, retryDelaySeconds, toGeminiSchema } from '../../../src/models/providers/google';
+import { LocalModelServer } from '../../../src/models/local/local-server-process';
+import { createModelResolver } from '../../../src/models/registry';
+import { ModelError } from '../../../src/models/types';
 
 interface RecordedRequest {
   method: string;

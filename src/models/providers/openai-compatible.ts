@@ -1,11 +1,12 @@
 // A LanguageModel for any OpenAI-compatible chat completions endpoint: OpenAI itself and the local model server.
+import { isPlainObject } from '../../base/plain-object';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { HOSTED_PROVIDERS } from '../base/providers';
-import type { ReAskRecord } from './degeneration';
+import { HOSTED_PROVIDERS } from '../../base/providers';
+import type { ReAskRecord } from '../local/degeneration';
 import { jsonToolChoice, jsonToolTurns, toolChoiceSchema } from './json-tool-calls';
 import { failedError, invalidResponseJsonError, isSyntaxError, jsonAnswer, sdkModelError, unprocessableHint } from './provider-errors';
-import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from './types';
+import { ModelError, type ChatMessage, type GenerateRequest, type GenerateResponse, type LanguageModel, type ToolCall } from '../types';
 
 export interface OpenAICompatibleSettings {
   /** The name callers use for this endpoint, e.g. `openai` or `local`. */
@@ -42,11 +43,33 @@ function wireMessages(messages: ChatMessage[]): ChatCompletionMessageParam[] {
 function parsedArguments(text: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text || '{}');
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (isPlainObject(value)) return value;
     return { input: value };
   } catch {
     return { input: text };
   }
+}
+
+/** The Chat Completions request for `request` (tools only when the server takes them natively). */
+function chatRequestBody(provider: string, model: string, request: GenerateRequest, tools: GenerateRequest['tools']): ChatCompletionCreateParamsNonStreaming {
+  return {
+    model,
+    messages: wireMessages(request.messages),
+    ...(tools
+      ? { tools: tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
+      : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.seed !== undefined ? { seed: request.seed } : {}),
+    // OpenAI's newer models reject max_tokens; most other compatible servers know only max_tokens.
+    ...(request.maxTokens !== undefined
+      ? provider === 'openai'
+        ? { max_completion_tokens: request.maxTokens }
+        : { max_tokens: request.maxTokens }
+      : {}),
+    ...(request.jsonSchema
+      ? { response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: request.jsonSchema, strict: false } } }
+      : {}),
+  };
 }
 
 export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings): LanguageModel {
@@ -90,24 +113,7 @@ export function createOpenAICompatibleModel(settings: OpenAICompatibleSettings):
     if (tools && settings.toolCalling === 'json') return generateJsonToolChoice(request, tools);
     const baseURL = await resolveBaseURL();
     const client = clientFor(baseURL);
-    const body: ChatCompletionCreateParamsNonStreaming = {
-      model,
-      messages: wireMessages(request.messages),
-      ...(tools
-        ? { tools: tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: tool.parameters } })) }
-        : {}),
-      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-      ...(request.seed !== undefined ? { seed: request.seed } : {}),
-      // OpenAI's newer models reject max_tokens; most other compatible servers know only max_tokens.
-      ...(request.maxTokens !== undefined
-        ? provider === 'openai'
-          ? { max_completion_tokens: request.maxTokens }
-          : { max_tokens: request.maxTokens }
-        : {}),
-      ...(request.jsonSchema
-        ? { response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: request.jsonSchema, strict: false } } }
-        : {}),
-    };
+    const body = chatRequestBody(provider, model, request, tools);
 
     if (request.onText) return streamAnswer(client, body, request, request.onText);
 

@@ -1,7 +1,8 @@
 // A provider's tokens-per-minute limit inside one worker: calls wait for room in a token bucket before they go out.
-import { defaultExpectedOutputTokens, estimateTokens } from './selection';
-import type { ModelResolver } from './registry';
-import type { GenerateRequest, LanguageModel } from './types';
+import { totalTokens } from '../../base/run-types';
+import { defaultExpectedOutputTokens, estimateTokens } from '../selection';
+import type { GenerateRequest } from '../types';
+import type { ModelMiddleware } from './wrap-model';
 
 /** What a request will probably use, counted as providers count it for their limits: prompt plus the most it may answer. */
 export function estimateRequestTokens(request: Pick<GenerateRequest, 'messages' | 'maxTokens'>): { input: number; total: number } {
@@ -86,28 +87,21 @@ export class TokenRateLimiter {
   }
 }
 
-/** The same models, each call first waiting for room under `limiter` and then charged what it used. */
-export function withTokenLimit(models: ModelResolver, limiter: TokenRateLimiter): ModelResolver {
+/** Each call first waits for room under `limiter` and is then charged what it used. */
+export function tokenLimit(limiter: TokenRateLimiter): ModelMiddleware {
   return {
-    resolve(spec: string): LanguageModel {
-      const model = models.resolve(spec);
-      return {
-        id: model.id,
-        provider: model.provider,
-        async generate(request) {
-          const estimate = estimateRequestTokens(request);
-          const taken = await limiter.acquire(estimate.total, request.signal);
-          try {
-            const response = await model.generate(request);
-            limiter.settle(taken, response.usage.input_tokens + response.usage.output_tokens);
-            return response;
-          } catch (error) {
-            // The prompt was probably counted by the provider; the answer never came.
-            limiter.settle(taken, Math.min(taken, estimate.input));
-            throw error;
-          }
-        },
-      };
+    async generate(request, next) {
+      const estimate = estimateRequestTokens(request);
+      const taken = await limiter.acquire(estimate.total, request.signal);
+      try {
+        const response = await next(request);
+        limiter.settle(taken, totalTokens(response.usage));
+        return response;
+      } catch (error) {
+        // The prompt was probably counted by the provider; the answer never came.
+        limiter.settle(taken, Math.min(taken, estimate.input));
+        throw error;
+      }
     },
   };
 }

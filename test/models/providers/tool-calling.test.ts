@@ -1,9 +1,9 @@
 // Tool calling in every adapter, with the real SDKs against a server that speaks each provider's wire protocol.
-import { createAnthropicModel } from '../../src/models/anthropic';
-import { createGoogleModel } from '../../src/models/google';
-import { createOpenAICompatibleModel } from '../../src/models/openai-compatible';
-import type { ChatMessage, LanguageModel, ToolDefinition } from '../../src/models/types';
-import { FakeToolModelServer, replyByTurn } from '../helpers/fake-tool-models';
+import { createAnthropicModel } from '../../../src/models/providers/anthropic';
+import { createGoogleModel } from '../../../src/models/providers/google';
+import { createOpenAICompatibleModel } from '../../../src/models/providers/openai-compatible';
+import type { ChatMessage, LanguageModel, ToolDefinition } from '../../../src/models/types';
+import { FakeToolModelServer, replyByTurn } from '../../helpers/fake-tool-models';
 
 const getSum: ToolDefinition = {
   name: 'everything_get-sum',

@@ -1,9 +1,9 @@
 // The echo model and its schema placeholders, plus the model registry's spec handling.
 import Ajv from 'ajv';
-import { createEchoModel, placeholderForSchema } from '../../src/models/echo';
-import { LocalModelServer } from '../../src/models/local-server-process';
-import { createModelResolver } from '../../src/models/registry';
-import { ModelError } from '../../src/models/types';
+import { createEchoModel, placeholderForSchema } from '../../../src/models/providers/echo';
+import { LocalModelServer } from '../../../src/models/local/local-server-process';
+import { createModelResolver } from '../../../src/models/registry';
+import { ModelError } from '../../../src/models/types';
 
 describe('echo model', () => {
   const model = createEchoModel();
