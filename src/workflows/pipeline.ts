@@ -60,8 +60,10 @@ function registerAnswerHandler(run: RunState): void {
     {
       validator: (answer: StepAnswer): void => {
         const step = run.stepsById.get(answer.step);
-        if (!step) throw new Error(`this run has no step '${answer.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
-        if (step.actionKind !== 'tool' || !isHumanTool(step.tool?.name ?? '')) throw new Error(`step '${answer.step}' asks no question (only user-prompt, approval-gate and feedback-collection steps take an answer)`);
+        // A loop's iteration step (`LOOP_I_CHILD`) is no step of the pipeline: its record waiting says it is asking.
+        const iterationStep = !step && run.records[answer.step] !== undefined;
+        if (!step && !iterationStep) throw new Error(`this run has no step '${answer.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
+        if (step && (step.actionKind !== 'tool' || !isHumanTool(step.tool?.name ?? ''))) throw new Error(`step '${answer.step}' asks no question (only user-prompt, approval-gate and feedback-collection steps take an answer)`);
         if (run.approvals.decisions.has(answer.step)) throw new Error(`step '${answer.step}' was already answered`);
         const status = run.record(answer.step).status;
         if (status !== 'waiting') throw new Error(`step '${answer.step}' is not waiting for an answer (it is ${status})`);
