@@ -8,6 +8,7 @@ import { didYouMean, formatPath, PipelineValidationError, type Diagnostic } from
 import { badDurationMessage, parseDuration } from './durations';
 import { cycleOrder, executionLevels, findCycles } from './graph';
 import { checkMcpStep, compileMcpServers } from './mcp-servers';
+import { compileExpect } from './expect';
 import { compileReplicates, EVIDENCE_FIELDS } from './replicates';
 import { checkRunCodeStep } from './run-code';
 import { diagnosticAt, PipelineSource, type YamlPath } from './source';
@@ -457,6 +458,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
         : null;
     if (actionKind === 'prompt') readTemplate(action, at('action'), scope, reader);
     readValue(step.parameters, at('parameters'), scope, reader);
+    const expectation = compileExpect(step, at, report, keyPosition, (value, where) => readValue(value, [...where], scope, reader));
     if (typeof step.when === 'string') readTemplate(step.when, at('when'), scope, reader);
     const forEachReader: Reader = { references: new Map(), stepsRead: new Set() };
     if (inForEach) readValue(step.for_each, at('for_each'), { ...scope, inForEach: false }, forEachReader);
@@ -528,6 +530,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
       cache,
       ...(agentStep ? { agent: agentStep } : {}),
       ...(replicates ? { replicates } : {}),
+      ...expectation,
     });
   });
 
