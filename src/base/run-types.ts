@@ -1,6 +1,8 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the activities, the client and the API.
 import type { TransportedPipeline } from './compact-pipeline';
 import type { CompiledPipeline } from './compiled-pipeline';
+import type { CheckRecord } from './expect-checks';
+import type { RunForecast } from './forecast';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'waiting';
@@ -81,6 +83,10 @@ export interface StepRecord {
   /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
   retries?: number;
   reason?: string;
+  /** The step's `expect:` checks (spec section 14), each with what it saw. */
+  checks?: CheckRecord[];
+  /** How many times `on_expect_fail: retry` asked the step (absent: once). */
+  expect_attempts?: number;
 }
 
 export interface AutoResolution {
@@ -106,6 +112,8 @@ export interface RunResult {
   usage: Usage;
   auto_resolutions: AutoResolution[];
   error: string | null;
+  /** What `orc compile --estimate` forecast for this run before it started (spec section 15). */
+  forecast?: RunForecast;
 }
 
 export interface RunOptions {
@@ -122,6 +130,8 @@ export interface RunOptions {
    * them registered: upserting an unregistered attribute fails the workflow task, and the run stalls.
    */
   searchAttributes?: boolean;
+  /** The forecast the client made before starting (spec section 15); the result carries it beside `usage`. */
+  forecast?: RunForecast;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
 }

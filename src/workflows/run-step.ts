@@ -3,6 +3,7 @@ import { ApplicationFailure, isCancellation, patched, workflowInfo, type Cancell
 import type { TemplateContext } from '../activities/types';
 import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
+import { meetExpectations } from './expectations';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
 import type { StepRecord, Usage } from './run-types';
@@ -86,6 +87,7 @@ export class StepExecution {
       ran = effective;
       const runner = STEP_RUNNERS[runnerKindOf(effective)];
       mergeOutcome(state, await runner(this.runnerContext(effective, state, context, activities)));
+      if (effective.expect?.length) await meetExpectations(this.runnerContext(effective, state, context, activities), runner, (outcome) => mergeOutcome(state, outcome));
       this.checkStepBudget(step, state);
       state.status = 'completed';
     } catch (error) {
