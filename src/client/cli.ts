@@ -23,16 +23,10 @@ import { collectGarbage } from '../store/garbage-collection';
 import { describeBytes } from '../store/value-ceiling';
 import { parseDuration } from '../compiler/durations';
 import { ProgressPrinter } from './progress';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ExitCode } from './exit-code';
+import { register as registerTest } from './commands/test';
+import { register as registerReport } from './commands/report';
 
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-
-class ExitCode extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
 
 /** The models a pipeline may name: the shipped models.yaml merged with the user's; a broken one is reported. */
 function knownModels(): KnownModels {
@@ -575,6 +569,8 @@ function buildProgram(): Command {
       }
     });
 
+  registerTest(program);
+  registerReport(program);
   return program;
 }
 
