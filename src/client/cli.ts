@@ -25,6 +25,7 @@ import { parseDuration } from '../compiler/durations';
 import { ProgressPrinter } from './progress';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, ExitCode } from './exit-code';
 import { register as registerTest } from './commands/test';
+import { printEstimate } from './commands/estimate';
 import { register as registerReport } from './commands/report';
 
 
@@ -230,8 +231,10 @@ function buildProgram(): Command {
     .option('-i, --input <NAME=VALUE>', 'an input value, for --resolve (repeatable)', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .option('--input-file <file>', 'a JSON file of input values, for --resolve')
     .option('--model <model>', 'the model that decides the AUTO tags (default: config.auto_model, else the step\'s model)')
-    .action(async (file: string, flags: { json?: boolean; resolve?: boolean; input: string[]; inputFile?: string; model?: string }) => {
+    .option('--estimate', 'forecast tokens and USD (low/expected/high) per step and for the run, from the given inputs and past runs')
+    .action(async (file: string, flags: { json?: boolean; resolve?: boolean; input: string[]; inputFile?: string; model?: string; estimate?: boolean }) => {
       const pipeline = compileOrReport(file);
+      if (flags.estimate) return printEstimate(file, pipeline, parseInputs(flags.input, flags.inputFile), flags.json === true);
       const resolved = flags.resolve ? await resolveEarlyAutoTags(file, pipeline, parseInputs(flags.input, flags.inputFile), flags.model) : new Map<string, unknown>();
       const plan = {
         name: pipeline.name,
