@@ -13,7 +13,11 @@ const TOKENS_PER_MESSAGE = 6;
 const DEFAULT_MAX_TOKENS = 256;
 const STRUCTURED_MAX_TOKENS = 600;
 /** Share of max_tokens a free-text answer uses (the embedded model tends to write until it is stopped). */
-const FREE_TEXT_SHARE = 0.75;
+const FREE_TEXT_SHARE = 0.6;
+/** Share of max_tokens a program takes (a model asked for code writes it out in full). */
+const CODE_SHARE = 0.8;
+/** Share of a free answer an agent's turn takes. */
+const AGENT_TURN_SHARE = 0.4;
 /** for_each items when the list is only known at run time. */
 const UNKNOWN_ITEMS: ForecastRange = { low: 1, expected: 3, high: 10 };
 /** An AUTO decision: its prompt's framing and its answer. */
@@ -133,8 +137,36 @@ function answerTokens(step: CompiledStep, estimator: Estimator): ForecastRange {
   }
   const ceiling = configured ?? DEFAULT_MAX_TOKENS;
   if (configured === null) estimator.assumptions.add(`steps without max_tokens are assumed to answer at most ${DEFAULT_MAX_TOKENS} tokens`);
+  const prompt = `${step.action} ${typeof step.parameters.prompt === 'string' ? step.parameters.prompt : ''}`;
+  const hint = lengthHint(prompt);
+  const share = /```|\b(program|code|script)\b/i.test(prompt) ? CODE_SHARE : FREE_TEXT_SHARE;
+  const expected = Math.min(ceiling, hint ?? Math.round(ceiling * share));
+  if (hint !== undefined) estimator.assumptions.add(`step '${step.id}': its prompt asks for a short answer: ~${hint} tokens expected`);
   // A degenerate answer (a loop, an echo) is asked again by the local model's server: at worst twice the ceiling.
-  return range(Math.min(ceiling, 8), Math.round(ceiling * FREE_TEXT_SHARE), ceiling * 2);
+  return range(Math.min(ceiling, 4), expected, ceiling * 2);
+}
+
+/** Answer lengths a prompt asks for in words ("in one sentence", "at most eight words"), in tokens; undefined: none said. */
+const LENGTH_HINTS: Array<[RegExp, number]> = [
+  [/\b(at most|in|up to) (\w+) words\b/i, 0],
+  [/\b(one|a single) (short )?sentence\b/i, 30],
+  [/\btwo sentences\b/i, 55],
+  [/\bthree(-| )sentences?\b/i, 80],
+  [/\b(keywords?|a title|the title|one word|a label)\b/i, 15],
+  [/\blist (two|three) /i, 50],
+  [/\bshort reply\b/i, 80],
+];
+const NUMBER_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twenty: 20, fifty: 50 };
+
+export function lengthHint(prompt: string): number | undefined {
+  for (const [pattern, tokens] of LENGTH_HINTS) {
+    const match = pattern.exec(prompt);
+    if (!match) continue;
+    if (tokens > 0) return tokens;
+    const count = NUMBER_WORDS[match[2]!.toLowerCase()] ?? Number(match[2]);
+    if (Number.isFinite(count) && count > 0) return Math.round(count * 1.5) + 2;
+  }
+  return undefined;
 }
 
 function itemsOf(step: CompiledStep, estimator: Estimator): ForecastRange {
@@ -153,16 +185,20 @@ function replicatesOf(step: CompiledStep, estimator: Estimator): ForecastRange {
   const tag = step.autoTags.find((candidate) => candidate.target.kind === 'field' && candidate.target.field === 'replicates');
   const low = typeof tag?.schema.minimum === 'number' ? tag.schema.minimum : 1;
   const high = typeof tag?.schema.maximum === 'number' ? tag.schema.maximum : 5;
-  estimator.assumptions.add(`step '${step.id}': replicates is an AUTO tag: ${low}–${high}, ${Math.round((low + high) / 2)} expected`);
-  return range(low, Math.round((low + high) / 2), high);
+  const expected = Math.round(low + (high - low) / 4);
+  estimator.assumptions.add(`step '${step.id}': replicates is an AUTO tag: ${low}–${high}, ${expected} expected (models tend to pick the low end)`);
+  return range(low, expected, high);
 }
 
 /** The model calls of one step, before its judges and AUTO decisions. */
 function mainCalls(step: CompiledStep, estimator: Estimator): CallShape | null {
   const model = modelOf(step, estimator);
   if (step.agent) {
-    const turns = range(1, Math.min(3, step.agent.maxTurns), step.agent.maxTurns);
-    const output = answerTokens(step, estimator);
+    // One turn calls a tool and one answers; a coordinator also hands a task to each member.
+    const turns = range(1, Math.min(step.agent.maxTurns, 2 + Math.max(0, step.agent.members.length - 1)), step.agent.maxTurns);
+    const ceiling = answerTokens(step, estimator);
+    // A turn is mostly a tool call or a hand-over: a quarter of what a free answer would use.
+    const output = range(ceiling.low, Math.round(ceiling.expected * AGENT_TURN_SHARE), ceiling.high);
     const tools = Object.values(step.agent.agents).reduce((count, agent) => count + agent.tools.length, 0);
     const base = plus(promptTokens({ ...step, actionKind: 'generate', parameters: { prompt: step.parameters.prompt ?? '' } }, estimator), constant(60 * tools));
     estimator.assumptions.add(`step '${step.id}': an agent takes 1–${step.agent.maxTurns} turns (max_turns), ${turns.expected} expected; each turn re-reads the conversation`);
