@@ -146,7 +146,6 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   skipRemaining(run);
   await renderOutputs(run, labelled);
   const final = run.snapshot();
-  if (run.options.forecast) final.forecast = run.options.forecast;
   // Added after runs were recorded: patched() keeps those runs replaying as they ran (no memo command), while
   // new runs show their outcome in the Web UI's memo. See docs/workflow-changes.md.
   if (current || patched('run-summary-memo')) {
