@@ -37,6 +37,7 @@ const range = (low: number, expected: number, high: number): ForecastRange => ({
 const constant = (value: number): ForecastRange => range(value, value, value);
 const times = (a: ForecastRange, b: ForecastRange): ForecastRange => range(a.low * b.low, a.expected * b.expected, a.high * b.high);
 const plus = (a: ForecastRange, b: ForecastRange): ForecastRange => range(a.low + b.low, a.expected + b.expected, a.high + b.high);
+const minus = (a: ForecastRange, b: ForecastRange): ForecastRange => range(Math.max(0, a.low - b.low), Math.max(0, a.expected - b.expected), Math.max(0, a.high - b.high));
 const rounded = (a: ForecastRange): ForecastRange => range(Math.round(a.low), Math.round(a.expected), Math.round(a.high));
 const zero = (): ForecastRange => constant(0);
 
@@ -150,10 +151,11 @@ function answerTokens(step: CompiledStep, estimator: Estimator): ForecastRange {
 const LENGTH_HINTS: Array<[RegExp, number]> = [
   [/\b(at most|in|up to) (\w+) words\b/i, 0],
   [/\b(one|a single) (short )?sentence\b/i, 30],
-  [/\btwo sentences\b/i, 55],
-  [/\bthree(-| )sentences?\b/i, 80],
-  [/\b(keywords?|a title|the title|one word|a label)\b/i, 15],
-  [/\blist (two|three) /i, 50],
+  [/\btwo sentences\b/i, 90],
+  [/\bthree(-| )sentences?\b/i, 120],
+  [/\bkeywords?\b/i, 25],
+  [/\b(a title|the title|one word|a label)\b/i, 15],
+  [/\blist (two|three) /i, 80],
   [/\bshort reply\b/i, 80],
 ];
 const NUMBER_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twenty: 20, fifty: 50 };
@@ -239,40 +241,52 @@ function priced(shape: CallShape, estimator: Estimator, input: ForecastRange, ou
 }
 
 /** Past runs' usage of the step, when there is some: their median is expected, their spread widens low and high. */
-function learned(step: CompiledStep, estimator: Estimator, forecast: StepForecast): StepForecast {
+function learned(step: CompiledStep, estimator: Estimator, forecast: StepForecast, auto: Totals): StepForecast {
   const samples = estimator.options.history?.get(step.id) ?? [];
   if (samples.length === 0) return forecast;
   const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   const fit = (values: number[], structural: ForecastRange): ForecastRange =>
     range(Math.min(structural.low, Math.floor(Math.min(...values) * 0.9)), median(values), Math.max(structural.high, Math.ceil(Math.max(...values) * 1.1)));
-  const input = fit(samples.map((usage) => usage.input_tokens), forecast.input_tokens);
-  const output = fit(samples.map((usage) => usage.output_tokens), forecast.output_tokens);
-  const cost = fit(samples.map((usage) => usage.cost_usd), forecast.cost_usd);
-  return { ...forecast, input_tokens: input, output_tokens: output, cost_usd: cost, basis: `past runs (${samples.length})` };
+  // A step's recorded usage leaves out its AUTO decisions (the run's usage has them): they are added as forecast.
+  const input = plus(fit(samples.map((usage) => usage.input_tokens), minus(forecast.input_tokens, auto.input)), auto.input);
+  const output = plus(fit(samples.map((usage) => usage.output_tokens), minus(forecast.output_tokens, auto.output)), auto.output);
+  const cost = plus(fit(samples.map((usage) => usage.cost_usd), minus(forecast.cost_usd, auto.cost)), auto.cost);
+  return { ...forecast, input_tokens: rounded(input), output_tokens: rounded(output), cost_usd: cost, basis: `past runs (${samples.length})` };
+}
+
+interface Totals {
+  calls: ForecastRange;
+  input: ForecastRange;
+  output: ForecastRange;
+  cost: ForecastRange;
+}
+
+function totalsOf(shapes: CallShape[], estimator: Estimator): Totals {
+  const totals: Totals = { calls: zero(), input: zero(), output: zero(), cost: zero() };
+  for (const shape of shapes) {
+    const input = times(shape.calls, shape.input);
+    const output = times(shape.calls, shape.output);
+    totals.input = plus(totals.input, input);
+    totals.output = plus(totals.output, output);
+    totals.cost = plus(totals.cost, priced(shape, estimator, input, output));
+    totals.calls = plus(totals.calls, shape.calls);
+  }
+  return totals;
 }
 
 function forecastStep(step: CompiledStep, estimator: Estimator): StepForecast {
   const main = mainCalls(step, estimator);
   const attempts = step.onExpectFail === 'retry' ? range(1, 1, step.maxRetries + 1) : constant(1);
-  const shapes: CallShape[] = [...autoCalls(step, estimator)];
+  const autoShapes = autoCalls(step, estimator);
+  const shapes: CallShape[] = [...autoShapes];
   if (main) shapes.push({ ...main, calls: times(main.calls, attempts) });
   if (main) shapes.push(...judgeCalls(step, estimator, main.output, attempts));
   if (step.when !== null && main) estimator.assumptions.add(`step '${step.id}' has a condition: counted as running (it may be skipped)`);
-  let input = zero();
-  let output = zero();
-  let cost = zero();
-  let calls = zero();
-  for (const shape of shapes) {
-    const shapeInput = times(shape.calls, shape.input);
-    const shapeOutput = times(shape.calls, shape.output);
-    input = plus(input, shapeInput);
-    output = plus(output, shapeOutput);
-    cost = plus(cost, priced(shape, estimator, shapeInput, shapeOutput));
-    calls = plus(calls, shape.calls);
-  }
+  const totals = totalsOf(shapes, estimator);
   estimator.outputs.set(step.id, main ? main.output : constant(20));
   const basis = main ? 'rendered prompt and max_tokens' : shapes.length > 0 ? 'AUTO decisions only' : 'not a model call';
-  return learned(step, estimator, { id: step.id, calls: rounded(calls), input_tokens: rounded(input), output_tokens: rounded(output), cost_usd: cost, basis });
+  const forecast = { id: step.id, calls: rounded(totals.calls), input_tokens: rounded(totals.input), output_tokens: rounded(totals.output), cost_usd: totals.cost, basis };
+  return learned(step, estimator, forecast, totalsOf(autoShapes, estimator));
 }
 
 /** The forecast of a run of `pipeline` with `inputs`; steps in dependency order, so prompts see their sources' sizes. */
