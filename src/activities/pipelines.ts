@@ -1,6 +1,6 @@
 // Loads the pipeline file an `action: pipeline` step runs as a child run: reading a file is I/O, so it is an activity.
 import * as path from 'node:path';
-import { ApplicationFailure } from '@temporalio/activity';
+import { invalidStep } from '../base/failure-types';
 import { compilePipelineFile, formatDiagnostic, resolveRunInputs, withoutSourcePositions, type CompiledPipeline } from '../compiler';
 
 export interface LoadPipelineInput {
@@ -16,11 +16,11 @@ export function createPipelineActivities() {
       const file = path.isAbsolute(input.file) || !input.relativeTo ? input.file : path.join(path.dirname(input.relativeTo), input.file);
       const compiled = compilePipelineFile(file);
       if (!compiled.ok) {
-        throw ApplicationFailure.nonRetryable(`child pipeline ${file} is invalid:\n${compiled.diagnostics.map((diagnostic) => formatDiagnostic(file, diagnostic)).join('\n')}`);
+        throw invalidStep(`child pipeline ${file} is invalid:\n${compiled.diagnostics.map((diagnostic) => formatDiagnostic(file, diagnostic)).join('\n')}`);
       }
       const inputs = resolveRunInputs(compiled.pipeline, input.inputs);
       if (!inputs.ok) {
-        throw ApplicationFailure.nonRetryable(`child pipeline ${file}: ${inputs.diagnostics.map((diagnostic) => formatDiagnostic(file, diagnostic)).join('; ')}`);
+        throw invalidStep(`child pipeline ${file}: ${inputs.diagnostics.map((diagnostic) => formatDiagnostic(file, diagnostic)).join('; ')}`);
       }
       // Inputs are checked: the child run's input leaves their source positions out, as a parent run's does.
       return { pipeline: withoutSourcePositions(compiled.pipeline), inputs: inputs.values };

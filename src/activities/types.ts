@@ -23,6 +23,8 @@ export interface TemplateContext {
   item?: unknown;
   index?: number;
   failed?: { id: string; error: string | null; status: StepStatus };
+  /** More names for templates (a loop's `iteration`, `$item`, `is_last`, ...), beside the inputs and steps. */
+  vars?: Record<string, unknown>;
 }
 
 /** How an activity uses the step result cache (spec section 9); absent: the step is not cached. */

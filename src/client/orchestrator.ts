@@ -256,6 +256,7 @@ export class Orchestrator {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
         ...(options.noCache ? { noCache: true } : {}),
+        ...(options.workspace ? { workspace: options.workspace } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
         ...(searchAttributes ? { searchAttributes: true } : {}),
         ...(forecast ? { forecast } : {}),

@@ -69,7 +69,7 @@ export async function meetExpectations(run: RunnerContext, runner: StepRunner, m
       asked++;
       continue;
     }
-    throw new StepFailure(failureText(run.step.id, failed, asked), { usage: total, extra: record });
+    throw new StepFailure(failureText(run.step.id, failed, asked), { usage: total, extra: record }, null, FailureType.ExpectationFailed);
   }
 }
 

@@ -33,8 +33,10 @@ function registerHandlers(run: RunState): void {
     {
       validator: (decision: ApprovalDecision): void => {
         const step = run.stepsById.get(decision.step);
-        if (!step) throw new Error(`this run has no step '${decision.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
-        if (step.actionKind !== 'approval' && !step.agent) throw new Error(`step '${decision.step}' is neither an approval step nor an agent step`);
+        // A loop's iteration step (`LOOP_I_CHILD`) is no step of the pipeline: its record waiting says it is asking.
+        const iterationStep = !step && run.records[decision.step] !== undefined;
+        if (!step && !iterationStep) throw new Error(`this run has no step '${decision.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
+        if (step && step.actionKind !== 'approval' && !step.agent) throw new Error(`step '${decision.step}' is neither an approval step nor an agent step`);
         const earlier = run.approvals.decisions.get(decision.step);
         if (earlier) throw new Error(`step '${decision.step}' was already ${earlier.approved ? 'approved' : 'rejected'}${earlier.by ? ` by ${earlier.by}` : ''}`);
         const status = run.record(decision.step).status;

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import { compactPipeline } from '../../base/compact-pipeline';
 import type { RunResult } from '../../base/run-types';
 import type { TestRunInput, TestRunResult } from '../../base/test-run-types';
-import { compilePipelineFile, formatDiagnostic, withoutSourcePositions, type CompiledPipeline } from '../../compiler';
+import { withoutSourcePositions, type CompiledPipeline } from '../../compiler';
+import { compileOrReport } from '../pipeline-file';
 import { TEST_WORKFLOW_TYPE } from '../../workflows/definitions';
 import { EXIT_FAILED, ExitCode, usageError } from '../exit-code';
 import { renderHtmlReport } from '../html-report';
@@ -25,15 +26,6 @@ interface TestFlags {
   id?: string;
   model?: string;
   cache: boolean;
-}
-
-function compiledOrExit(file: string): CompiledPipeline {
-  const compiled = compilePipelineFile(file);
-  if (!compiled.ok) {
-    for (const diagnostic of compiled.diagnostics) process.stderr.write(`${formatDiagnostic(file, diagnostic)}\n`);
-    throw new ExitCode(EXIT_FAILED);
-  }
-  return compiled.pipeline;
 }
 
 /** An earlier test run's result: a JSON file `orc test --json` wrote, or the id of the test run on the server. */
@@ -79,7 +71,7 @@ async function writeHtml(client: Client, file: string, pipeline: CompiledPipelin
 async function runTests(file: string, flags: TestFlags): Promise<void> {
   const concurrency = Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw usageError(`--concurrency expects a whole number of at least 1, got '${flags.concurrency}'`);
-  const pipeline = compiledOrExit(file);
+  const pipeline = compileOrReport(file);
   let cases;
   try {
     cases = readTestCases(flags.cases, pipeline);
