@@ -1,6 +1,7 @@
 // Every activity the pipeline workflow calls, built from the dependencies they need.
 import type { ModelResolver } from '../models/registry';
 import { createAgentActivities } from './agents';
+import { createCheckActivities } from './checks';
 import type { AutoValueCache } from './auto-cache';
 import { createAutoResolveActivities } from './auto-resolve';
 import { createGenerateActivities } from './generate';
@@ -36,6 +37,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createSandboxActivities(dependencies.sandbox, dependencies.stepCache),
     ...createAgentActivities(dependencies),
     ...createToolActivities({ models: dependencies.models, ...(dependencies.store ? { store: dependencies.store } : {}), ...(dependencies.sandbox ? { sandbox: dependencies.sandbox } : {}) }),
+    ...createCheckActivities(dependencies),
   };
 }
 

@@ -1,6 +1,8 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the activities, the client and the API.
 import type { TransportedPipeline } from './compact-pipeline';
 import type { Budget, CompiledPipeline } from './compiled-pipeline';
+import type { CheckRecord } from './expect-checks';
+import type { RunForecast } from './forecast';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
 /** A run that reached its end: every step done, or failures handled by on_failure ("partially_completed"). */
@@ -116,6 +118,10 @@ export interface StepRecord {
   /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
   retries?: number;
   reason?: string;
+  /** The step's `expect:` checks (spec section 14), each with what it saw. */
+  checks?: CheckRecord[];
+  /** How many times `on_expect_fail: retry` asked the step (absent: once). */
+  expect_attempts?: number;
   /** A step that failed and an `on_error` handler recovered: the error, and what gave its result. */
   recovered?: { error: string; by: string };
 }
@@ -145,6 +151,8 @@ export interface RunResult {
   error: string | null;
   /** Workspace-relative paths that tool steps wrote (spec section 19); absent when none did. */
   files?: string[];
+  /** What `orc compile --estimate` forecast for this run before it started (spec section 15). */
+  forecast?: RunForecast;
 }
 
 export interface RunOptions {
@@ -161,6 +169,8 @@ export interface RunOptions {
    * them registered: upserting an unregistered attribute fails the workflow task, and the run stalls.
    */
   searchAttributes?: boolean;
+  /** The forecast the client made before starting (spec section 15); the result carries it beside `usage`. */
+  forecast?: RunForecast;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
   /**

@@ -22,6 +22,8 @@ import { register as registerAnswer } from './commands/answer';
 import { register as registerTools } from './commands/tools';
 import { register as registerReplay } from './commands/replay';
 import { register as registerDeploy } from './commands/deploy';
+import { register as registerTest } from './commands/test';
+import { register as registerReport } from './commands/report';
 
 function buildProgram(): Command {
   const program = new Command('orc')
@@ -49,6 +51,8 @@ function buildProgram(): Command {
   registerTools(program);
   registerReplay(program);
   registerDeploy(program);
+  registerTest(program);
+  registerReport(program);
   return program;
 }
 

@@ -11,6 +11,7 @@ import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, Ru
 import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
 import { runDetails, runSummary } from './run-description';
+import { forecastFor, pastStepUsage } from './forecast-history';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
 import type { LiveTextDetails } from '../activities/live-text';
@@ -244,6 +245,8 @@ export class Orchestrator {
     const client = await this.connect();
     const runId = options.runId ?? newRunId(pipeline.name);
     const searchAttributes = await this.hasSearchAttributes();
+    // Spec section 15: the run's result carries what was forecast before it started, learned from past runs.
+    const forecast = options.forecast ?? (await forecastFor(pipeline, resolution.values, await pastStepUsage(this, client, pipeline.name).catch(() => new Map())));
     const runInput: PipelineRunInput = {
       // Inputs were checked above, the last use of their source positions: the Web UI's Input panel stays readable.
       // Step fields at their defaults are left out (a 5,000-step pipeline fits in a payload); the workflow fills them in.
@@ -256,6 +259,7 @@ export class Orchestrator {
         ...(options.workspace ? { workspace: options.workspace } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
         ...(searchAttributes ? { searchAttributes: true } : {}),
+        ...(forecast ? { forecast } : {}),
       },
     };
     try {

@@ -6,6 +6,8 @@ import type { ApprovalDecision, ApprovalResult, RunProgress, StepAnswer } from '
 export { TASK_QUEUE, sandboxQueueFor, providerQueueFor } from '../base/task-queues';
 
 export const WORKFLOW_TYPE = 'pipelineWorkflow';
+/** The `orc test` workflow: one child run of WORKFLOW_TYPE per case (spec section 14). */
+export const TEST_WORKFLOW_TYPE = 'pipelineTestWorkflow';
 
 /** No new step starts while paused; running steps finish. */
 export const pauseSignal = defineSignal('pause');

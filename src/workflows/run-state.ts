@@ -101,6 +101,8 @@ export class RunState {
       outputs: this.outputs,
       steps: this.records,
       usage: this.totalUsage(),
+      // Spec section 15: what the client forecast before the run, beside what it used.
+      ...(this.options.forecast ? { forecast: this.options.forecast } : {}),
       auto_resolutions: this.autoResolutions,
       error: this.failure ?? this.budgetExceeded ?? this.outputError,
       ...(files.length > 0 ? { files } : {}),

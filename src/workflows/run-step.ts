@@ -3,6 +3,7 @@ import { ApplicationFailure, condition, isCancellation, patched, workflowInfo, t
 import type { TemplateContext } from '../activities/types';
 import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
+import { meetExpectations } from './expectations';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
 import { overStepBudget, type StepRecord, type Usage } from '../base/run-types';
@@ -105,6 +106,7 @@ export class StepExecution {
       // Steps with `on_error` handlers try them once the runner failed for good; the others run as they always did.
       const outcome = effective.errorHandlers?.length ? await withErrorHandlers(runnerContext, () => runner(runnerContext), this.recovery(scope)) : await runner(runnerContext);
       mergeOutcome(state, outcome);
+      if (effective.expect?.length) await meetExpectations(runnerContext, runner, (again) => mergeOutcome(state, again));
       this.checkStepBudget(step, state);
       state.status = 'completed';
     } catch (error) {

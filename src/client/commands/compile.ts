@@ -1,10 +1,12 @@
 // `orc compile FILE`: the execution plan of a pipeline; with --resolve, the AUTO tags decided before any step.
+import { printEstimate } from './estimate';
 import type { Command } from 'commander';
 import type { CompiledPipeline } from '../../compiler';
 import { resolveEarlyAutoTags } from '../early-auto-tags';
 import { collectValues, compileOrReport, parseInputs } from '../pipeline-file';
 
 interface CompileFlags {
+  estimate?: boolean;
   json?: boolean;
   resolve?: boolean;
   input: string[];
@@ -50,8 +52,10 @@ export function register(program: Command): void {
     .option('-i, --input <NAME=VALUE>', 'an input value, for --resolve (repeatable)', collectValues, [] as string[])
     .option('--input-file <file>', 'a JSON file of input values, for --resolve')
     .option('--model <model>', 'the model that decides the AUTO tags (default: config.auto_model, else the step\'s model)')
+    .option('--estimate', 'forecast tokens and USD (low/expected/high) per step and for the run, from the given inputs and past runs')
     .action(async (file: string, flags: CompileFlags) => {
       const pipeline = compileOrReport(file);
+      if (flags.estimate) return printEstimate(file, pipeline, parseInputs(flags.input, flags.inputFile), flags.json === true);
       const resolved = flags.resolve ? await resolveEarlyAutoTags(file, pipeline, parseInputs(flags.input, flags.inputFile), flags.model) : new Map<string, unknown>();
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(planOf(pipeline, resolved), (key, value: unknown) => (key === 'declaredAt' ? undefined : value), 2)}\n`);

@@ -1,12 +1,13 @@
 // Pass: every step of a block (the pipeline's, then each loop's nested block), compiled the same way: its kind
 // (and that kind's checker from STEP_KINDS), what its templates read, its dependencies and its settings.
 import { parseAutoTag } from '../auto-tags';
-import { blockOf, newReader, report, type Block, type CompileContext, type Reader } from '../context';
+import { blockOf, keyPosition, newReader, report, reporter, type Block, type CompileContext, type Reader } from '../context';
 import { didYouMean } from '../diagnostics';
 import { cycleOrder, findCycles } from '../graph';
 import { STEP_KINDS } from '../kinds';
 import { mergeEscapes } from '../kinds/loop';
 import type { BlockResult, KindChecker, KindFields, StepSite } from '../kinds/types';
+import { compileExpect } from '../expect';
 import { compileReplicates } from '../replicates';
 import { containsTemplate } from '../templates';
 import type { ActionKind, CompiledStep } from '../../base/compiled-pipeline';
@@ -128,8 +129,10 @@ function compileStep(context: CompileContext, block: Block, index: number): { co
   checkKindKeys(context, step, kind);
   const fields: KindFields = STEP_KINDS[kind].check(context, step);
   const forEachReader = readStepTemplates(context, step, kind);
+  // Spec section 14: the checks, their paths against the output schema; templates in expected values are the step's reads.
+  const expectation = compileExpect(step.raw, step.at, reporter(context), keyPosition(context), (value, where) => readValue(context, value, [...where], step.scope, step.reader));
   const dependsOn = dependenciesOf(context, step, forEachReader);
-  const compiled = assembleStep(context, step, kind, fields, dependsOn, forEachReader);
+  const compiled = { ...assembleStep(context, step, kind, fields, dependsOn, forEachReader), ...expectation };
   return { compiled, reader: step.reader };
 }
 
@@ -150,7 +153,6 @@ function assembleStep(context: CompileContext, step: StepSite, kind: ActionKind,
   const settings = stepSettings(context, step, kind);
   const replicates = compileReplicates(raw, kind, (code, message, where) => report(context, code, message, where), step.at);
   const errorHandlers = compileErrorHandlers(context, raw, step.block, step.at('on_error'));
-  const expect = Array.isArray(raw.expect) ? raw.expect.filter(isPlainObject) : undefined;
   return {
     id,
     name: typeof raw.name === 'string' ? raw.name : null,
@@ -179,8 +181,6 @@ function assembleStep(context: CompileContext, step: StepSite, kind: ActionKind,
     ...(replicates ? { replicates } : {}),
     ...(errorHandlers ? { errorHandlers } : {}),
     ...(settings.whenSkips ? { whenSkips: settings.whenSkips } : {}),
-    ...(expect ? { expect } : {}),
-    ...(raw.on_expect_fail === 'fail' || raw.on_expect_fail === 'warn' || raw.on_expect_fail === 'retry' ? { onExpectFail: raw.on_expect_fail } : {}),
   };
 }
 

@@ -1,0 +1,101 @@
+// The cost forecast (spec section 15): what it counts (replicates, for_each items, AUTO decisions, judge checks,
+// agent turns) and says it assumed; `orc compile --estimate`; and a real run's result holding `forecast` beside
+// `usage` (also in `orc status --json`), learned from the run before it.
+import type { RunResult } from '../../src/base/run-types';
+import { forecastRun, lengthHint } from '../../src/client/forecast';
+import { orcEnvironment, runOrc } from '../helpers/cli';
+import { compileYaml } from '../helpers/compile';
+import { sharedServerOrchestrator } from '../helpers/orchestrator';
+import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
+
+const prices = { priceOf: (model: string, usage: { input_tokens: number; output_tokens: number }) => (model === 'paid' ? (usage.input_tokens + usage.output_tokens) / 1000 : model === 'local' ? 0 : undefined) };
+
+test('replicates, for_each items, AUTO decisions, judge checks and agent turns are counted, and each assumption is named', () => {
+  const pipeline = compileYaml(`
+name: counted
+inputs: { topics: array, text: string }
+config: { model: paid, max_tokens: 100 }
+agents:
+  helper: { system: You help. }
+steps:
+  - id: vote
+    action: "Say yes or no: {{ inputs.text }}"
+    replicates: 3
+    expect:
+      - judge: { rubric: "Is it yes or no?" }
+  - id: each
+    action: "Write about {{ item }} in one sentence"
+    for_each: "{{ inputs.topics }}"
+  - id: picked
+    action: "Answer {{ vote.result }}"
+    parameters: { tone: <AUTO choices="warm|cold">the tone</AUTO> }
+    model: mystery
+  - id: agent
+    action: agent
+    parameters: { agent: helper, prompt: "Help with {{ inputs.text }}", max_turns: 6 }
+`);
+  const forecast = forecastRun(pipeline, { topics: ['a', 'b', 'c', 'd'], text: 'is the sky blue?' }, prices);
+  const step = (id: string) => forecast.steps.find((candidate) => candidate.id === id)!;
+  // 3 replicates and their judge; 4 items; one AUTO decision and the answer; 1-6 agent turns.
+  expect(step('vote').calls).toEqual({ low: 4, expected: 4, high: 4 });
+  expect(step('each').calls).toEqual({ low: 4, expected: 4, high: 4 });
+  expect(step('picked').calls).toEqual({ low: 2, expected: 2, high: 2 });
+  expect(step('agent').calls).toEqual({ low: 1, expected: 2, high: 6 });
+  expect(step('each').output_tokens.expected).toBe(4 * 30);
+  for (const id of ['vote', 'each', 'picked', 'agent']) {
+    const tokens = step(id);
+    expect(tokens.input_tokens.low).toBeLessThanOrEqual(tokens.input_tokens.expected);
+    expect(tokens.input_tokens.expected).toBeLessThanOrEqual(tokens.input_tokens.high);
+  }
+  expect(forecast.tokens.expected).toBe(forecast.input_tokens.expected + forecast.output_tokens.expected);
+  expect(step('vote').cost_usd.expected).toBeCloseTo((step('vote').input_tokens.expected + step('vote').output_tokens.expected) / 1000);
+  expect(forecast.assumptions).toEqual(
+    expect.arrayContaining([
+      "step 'agent': an agent takes 1–6 turns (max_turns), 2 expected; each turn re-reads the conversation",
+      "step 'each': its prompt asks for a short answer: ~30 tokens expected",
+      'no list price for mystery in models.yaml: counted as $0',
+    ]),
+  );
+  expect(forecastRun(pipeline, { text: 'x' }, prices).assumptions).toContain("step 'each': for_each over a list known only at run time: 1–10 items, 3 expected");
+  expect(lengthHint('Write a title of at most eight words.')).toBe(14);
+});
+
+test('orc compile --estimate prints low/expected/high per step and for the run, and its assumptions', async () => {
+  const result = await runOrc(['compile', 'pipelines/summarize.yaml', '--estimate', '--json', '--input-file', 'pipelines/inputs/summarize.json'], orcEnvironment({ ORC_DEV_SERVER_PORT: '1' }));
+  expect(result.code).toBe(0);
+  const { forecast } = JSON.parse(result.stdout) as { forecast: RunResult['forecast'] & object };
+  expect(forecast.steps.map((step) => step.id)).toEqual(['summary', 'keywords', 'title']);
+  expect(forecast.tokens.low).toBeLessThan(forecast.tokens.expected);
+  expect(forecast.tokens.expected).toBeLessThan(forecast.tokens.high);
+  expect(forecast.assumptions).toContain('no past runs of this pipeline: figures come from the rendered prompts and max_tokens');
+  const text = await runOrc(['compile', 'pipelines/summarize.yaml', '--estimate'], orcEnvironment({ ORC_DEV_SERVER_PORT: '1' }));
+  expect(text.stdout).toMatch(/^summary\s+1\/1\/1/m);
+  expect(text.stdout).toContain('inputs not given (text)');
+});
+
+describe('a run', () => {
+  const model = new ScriptedModel(() => ({ text: 'a short answer' }));
+  const taskQueue = `forecast-${process.pid}`;
+  const orchestrator = sharedServerOrchestrator(taskQueue, { models: resolverFor(model), logLevel: 'ERROR' });
+  afterAll(() => orchestrator.close());
+
+  test('holds its forecast beside its usage, in orc status --json too; the next run learns from it', async () => {
+    const name = `forecast_${process.pid}`;
+    const pipeline = compileYaml(`
+name: ${name}
+config: { max_tokens: 50 }
+steps:
+  - id: answer
+    action: "Answer in one sentence: why is the sky blue?"
+`);
+    const first = await orchestrator.execute(pipeline, {}, { defaultModel: 'fake:scripted' });
+    expect(first.forecast!.steps[0]).toMatchObject({ id: 'answer', basis: 'rendered prompt and max_tokens' });
+    expect(Object.keys(first)).toEqual(expect.arrayContaining(['usage', 'forecast']));
+    const status = await runOrc(['status', first.run_id, '--json'], orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS! }));
+    const shown = JSON.parse(status.stdout) as RunResult;
+    expect(shown.usage).toEqual({ input_tokens: 10, output_tokens: 5, cost_usd: 0 });
+    expect(shown.forecast!.tokens.expected).toBe(first.forecast!.tokens.expected);
+    const second = await orchestrator.execute(pipeline, {}, { defaultModel: 'fake:scripted' });
+    expect(second.forecast!.steps[0]).toMatchObject({ basis: 'past runs (1)', input_tokens: expect.objectContaining({ expected: 10 }), output_tokens: expect.objectContaining({ expected: 5 }) });
+  }, 120_000);
+});
