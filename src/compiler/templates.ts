@@ -120,6 +120,14 @@ export function parseTemplate(text: string): TemplateParse {
       case 'FilterAsync':
         walk(node.args, locals);
         return;
+      // `x is defined`: the test's name is not a value read; `f(indent=2)`: nor is a keyword argument's name.
+      case 'Is':
+        walk(node.left, locals);
+        if (!(isNode(node.right) && node.right.typename === 'Symbol')) walk(node.right, locals);
+        return;
+      case 'KeywordArgs':
+        for (const pair of Array.isArray(node.children) ? node.children : []) if (isNode(pair)) walk(pair.value, locals);
+        return;
       case 'For':
       case 'AsyncEach':
       case 'AsyncAll': {
