@@ -1,4 +1,5 @@
 // The top level of a dialect file as a native document: id and free-text name, parameters as inputs, metadata.
+import { didYouMean } from '../diagnostics';
 import type { YamlPath } from '../source';
 import { isPlainObject, type PlainObject } from '../values';
 import { normalizeSteps, type StepContext } from './steps';
@@ -61,9 +62,12 @@ export function normalizeDocument(raw: PlainObject, context: StepContext): Docum
   if (config) document.config = config;
   for (const key of Object.keys(raw)) {
     if (HANDLED_TOP_KEYS.has(key)) continue;
-    if (IGNORED_TOP_KEYS.has(key) || key.startsWith('enhanced_')) {
+    const known = [...HANDLED_TOP_KEYS, 'config'];
+    const typo = didYouMean(key, known) !== '' || known.includes(key.toLowerCase());
+    if (IGNORED_TOP_KEYS.has(key) || key.startsWith('enhanced_') || !typo) {
+      // The Python orchestrator reads no other top-level key; one that is not a misspelling is noted and left out.
       context.note('NO_EFFECT', `top-level '${key}' changes nothing (the Python orchestrator does not read it either)`, [], key);
-    } else document[key] = raw[key]; // the native compiler reports it, with a did-you-mean
+    } else document[key] = raw[key]; // a misspelling: the native compiler reports it, with a did-you-mean
   }
   document.steps = normalizeSteps(raw.steps, ['steps'], ['steps'], context);
   if (raw.outputs !== undefined) document.outputs = rewriteValue(raw.outputs, context.names);

@@ -24,13 +24,16 @@ export function expandInclusions(value: unknown, baseDirectory: string, at: Yaml
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
         problems.push({ at, message: `cannot include '${relative}' (${whole}): ${reason} at ${file}` });
-        return whole;
+        return '';
       }
     });
   }
   if (Array.isArray(value)) return value.map((item, index) => expandInclusions(item, baseDirectory, [...at, index], problems));
   if (isPlainObject(value)) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandInclusions(item, baseDirectory, [...at, key], problems)]));
+    // A name or description is never rendered: text there that looks like an inclusion is prose.
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, key === 'name' || key === 'description' ? item : expandInclusions(item, baseDirectory, [...at, key], problems)]),
+    );
   }
   return value;
 }

@@ -7,12 +7,18 @@ import type { YamlPath } from '../source';
 import { isPlainObject, type PlainObject } from '../values';
 import type { CompiledPipeline } from '../../base/compiled-pipeline';
 import { normalizeDocument } from './document';
+import { installJinjaSyntax } from './filters';
+import { declareImplicitInputs } from './implicit-inputs';
 import { expandInclusions } from './inclusion';
 import { parseDialect } from './parse';
 import { TranslatedSource } from './positions';
 import { LLM_ACTIONS, type StepContext } from './steps';
 
 export { TranslatedSource } from './positions';
+export { registerDialectTemplates } from './filters';
+
+// Slices (`text[:50]`) must parse when the compiler reads a dialect template.
+installJinjaSyntax();
 export { rewriteTemplate } from './templates';
 
 export interface PyorcFrontEnd {
@@ -65,6 +71,13 @@ function textStepIds(steps: PlainObject[]): Set<string> {
   return ids;
 }
 
+/** Inputs and step ids: names the run-fact rewrites (`timestamp`, `pipeline_id`) must leave alone. */
+function declaredNames(raw: PlainObject): Set<string> {
+  const names = new Set(Object.keys(inputDefaults(raw)));
+  for (const step of stepsOf(raw.steps)) if (typeof step.id === 'string') names.add(step.id);
+  return names;
+}
+
 function inputDefaults(raw: PlainObject): Record<string, unknown> {
   const defaults: Record<string, unknown> = {};
   for (const key of ['parameters', 'inputs']) {
@@ -100,13 +113,14 @@ export function normalizePyorc(text: string, options: PyorcOptions = {}): PyorcF
   const raw = expandInclusions(parsed.value, options.file ? path.dirname(path.resolve(options.file)) : process.cwd(), [], problems) as PlainObject;
   for (const problem of problems) errors.push(positioned('FILE_UNREADABLE', problem.message, problem.at));
   const context: StepContext = {
-    names: { textSteps: textStepIds(stepsOf(raw.steps)) },
+    names: { textSteps: textStepIds(stepsOf(raw.steps)), declared: declaredNames(raw), pipelineId: typeof raw.id === 'string' ? raw.id : String(raw.name ?? '') },
     inputDefaults: inputDefaults(raw),
     map: (native, original) => source.map(native, original),
     error: (code, message, at, key) => errors.push(positioned(code, message, at, key)),
     note: (code, message, at, key) => notes.push(positioned(code, message, at, key)),
   };
   const { document, id, title } = normalizeDocument(raw, context);
+  declareImplicitInputs(document, String(document.name ?? 'pipeline'), source, notes);
   return { dialect: 'pyorc', document, source, errors, notes, ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}) };
 }
 

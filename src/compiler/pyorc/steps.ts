@@ -97,9 +97,20 @@ function normalizeStep(raw: PlainObject, at: YamlPath, context: StepContext, pla
   }
   if (raw.on_error !== undefined) step.on_error = normalizeOnError(raw.on_error, [...at, 'on_error'], context);
 
+  const items = raw.for_each ?? raw.foreach;
+  if (items !== undefined) {
+    const itemsKey = raw.for_each !== undefined ? 'for_each' : 'foreach';
+    step.for_each = loopItems(items, id, step, [...at, itemsKey], context, place);
+    if (itemsKey === 'foreach') renamed.push(['for_each', 'foreach']);
+  }
   const loopKey = ['for_each', 'foreach', 'while', 'until'].find((key) => raw[key] !== undefined);
+  const conditionLoop = raw.while !== undefined || raw.until !== undefined;
   if (loopKey !== undefined && Array.isArray(raw.steps)) normalizeLoopBlock(raw, step, at, context, renamed);
-  else normalizeAction(raw, step, at, context, renamed);
+  else if (conditionLoop && raw.action !== undefined && raw.steps === undefined) {
+    normalizeLoopBlock(raw, step, at, context, renamed);
+    delete step.action;
+    context.note('NO_EFFECT', "a while/until loop with an action runs that action as its one step (the Python orchestrator's schema refuses this form)", at, raw.while !== undefined ? 'while' : 'until');
+  } else normalizeAction(raw, step, at, context, renamed);
 
   for (const key of Object.keys(raw)) {
     if (!KNOWN_STEP_KEYS.has(key)) step[key] = raw[key]; // the native compiler reports it, with a did-you-mean
@@ -114,9 +125,15 @@ function normalizeStep(raw: PlainObject, at: YamlPath, context: StepContext, pla
   }
   const native = place(step, at);
   for (const [nativeKey, originalKey] of renamed) context.map([...native, nativeKey], [...at, originalKey]);
-  if (Array.isArray(step.steps)) {
+  if (Array.isArray(step.steps) && Array.isArray(raw.steps)) {
     // Children were normalised against a placeholder path; trace them from where the loop now stands.
     step.steps = normalizeSteps(raw.steps, [...at, 'steps'], [...native, 'steps'], context);
+  } else if (Array.isArray(step.steps)) {
+    // A loop written with one action: that action, with its parameters and model, is the body's one step.
+    const body: PlainObject = { id: `${id ?? 'loop'}_body` };
+    for (const key of ['action', 'tool', 'parameters', 'model', 'max_tokens', 'temperature']) if (raw[key] !== undefined) body[key] = raw[key];
+    step.steps = normalizeSteps([body], at, [...native, 'steps'], context);
+    for (const key of ['parameters', 'tool', 'model', 'max_tokens', 'temperature']) delete step[key];
   }
 }
 
@@ -145,13 +162,25 @@ const KNOWN_STEP_KEYS: ReadonlySet<string> = new Set([
   'temperature',
 ]);
 
+/** A loop's items; AUTO text becomes a model step of its own, placed before the loop, that answers with the list. */
+function loopItems(items: unknown, id: string | undefined, step: PlainObject, at: YamlPath, context: StepContext, place: Place): unknown {
+  const tag = typeof items === 'string' ? parseAutoTag(items.trim()) : undefined;
+  if (tag?.kind !== 'tag') return rewriteValue(items, context.names);
+  const listId = `${id ?? 'loop'}_items`;
+  const decider: PlainObject = {
+    id: listId,
+    action: 'generate',
+    parameters: { prompt: `${rewriteTemplate(tag.tag.description, context.names)}\n\nAnswer with the list.` },
+    output_schema: { type: 'object', properties: { list: { type: 'array', items: { type: 'string' } } }, required: ['list'] },
+  };
+  for (const key of ['depends_on', 'dependencies'] as const) if (step[key] !== undefined) decider[key] = step[key];
+  const native = place(decider, at);
+  context.map([...native, 'parameters', 'prompt'], at);
+  return `{{ ${listId}.result.list }}`;
+}
+
 /** `for_each`/`foreach`/`while`/`until` with nested `steps`: a native loop step. */
 function normalizeLoopBlock(raw: PlainObject, step: PlainObject, at: YamlPath, context: StepContext, renamed: Array<[string, string]>): void {
-  const items = raw.for_each ?? raw.foreach;
-  if (items !== undefined) {
-    step.for_each = rewriteValue(items, context.names);
-    if (raw.for_each === undefined) renamed.push(['for_each', 'foreach']);
-  }
   for (const key of ['while', 'until'] as const) {
     const condition = raw[key];
     if (condition === undefined) continue;
@@ -190,11 +219,6 @@ function maxIterations(value: unknown, at: YamlPath, context: StepContext): unkn
 function normalizeAction(raw: PlainObject, step: PlainObject, at: YamlPath, context: StepContext, renamed: Array<[string, string]>): void {
   const parameters = isPlainObject(raw.parameters) ? { ...raw.parameters } : raw.parameters;
   for (const key of ['model', 'max_tokens', 'temperature'] as const) if (raw[key] !== undefined) step[key] = raw[key];
-  const items = raw.for_each ?? raw.foreach;
-  if (items !== undefined) {
-    step.for_each = rewriteValue(items, context.names);
-    if (raw.for_each === undefined) renamed.push(['for_each', 'foreach']);
-  }
   if (raw.steps !== undefined) step.steps = raw.steps;
   const tool = typeof raw.tool === 'string' ? raw.tool : raw.action === 'filesystem' ? 'filesystem' : undefined;
   if (tool !== undefined) {
@@ -206,6 +230,15 @@ function normalizeAction(raw: PlainObject, step: PlainObject, at: YamlPath, cont
       context.note('NO_EFFECT', `tool '${tool}' has no action; it runs as 'execute' (the Python orchestrator does not read this tool's action)`, at, 'tool');
     }
     if (action !== undefined) step.action = action;
+    if (tool === 'pipeline-executor' && isPlainObject(parameters) && typeof parameters.pipeline === 'string' && parameters.pipeline.includes('\n')) {
+      // An inline sub-pipeline's templates are the child's, rendered when it runs: the parent passes them on as text.
+      // Its AUTO tags too: the markers are split by an empty raw block so the parent sees no tag, and renders them back.
+      const hidden = parameters.pipeline.replace(/<(\/?)AUTO/g, '<{% endraw %}{% raw %}$1AUTO');
+      parameters.pipeline = `{% raw %}${hidden}{% endraw %}`;
+      const { pipeline, ...rest } = parameters;
+      step.parameters = { ...(rewriteValue(rest, context.names) as PlainObject), pipeline };
+      return;
+    }
     if (parameters !== undefined) step.parameters = rewriteValue(parameters, context.names);
     return;
   }
@@ -224,8 +257,17 @@ function normalizeAction(raw: PlainObject, step: PlainObject, at: YamlPath, cont
       step.action = action;
     } else step.action = rewriteTemplate(action, context.names);
   } else if (action !== undefined) step.action = action;
+  if (isPlainObject(parameters) && parameters.model !== undefined && step.model === undefined) {
+    // A legacy prompt step names its model among its parameters, as the LLM actions do.
+    const model = modelOf(parameters.model, [...at, 'parameters', 'model'], context);
+    if (model !== undefined) step.model = model;
+    delete parameters.model;
+  } else if (step.model !== undefined) {
+    const model = modelOf(step.model, [...at, 'model'], context);
+    if (model === undefined) delete step.model;
+    else step.model = model;
+  }
   if (parameters !== undefined) step.parameters = rewriteValue(parameters, context.names);
-  if (step.model !== undefined) step.model = modelOf(step.model, [...at, 'model'], context);
 }
 
 /** generate / generate_text / analyze_text / generate_structured → native `generate` with the model settings lifted. */

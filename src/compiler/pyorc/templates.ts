@@ -7,22 +7,68 @@ export const EXECUTION_FIELDS: ReadonlySet<string> = new Set(['id', 'started_at'
 export interface TemplateNames {
   /** Steps whose result is a model's text: a bare `{{ step }}` means that text (`{{ step.result }}`). */
   textSteps: ReadonlySet<string>;
+  /** Inputs and step ids: a run fact's bare name (`timestamp`) is rewritten only when nothing declares it. */
+  declared: ReadonlySet<string>;
+  /** The pipeline's id, for `{{ pipeline_id }}`. */
+  pipelineId: string;
 }
+
+/** Bare names the Python orchestrator's runtime context holds (pyorc-dialect.md section 3, "Run"). */
+const RUN_FACTS: Record<string, string> = {
+  timestamp: 'execution().timestamp',
+  current_timestamp: 'execution().timestamp',
+  execution_id: 'execution().id',
+};
 
 /** `{{ … }}` and `{% … %}` blocks (with their `-` trim markers), where names are rewritten; text outside is left alone. */
 const BLOCK = /\{\{-?[\s\S]*?-?\}\}|\{%-?[\s\S]*?-?%\}/g;
 
+/**
+ * `a if x else b if y else c`: Jinja chains inline ifs, Nunjucks reads only one `else` branch. Everything after
+ * the first top-level `else` is put in parentheses, so the chain parses (and means the same).
+ */
+function chainedInlineIfs(block: string): string {
+  const match = /^(\{\{-?)([\s\S]*?)(-?\}\})$/.exec(block);
+  if (!match) return block;
+  const expression = match[2]!;
+  const elses: number[] = [];
+  let depth = 0;
+  let quote: string | undefined;
+  for (let index = 0; index < expression.length; index++) {
+    const character = expression[index]!;
+    if (quote) {
+      if (character === '\\') index++;
+      else if (character === quote) quote = undefined;
+    } else if (character === "'" || character === '"') quote = character;
+    else if ('([{'.includes(character)) depth++;
+    else if (')]}'.includes(character)) depth--;
+    else if (depth === 0 && /\selse\s/.test(expression.slice(index - 1, index + 5)) && expression.startsWith('else', index)) elses.push(index);
+  }
+  if (elses.length < 2) return block;
+  const cut = elses[0]! + 'else'.length;
+  const rest = chainedInlineIfs(`{{${expression.slice(cut)}}}`).slice(2, -2);
+  return `${match[1]}${expression.slice(0, cut)} (${rest.trim()}) ${match[3]}`;
+}
+
 /** Rewrites names in the expressions of one block; string literals inside it are kept as written. */
-function rewriteExpression(block: string): string {
+function rewriteExpression(block: string, names: TemplateNames, inForLoop: boolean): string {
   return block.replace(/('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|([^'"]+)/g, (_whole, literal: string | undefined, code: string | undefined) => {
     if (literal !== undefined) return literal;
     return code!
       .replace(/\$results\./g, 'steps.')
       .replace(/\$([A-Za-z_]\w*)/g, '$1')
       .replace(/(^|[^\w.])parameters\./g, '$1inputs.')
+      .replace(/(^|[^\w.])execution\s*\[/g, '$1execution()[')
       .replace(/(^|[^\w.])execution\.([A-Za-z_]\w*)/g, (whole, before: string, field: string) =>
         EXECUTION_FIELDS.has(field) ? `${before}execution().${field}` : whole,
       )
+      .replace(/(^|[^\w.$])(timestamp|current_timestamp|execution_id|pipeline_id)\b(?!\s*[.(=])/g, (whole, before: string, name: string) => {
+        if (names.declared.has(name)) return whole;
+        return `${before}${name === 'pipeline_id' ? JSON.stringify(names.pipelineId) : RUN_FACTS[name]}`;
+      })
+      // Jinja's `loop.index` outside a `{% for %}` is undefined there; in a loop body the dialect means the iteration.
+      .replace(/(^|[^\w.])loop\.index0\b/g, (whole, before: string) => (inForLoop ? whole : `${before}index`))
+      .replace(/(^|[^\w.])loop\.index\b/g, (whole, before: string) => (inForLoop ? whole : `${before}(index + 1)`))
       .replace(/(^|[^\w.])True\b/g, '$1true')
       .replace(/(^|[^\w.])False\b/g, '$1false')
       .replace(/(^|[^\w.])None\b/g, '$1none')
@@ -38,7 +84,8 @@ function rewriteExpression(block: string): string {
  */
 export function rewriteTemplate(text: string, names: TemplateNames): string {
   if (!containsTemplate(text)) return text;
-  const rewritten = text.replace(BLOCK, rewriteExpression);
+  const inForLoop = /\{%-?\s*for\b/.test(text);
+  const rewritten = text.replace(BLOCK, (block) => rewriteExpression(chainedInlineIfs(block), names, inForLoop));
   return textStepResults(rewritten, names.textSteps);
 }
 
