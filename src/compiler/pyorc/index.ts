@@ -88,8 +88,39 @@ function inputDefaults(raw: PlainObject): Record<string, unknown> {
   return defaults;
 }
 
+/** What the compiler's front end (src/compiler/front-end.ts) hands over: the file's text and its parsed value. */
+export interface ParsedFile {
+  text: string;
+  value: unknown;
+}
+
+/** The native document, for the compiler's front-end hook (which has already decided that the file is the dialect). */
+export interface NormalizedPyorc {
+  document: PlainObject;
+  source: TranslatedSource;
+  diagnostics: Diagnostic[];
+  notes: Diagnostic[];
+  id?: string;
+}
+
+/**
+ * The hook the compiler calls for a dialect file. Duplicate keys are noted by the compiler's own parse, so they
+ * are not noted twice here; everything else the front end says is returned with positions in the user's file.
+ */
+export function normalizePyorc(parsed: ParsedFile, options: { file?: string } = {}): NormalizedPyorc {
+  const front = normalizePyorcText(parsed.text, { ...options, force: true })!;
+  const document = front.document ?? (isPlainObject(parsed.value) ? parsed.value : {});
+  return {
+    document,
+    source: front.source,
+    diagnostics: front.errors,
+    notes: front.notes.filter((note) => !note.message.startsWith('duplicate key')),
+    ...(front.id !== undefined ? { id: front.id } : {}),
+  };
+}
+
 /** The dialect file as a native document, or undefined when `text` is not the dialect (and not forced). */
-export function normalizePyorc(text: string, options: PyorcOptions = {}): PyorcFrontEnd | undefined {
+export function normalizePyorcText(text: string, options: PyorcOptions = {}): PyorcFrontEnd | undefined {
   const parsed = parseDialect(text);
   const source = new TranslatedSource(parsed.source);
   if (parsed.errors.length > 0) {
