@@ -98,8 +98,10 @@ export interface ParsedFile {
 export interface NormalizedPyorc {
   document: PlainObject;
   source: TranslatedSource;
-  diagnostics: Diagnostic[];
-  notes: Diagnostic[];
+  /** Problems, each at a position in the user's file. */
+  diagnostics?: Diagnostic[];
+  /** Not problems: what the user should know (renamed models, ignored keys, undeclared names read as inputs). */
+  notes?: Diagnostic[];
   id?: string;
 }
 
