@@ -60,6 +60,9 @@ export function normalizeDocument(raw: PlainObject, context: StepContext): Docum
   if (inputs) document.inputs = inputs;
   const config = configOf(raw, context);
   if (config) document.config = config;
+  if (isPlainObject(raw.pipeline) && raw.steps === undefined) {
+    context.error('INVALID_VALUE', "the pipeline is wrapped in 'pipeline:': its keys (inputs, steps, outputs) belong at the top level (the Python orchestrator refuses this file too)", [], 'pipeline');
+  }
   for (const key of Object.keys(raw)) {
     if (HANDLED_TOP_KEYS.has(key)) continue;
     const known = [...HANDLED_TOP_KEYS, 'config'];
