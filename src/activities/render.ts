@@ -1,6 +1,7 @@
 // Renders templates with Nunjucks, strictly: reading anything undefined is an error, never an empty string.
 // Values are data: text that came out of a model or an input is inserted as-is and never rendered again.
 import * as nunjucks from 'nunjucks';
+import { registerDialectTemplates } from '../compiler/pyorc/filters';
 import { FORBIDDEN_KEYS, parseTemplate, singleExpressionPath, containsTemplate, TEMPLATE_GLOBALS } from '../compiler/templates';
 import type { StepView, TemplateContext } from './types';
 
@@ -26,7 +27,7 @@ runtime.memberLookup = (target: unknown, key: unknown): unknown => {
   return memberLookup(target, key);
 };
 
-const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+const environment = registerDialectTemplates(new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true }));
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
