@@ -1,6 +1,7 @@
 // The Python orchestrator's template filters and Jinja syntax (pyorc-dialect.md section 3), added to a Nunjucks
 // environment: slugify, truncate_words, regex_search/replace, to_json/json/json_encode/tojson, from_json, date,
 // markdown_format, basename, split, format, map, and Python slices and string/dict methods.
+import { Context } from '@temporalio/activity';
 import * as nunjucks from 'nunjucks';
 
 type Environment = nunjucks.Environment;
@@ -210,12 +211,20 @@ const FILTERS: Record<string, (...args: never[]) => unknown> = {
 /** Run facts (`execution.timestamp`, …): one per worker process and run, fixed at the run's first render here. */
 const runStarts = new Map<string, Date>();
 
+/** The run rendering, when rendering happens in an activity (the workflow id is the run id). */
+function currentRunId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution.workflowId;
+  } catch {
+    return undefined; // not in an activity (a test, the CLI): every render is its own moment
+  }
+}
+
 function execution(runId: string | undefined): Record<string, string> {
-  const key = runId ?? '(no run)';
-  let started = runStarts.get(key);
+  let started = runId === undefined ? new Date() : runStarts.get(runId);
   if (!started) {
     started = new Date();
-    runStarts.set(key, started);
+    runStarts.set(runId!, started);
     if (runStarts.size > 1000) runStarts.delete(runStarts.keys().next().value!);
   }
   const iso = started.toISOString();
@@ -226,7 +235,7 @@ function execution(runId: string | undefined): Record<string, string> {
  * Adds the dialect's filters and globals (`now()`, `execution()`) to an environment. `runId` tells `execution()`
  * which run is rendering (the activity's workflow id); without it, the process's first render is the start.
  */
-export function registerDialectTemplates(environment: Environment, runId: () => string | undefined = () => undefined): Environment {
+export function registerDialectTemplates(environment: Environment, runId: () => string | undefined = currentRunId): Environment {
   installJinjaSyntax();
   for (const [name, filter] of Object.entries(FILTERS)) environment.addFilter(name, filter as (...args: unknown[]) => unknown);
   environment.addGlobal('now', () => new Date().toISOString());
