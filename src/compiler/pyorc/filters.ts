@@ -214,7 +214,7 @@ const runStarts = new Map<string, Date>();
 /** The run rendering, when rendering happens in an activity (the workflow id is the run id). */
 function currentRunId(): string | undefined {
   try {
-    return Context.current().info.workflowExecution.workflowId;
+    return Context.current().info.workflowExecution?.workflowId;
   } catch {
     return undefined; // not in an activity (a test, the CLI): every render is its own moment
   }
