@@ -59,8 +59,8 @@ describe('top level', () => {
   it('points native paths back into the author\'s file', () => {
     expect(front.source.positionOf(['inputs', 'depth'])).toEqual({ line: 7, column: 5 });
     expect(front.source.positionOfKey(['inputs'], 'topic')).toEqual({ line: 5, column: 3 });
-    expect(front.source.positionOf(['config', 'timeout'])).toEqual({ line: 12, column: 20 });
-    expect(front.source.translate({ code: 'UNKNOWN_KEY', message: 'x', path: 'steps[0].tool', line: 99, column: 1 })).toMatchObject({ line: 15, column: 5 });
+    expect(front.source.positionOf(['config', 'timeout'])).toEqual({ line: 11, column: 20 });
+    expect(front.source.translate({ code: 'UNKNOWN_KEY', message: 'x', path: 'steps[0].tool', line: 99, column: 1 })).toMatchObject({ line: 14, column: 5 });
   });
 });
 
