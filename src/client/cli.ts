@@ -23,6 +23,7 @@ import { collectGarbage } from '../store/garbage-collection';
 import { describeBytes } from '../store/value-ceiling';
 import { parseDuration } from '../compiler/durations';
 import { ProgressPrinter } from './progress';
+import { register as registerMigrate } from './commands/migrate';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -206,6 +207,7 @@ function buildProgram(): Command {
     .description('Run LLM pipelines written in YAML as durable Temporal workflows')
     .exitOverride()
     .showHelpAfterError();
+  registerMigrate(program);
 
   program
     .command('validate')
