@@ -72,7 +72,7 @@ export function normalizeDocument(raw: PlainObject, context: StepContext): Docum
       context.note('NO_EFFECT', `top-level '${key}' changes nothing (the Python orchestrator does not read it either)`, [], key);
     } else document[key] = raw[key]; // a misspelling: the native compiler reports it, with a did-you-mean
   }
-  document.steps = normalizeSteps(raw.steps, ['steps'], ['steps'], context);
+  if (raw.steps !== undefined) document.steps = normalizeSteps(raw.steps, ['steps'], ['steps'], context);
   if (raw.outputs !== undefined) document.outputs = rewriteValue(raw.outputs, context.names);
   return { document, ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}) };
 }
