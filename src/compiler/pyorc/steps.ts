@@ -327,6 +327,15 @@ function modelOf(model: unknown, at: YamlPath, context: StepContext): unknown {
     context.note('NO_EFFECT', `model '${trimmed}' is read as '${slash[1]}:${slash[2]}' (a model is named provider:name)`, at);
     return `${slash[1]}:${slash[2]}`;
   }
+  const ollama = /^ollama:(.+)$/.exec(trimmed)?.[1] ?? (/^[a-z][a-z0-9-]*[0-9.][a-z0-9.-]*:[a-z0-9.]+$/.test(trimmed) ? trimmed : undefined);
+  if (ollama !== undefined) {
+    context.note(
+      'NO_EFFECT',
+      `model '${trimmed}' is an Ollama model, and orc has no Ollama provider: the step runs on the embedded local model ('local'). To use Ollama, point OPENAI_BASE_URL at it and name the model openai:${ollama}`,
+      at,
+    );
+    return 'local';
+  }
   return rewriteTemplate(model, context.names);
 }
 
