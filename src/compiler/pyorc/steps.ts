@@ -327,6 +327,12 @@ function modelOf(model: unknown, at: YamlPath, context: StepContext): unknown {
     context.note('NO_EFFECT', `model '${trimmed}' is read as '${slash[1]}:${slash[2]}' (a model is named provider:name)`, at);
     return `${slash[1]}:${slash[2]}`;
   }
+  const family = /^(gpt-|o[134]\b|chatgpt-)/.test(trimmed) ? 'openai' : /^claude-/.test(trimmed) ? 'anthropic' : /^gemini-/.test(trimmed) ? 'google' : undefined;
+  if (family !== undefined) {
+    // The Python orchestrator's registry knows these bare names; here a model names its provider.
+    context.note('NO_EFFECT', `model '${trimmed}' is read as '${family}:${trimmed}'`, at);
+    return `${family}:${trimmed}`;
+  }
   const ollama = /^ollama:(.+)$/.exec(trimmed)?.[1] ?? (/^[a-z][a-z0-9-]*[0-9.][a-z0-9.-]*:[a-z0-9.]+$/.test(trimmed) ? trimmed : undefined);
   if (ollama !== undefined) {
     context.note(
