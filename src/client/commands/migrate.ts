@@ -25,7 +25,7 @@ export function register(program: Command): void {
       }
       if (flags.output) {
         fs.writeFileSync(flags.output, result.text);
-        process.stderr.write(`${file} -> ${flags.output}: ${result.notes.length} change(s) noted in comments\n`);
+        process.stderr.write(`${file} -> ${flags.output} (each change is commented "orc migrate:")\n`);
       } else process.stdout.write(result.text);
     });
 }
