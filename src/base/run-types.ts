@@ -3,6 +3,11 @@ import type { TransportedPipeline } from './compact-pipeline';
 import type { CompiledPipeline } from './compiled-pipeline';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
+/** A run that reached its end: every step done, or failures handled by on_failure ("partially_completed"). */
+export function isCompletedRun(status: RunStatus): boolean {
+  return status === 'completed' || status === 'partially_completed';
+}
+
 export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'waiting';
 
 /** Tokens and cost of one call, a step, or a whole run: the one shape every part adds up. */

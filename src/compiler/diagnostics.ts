@@ -19,6 +19,8 @@ export type DiagnosticCode =
   | 'BAD_DURATION'
   | 'INPUT_MISSING'
   | 'INPUT_TYPE'
+  /** A `tool:` step naming a tool this worker has no backend for (a note), or a refused cloud tool (an error). */
+  | 'TOOL_UNAVAILABLE'
   /** Not a problem: a key the spec accepts that changes nothing here (a compile note, never a failure). */
   | 'NO_EFFECT';
 

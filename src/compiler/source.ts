@@ -10,7 +10,21 @@ export interface Position {
   column: number;
 }
 
-export class PipelineSource {
+/**
+ * What the compiler asks of a source: where (line:column in the author's file) a value of the NATIVE document is.
+ * A native file is its own document; a dialect front end (src/compiler/pyorc) hands back an object that maps the
+ * native paths it wrote to where they came from in the user's file.
+ */
+export interface SourcePositions {
+  /** Position of the value at `path`, or of its nearest existing ancestor. */
+  positionOf(path: YamlPath): Position;
+  /** Position of the key `key` inside the map at `mapPath`. */
+  positionOfKey(mapPath: YamlPath, key: string): Position;
+  /** Position of character `index` of the string at `path`. */
+  positionInString(path: YamlPath, index: number): Position;
+}
+
+export class PipelineSource implements SourcePositions {
   private readonly originalLineStarts: number[];
 
   private constructor(
@@ -26,9 +40,9 @@ export class PipelineSource {
   }
 
   /** Parses YAML; syntax errors come back as diagnostics rather than exceptions. */
-  static parse(originalText: string): { source: PipelineSource; value: unknown; errors: Diagnostic[] } {
+  static parse(originalText: string, options: { uniqueKeys?: boolean } = {}): { source: PipelineSource; value: unknown; errors: Diagnostic[] } {
     const { text, insertions } = quoteBareAutoTags(originalText);
-    const document = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: true });
+    const document = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: options.uniqueKeys ?? true });
     const source = new PipelineSource(text, document, insertions, originalText);
     const openings = errorsCanOpenEarlier(document.errors) ? unclosedOpenings(text) : [];
     const errors: Diagnostic[] = document.errors.map((error) => {
@@ -186,7 +200,7 @@ export function quoteBareAutoTags(text: string): { text: string; insertions: num
 }
 
 export function diagnosticAt(
-  source: PipelineSource,
+  source: SourcePositions,
   code: Diagnostic['code'],
   message: string,
   path: YamlPath,

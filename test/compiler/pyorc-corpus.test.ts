@@ -88,7 +88,7 @@ describe('the Python orchestrator corpus', () => {
         problems.push(`${file}: migrate refused it`);
         continue;
       }
-      const native = compilePipeline(migrated.text, { file, models, dialect: 'native' } as Parameters<typeof compilePipeline>[1]);
+      const native = compilePipeline(migrated.text, { file, models, dialect: 'native' });
       if (!native.ok) problems.push(`${file}: ${native.diagnostics.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('; ')}`);
       else if (JSON.stringify(shape(native.pipeline)) !== JSON.stringify(shape(original.pipeline))) problems.push(`${file}: the migrated steps differ`);
     }
@@ -102,6 +102,6 @@ describe('the Python orchestrator corpus', () => {
     const text = fs.readFileSync(out, 'utf8');
     expect(text).toContain('# Process each file'); // the author's comment
     expect(text).toContain("# orc migrate: was 'parameters'");
-    expect(compilePipeline(text, { dialect: 'native' } as Parameters<typeof compilePipeline>[1]).ok).toBe(true);
+    expect(compilePipeline(text, { dialect: 'native' }).ok).toBe(true);
   });
 });

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { compilePipeline, formatDiagnostic } from '../../compiler';
 import { migratePyorc } from '../../compiler/pyorc/migrate';
+import { EXIT_FAILED, ExitCode } from '../exit-code';
 
 export function register(program: Command): void {
   program
@@ -15,13 +16,15 @@ export function register(program: Command): void {
       const result = migratePyorc(fs.readFileSync(file, 'utf8'), file);
       if (!result.ok) {
         for (const diagnostic of result.diagnostics) process.stdout.write(`${formatDiagnostic(file, diagnostic)}\n`);
-        throw new Error(`${file} has problems to fix first (listed above); nothing was written`);
+        process.stderr.write(`orc: ${file} has problems to fix first (listed above); nothing was written\n`);
+        throw new ExitCode(EXIT_FAILED);
       }
       // The migrated text is native: it must compile as native, or migrate has a bug to report.
-      const check = compilePipeline(result.text, { file: flags.output ?? file, dialect: 'native' } as Parameters<typeof compilePipeline>[1]);
+      const check = compilePipeline(result.text, { file: flags.output ?? file, dialect: 'native' });
       if (!check.ok) {
         for (const diagnostic of check.diagnostics) process.stderr.write(`${formatDiagnostic(flags.output ?? '<migrated>', diagnostic)}\n`);
-        throw new Error(`the migrated form of ${file} does not compile (an orc migrate bug; the problems are listed above); nothing was written`);
+        process.stderr.write(`orc: the migrated form of ${file} does not compile (an orc migrate bug; the problems are listed above); nothing was written\n`);
+        throw new ExitCode(EXIT_FAILED);
       }
       if (flags.output) {
         fs.writeFileSync(flags.output, result.text);
