@@ -43,7 +43,7 @@ const DIALECT_TOP_KEYS = ['id', 'parameters'] as const;
  */
 export function detectDialect(document: PlainObject, options: Pick<CompileOptions, 'dialect'>): Dialect {
   if (options.dialect) return options.dialect;
-  if (looksLikePyorc(document)) return 'pyorc'; // also a free-text name, condition/if, an LLM action name, on_error…
+  if (looksLikePyorc(document)) return 'pyorc'; // also condition/if, the dialect's LLM actions, on_error…
   if (DIALECT_TOP_KEYS.some((key) => document[key] !== undefined)) return 'pyorc';
   const steps = Array.isArray(document.steps) ? document.steps : [];
   return steps.some((step) => isPlainObject(step) && (step.tool !== undefined || isDialectLoop(step))) ? 'pyorc' : 'native';

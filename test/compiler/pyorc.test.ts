@@ -233,7 +233,9 @@ describe('parsing like the Python orchestrator', () => {
     const front = normalizePyorcText('id: p\nsteps:\n  - id: a\n    action: [unclosed\n', { force: true })!;
     expect(front.errors[0]).toMatchObject({ code: 'YAML_SYNTAX' });
     expect(looksLikePyorc({ name: 'p', steps: [{ id: 'a', action: 'do it' }] })).toBe(false);
-    expect(looksLikePyorc({ name: 'Free text name', steps: [] })).toBe(true);
+    expect(looksLikePyorc({ name: 'Free text name', steps: [] })).toBe(false); // native: a BAD_ID
+    expect(looksLikePyorc({ name: 'Free text name', steps: [{ id: 'a', action: 'llm_call', parameters: { model: 'x' } }] })).toBe(true);
+    expect(looksLikePyorc({ name: 'p', steps: [{ id: 'a', action: 'analyze' }] })).toBe(false); // a native named action
     expect(looksLikePyorc({ name: 'p', steps: [{ id: 'a', action: 'generate_text' }] })).toBe(true);
     expect(parseFormattedPath('steps[2].depends_on[0]')).toEqual(['steps', 2, 'depends_on', 0]);
   });

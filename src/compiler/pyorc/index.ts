@@ -43,6 +43,7 @@ export interface PyorcOptions {
 }
 
 const DIALECT_TOP_KEYS = ['id', 'parameters', 'metadata'];
+const NATIVE_ACTION_NAMES: ReadonlySet<string> = new Set(['generate', 'analyze']);
 const DIALECT_STEP_KEYS = ['tool', 'condition', 'if', 'foreach', 'while', 'until', 'steps', 'produces', 'location', 'requires_model', 'continue_on_error', 'on_error'];
 
 function stepsOf(value: unknown): PlainObject[] {
@@ -54,9 +55,12 @@ function stepsOf(value: unknown): PlainObject[] {
 export function looksLikePyorc(value: unknown): boolean {
   if (!isPlainObject(value)) return false;
   if (DIALECT_TOP_KEYS.some((key) => value[key] !== undefined)) return true;
-  if (typeof value.name === 'string' && /\s/.test(value.name)) return true;
-  return stepsOf(value.steps).some(
-    (step) => DIALECT_STEP_KEYS.some((key) => step[key] !== undefined) || (typeof step.action === 'string' && LLM_ACTIONS.has(step.action) && step.action !== 'generate'),
+  // A free-text name is a native BAD_ID, unless steps also name their model among their parameters, as the dialect does.
+  const steps = stepsOf(value.steps);
+  if (typeof value.name === 'string' && /\s/.test(value.name) && steps.some((step) => isPlainObject(step.parameters) && step.parameters.model !== undefined)) return true;
+  // `generate` and `analyze` are native action names too; the other LLM actions are the dialect's own.
+  return steps.some(
+    (step) => DIALECT_STEP_KEYS.some((key) => step[key] !== undefined) || (typeof step.action === 'string' && LLM_ACTIONS.has(step.action) && !NATIVE_ACTION_NAMES.has(step.action)),
   );
 }
 
