@@ -224,8 +224,9 @@ describe('parsing like the Python orchestrator', () => {
           parameters:
             prompt: hi
             style: <AUTO>Choose: "brief" or "long"</AUTO>
+            output_format: <AUTO>
     `);
-    expect(steps(front)[0]!.parameters).toEqual({ prompt: 'hi', style: '<AUTO>Choose: "brief" or "long"</AUTO>' });
+    expect(steps(front)[0]!.parameters).toEqual({ prompt: 'hi', style: '<AUTO>Choose: "brief" or "long"</AUTO>', output_format: '<AUTO>Choose the output format</AUTO>' });
     expect(front.source.positionOf(['steps', 0, 'parameters', 'style'])).toEqual({ line: 7, column: 14 });
   });
 

@@ -109,7 +109,11 @@ export function rewriteValue(value: unknown, names: TemplateNames): unknown {
   if (typeof value === 'string') return rewriteTemplate(value, names);
   if (Array.isArray(value)) return value.map((item) => rewriteValue(item, names));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, rewriteValue(item, names)]));
+    // A bare `<AUTO>` (the model chooses) is a tag whose description is the key it fills.
+    const bare = (item: unknown): boolean => typeof item === 'string' && /^\s*<AUTO>\s*$/.test(item);
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, bare(item) ? `<AUTO>Choose the ${key.replace(/_/g, ' ')}</AUTO>` : rewriteValue(item, names)]),
+    );
   }
   return value;
 }
