@@ -48,115 +48,131 @@ function offsetOf(text: string, lineno: number, colno: number): number {
   return offset + colno;
 }
 
+function parseError(text: string, error: unknown): TemplateParse {
+  const templateError = error as { message: string; lineno?: number; colno?: number };
+  const index = templateError.lineno !== undefined ? offsetOf(text, templateError.lineno - 1, (templateError.colno ?? 1) - 1) : text.indexOf('{');
+  return { ok: false, message: templateError.message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim(), index: Math.max(0, index) };
+}
+
 export function parseTemplate(text: string): TemplateParse {
   let root: AstNode;
   try {
     // The parser is public in Nunjucks (nunjucks.parser) but missing from its type definitions.
     root = (nunjucks as unknown as { parser: { parse(source: string): AstNode } }).parser.parse(text);
   } catch (error) {
-    const templateError = error as { message: string; lineno?: number; colno?: number };
-    const index = templateError.lineno !== undefined ? offsetOf(text, templateError.lineno - 1, (templateError.colno ?? 1) - 1) : text.indexOf('{');
-    return { ok: false, message: templateError.message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim(), index: Math.max(0, index) };
+    return parseError(text, error);
   }
-  const references: TemplateReference[] = [];
-  let forbidden: { key: string; index: number } | undefined;
+  const walker = new ReferenceWalker(text);
+  walker.walk(root, new Set<string>());
+  if (walker.forbidden) return { ok: false, message: `templates may not read '${walker.forbidden.key}'`, index: walker.forbidden.index };
+  return { ok: true, references: walker.references };
+}
 
-  const walk = (node: unknown, locals: ReadonlySet<string>): void => {
+/** Walks a template's syntax tree for the names it reads from outside (not its own loop or `set` variables). */
+class ReferenceWalker {
+  readonly references: TemplateReference[] = [];
+  forbidden: { key: string; index: number } | undefined;
+
+  constructor(private readonly text: string) {}
+
+  walk(node: unknown, locals: ReadonlySet<string>): void {
     if (Array.isArray(node)) {
-      for (const child of node) walk(child, locals);
+      for (const child of node) this.walk(child, locals);
       return;
     }
     if (!isNode(node)) return;
     switch (node.typename) {
-      case 'Symbol': {
-        const name = String(node.value);
-        if (FORBIDDEN_KEYS.has(name)) forbidden ??= { key: name, index: offsetOf(text, node.lineno, node.colno) };
-        if (!locals.has(name)) {
-          references.push({ path: [name], index: offsetOf(text, node.lineno, node.colno) });
-        }
-        return;
-      }
-      case 'LookupVal': {
-        const segments: string[] = [];
-        let current: unknown = node;
-        while (isNode(current) && current.typename === 'LookupVal') {
-          const key = current.val;
-          if (isNode(key) && key.typename === 'Literal' && typeof key.value === 'string' && FORBIDDEN_KEYS.has(key.value)) {
-            forbidden ??= { key: key.value, index: offsetOf(text, key.lineno, key.colno) };
-          }
-          if (isNode(key) && key.typename === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number')) {
-            segments.unshift(String(key.value));
-          } else {
-            segments.length = 0; // a computed key: keep only the part before it
-            walk(key, locals);
-          }
-          current = current.target;
-        }
-        if (isNode(current) && current.typename === 'Symbol') {
-          const name = String(current.value);
-          if (!locals.has(name)) {
-            references.push({ path: [name, ...segments], index: offsetOf(text, current.lineno, current.colno) });
-          }
-        } else {
-          walk(current, locals);
-        }
-        return;
-      }
-      case 'FunCall': {
-        const callee = node.name;
-        // `x.result.split(',')`: the method name is not a field of the result.
-        if (isNode(callee) && callee.typename === 'LookupVal') {
-          const method = callee.val;
-          if (isNode(method) && method.typename === 'Literal' && typeof method.value === 'string' && FORBIDDEN_KEYS.has(method.value)) {
-            forbidden ??= { key: method.value, index: offsetOf(text, method.lineno, method.colno) };
-          }
-          walk(callee.target, locals);
-        }
-        else if (!(isNode(callee) && callee.typename === 'Symbol')) walk(callee, locals);
-        walk(node.args, locals);
-        return;
-      }
+      case 'Symbol':
+        return this.symbol(node, locals);
+      case 'LookupVal':
+        return this.lookup(node, locals);
+      case 'FunCall':
+        return this.call(node, locals);
       case 'Filter':
       case 'FilterAsync':
-        walk(node.args, locals);
-        return;
+        return this.walk(node.args, locals);
       // `x is defined`: the test's name is not a value read; `f(indent=2)`: nor is a keyword argument's name.
       case 'Is':
-        walk(node.left, locals);
-        if (!(isNode(node.right) && node.right.typename === 'Symbol')) walk(node.right, locals);
+        this.walk(node.left, locals);
+        if (!(isNode(node.right) && node.right.typename === 'Symbol')) this.walk(node.right, locals);
         return;
       case 'KeywordArgs':
-        for (const pair of Array.isArray(node.children) ? node.children : []) if (isNode(pair)) walk(pair.value, locals);
+        for (const pair of Array.isArray(node.children) ? node.children : []) if (isNode(pair)) this.walk(pair.value, locals);
         return;
       case 'For':
       case 'AsyncEach':
-      case 'AsyncAll': {
-        walk(node.arr, locals);
-        const inner = new Set(locals);
-        const names = node.name;
-        for (const target of isNode(names) && Array.isArray(names.children) ? names.children : [names]) {
-          if (isNode(target)) inner.add(String(target.value));
-        }
-        inner.add('loop');
-        walk(node.body, inner);
-        walk(node.else_, locals);
-        return;
-      }
+      case 'AsyncAll':
+        return this.loop(node, locals);
       case 'Set': {
-        walk(node.value, locals);
-        walk(node.body, locals);
+        this.walk(node.value, locals);
+        this.walk(node.body, locals);
         // `{% set x = … %}` makes x a local for the rest of the template; a later read of x is not a reference.
         const mutable = locals as Set<string>;
         for (const target of (node.targets as unknown[]) ?? []) if (isNode(target)) mutable.add(String(target.value));
         return;
       }
       default:
-        for (const field of node.fields ?? []) walk(node[field], locals);
+        for (const field of node.fields ?? []) this.walk(node[field], locals);
     }
-  };
-  walk(root, new Set<string>());
-  if (forbidden) return { ok: false, message: `templates may not read '${forbidden.key}'`, index: forbidden.index };
-  return { ok: true, references };
+  }
+
+  private at(node: AstNode): number {
+    return offsetOf(this.text, node.lineno, node.colno);
+  }
+
+  private checkKey(key: unknown): void {
+    if (isNode(key) && key.typename === 'Literal' && typeof key.value === 'string' && FORBIDDEN_KEYS.has(key.value)) this.forbidden ??= { key: key.value, index: this.at(key) };
+  }
+
+  private symbol(node: AstNode, locals: ReadonlySet<string>): void {
+    const name = String(node.value);
+    if (FORBIDDEN_KEYS.has(name)) this.forbidden ??= { key: name, index: this.at(node) };
+    if (!locals.has(name)) this.references.push({ path: [name], index: this.at(node) });
+  }
+
+  private lookup(node: AstNode, locals: ReadonlySet<string>): void {
+    const segments: string[] = [];
+    let current: unknown = node;
+    while (isNode(current) && current.typename === 'LookupVal') {
+      const key = current.val;
+      this.checkKey(key);
+      if (isNode(key) && key.typename === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number')) {
+        segments.unshift(String(key.value));
+      } else {
+        segments.length = 0; // a computed key: keep only the part before it
+        this.walk(key, locals);
+      }
+      current = current.target;
+    }
+    if (isNode(current) && current.typename === 'Symbol') {
+      const name = String(current.value);
+      if (!locals.has(name)) this.references.push({ path: [name, ...segments], index: this.at(current) });
+    } else {
+      this.walk(current, locals);
+    }
+  }
+
+  private call(node: AstNode, locals: ReadonlySet<string>): void {
+    const callee = node.name;
+    // `x.result.split(',')`: the method name is not a field of the result.
+    if (isNode(callee) && callee.typename === 'LookupVal') {
+      this.checkKey(callee.val);
+      this.walk(callee.target, locals);
+    } else if (!(isNode(callee) && callee.typename === 'Symbol')) this.walk(callee, locals);
+    this.walk(node.args, locals);
+  }
+
+  private loop(node: AstNode, locals: ReadonlySet<string>): void {
+    this.walk(node.arr, locals);
+    const inner = new Set(locals);
+    const names = node.name;
+    for (const target of isNode(names) && Array.isArray(names.children) ? names.children : [names]) {
+      if (isNode(target)) inner.add(String(target.value));
+    }
+    inner.add('loop');
+    this.walk(node.body, inner);
+    this.walk(node.else_, locals);
+  }
 }
 
 /** `{{ path.to.value }}` and nothing else: such a template yields the value itself, not its text. */
