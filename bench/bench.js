@@ -5,6 +5,7 @@ const { NativeConnection, Worker } = require('@temporalio/worker');
 const { Orchestrator } = require('../dist/client');
 const { answer, benchModelResolver } = require('./bench-model');
 const { benchCacheRerun } = require('./cache-rerun');
+const { benchToolOverhead } = require('./tools');
 const { freePort } = require('./free-port');
 const { seededRandom } = require('./seeded-random');
 
@@ -212,6 +213,9 @@ async function main() {
 
   console.log('');
   await benchCacheRerun();
+
+  console.log('');
+  await benchToolOverhead(orchestrator);
 
   return finish();
 

@@ -2,8 +2,8 @@
 // JSON-choice protocol, on the task of pipelines/agent_tools.yaml: "What is A + B?" with get-sum and echo offered.
 // Per question: the first turn's choice (the right tool with the right arguments?), and whether, told the tool's
 // answer, it then answers. Run after setup: `npm run bench:local-tool-choice` (RUNS=10 by default).
-const { LocalModelServer } = require('../dist/models/local-server-process');
-const { createOpenAICompatibleModel } = require('../dist/models/openai-compatible');
+const { LocalModelServer } = require('../dist/models/local/local-server-process');
+const { createOpenAICompatibleModel } = require('../dist/models/providers/openai-compatible');
 
 const tools = [
   { name: 'everything_get-sum', description: 'Returns the sum of two numbers', parameters: { type: 'object', properties: { a: { type: 'number', description: 'First number' }, b: { type: 'number', description: 'Second number' } }, required: ['a', 'b'] } },

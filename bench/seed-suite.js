@@ -1,6 +1,6 @@
 // Benchmark (prints figures, asserts nothing): the four pipelines of the design document (seeds/004 sections
 // 4.2, 10.1, 10.2, 10.3) run with the embedded local model, three input sets each, through real Temporal runs.
-// Prints runs completed, degenerate or echoed values (the detector of src/models/degeneration.ts applied to
+// Prints runs completed, degenerate or echoed values (the detector of src/models/local/degeneration.ts applied to
 // every AUTO value and every step result), re-asks, and seconds per run. Run after setup: `npm run bench:seeds`.
 const fs = require('node:fs');
 const os = require('node:os');
@@ -10,7 +10,7 @@ const root = path.join(__dirname, '..');
 // A fresh data folder: answers cached by an earlier run (AUTO values, step results) would hide the model.
 process.env.ORC_DATA_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-seed-suite-'));
 const { Orchestrator, compilePipelineFile } = require('../dist/client');
-const { findDegeneration, describeDegeneration } = require('../dist/models/degeneration');
+const { findDegeneration, describeDegeneration } = require('../dist/models/local/degeneration');
 const { freePort } = require('./free-port');
 
 // The pipelines as seeds/004 writes them (the compiler's fixtures are verbatim copies); the input sets are ours.

@@ -124,6 +124,45 @@ steps:
     action: "End with {{ tagged.result }}"
     depends_on: [each]
 `,
+  // Recorded after loops over a block, when_skips and on_error (spec section 18): iterations' steps as activities,
+  // a block handler run for a failed iteration step, a fallback value, a condition that skips one step only.
+  loops: `
+name: loops_example
+inputs:
+  topic: { type: string, required: true }
+  words: { type: array, required: true }
+steps:
+  - id: plan
+    action: "Plan {{ topic }}"
+    output_schema: { type: object }
+  - id: each
+    for_each: "{{ words }}"
+    max_parallel: 2
+    steps:
+      - id: draft
+        action: "Draft {{ item }} ({{ $index }}) for {{ plan.result }}"
+      - id: review
+        action: "Review {{ draft.result }} with {{ plan.result.missing_field }}"
+        max_retries: 0
+        on_error: { handler_task_id: fix, retry_with_handler: false }
+      - id: fix
+        action: "Fix: {{ failed.error }}"
+  - id: grow
+    while: "{{ grow.iteration < 2 }}"
+    steps:
+      - id: step
+        action: "Grow {{ iteration }}"
+  - id: guess
+    action: "Use {{ plan.result.missing_field }}"
+    max_retries: 0
+    on_error: { fallback_value: none }
+  - id: gate
+    action: "Gate"
+    when: "{{ words | length > 5 }}"
+    when_skips: step
+  - id: last
+    action: "Last {{ each.iterations }} {{ grow.iterations }} {{ guess.result }} {{ gate.status }}"
+`,
   failure_handler: `
 name: failure_handler_example
 steps:
@@ -207,6 +246,8 @@ async function main() {
   await kinds.executeUpdate(approveUpdate, { args: [{ step: 'review', approved: true, by: 'recorder' }] });
   await record('step_kinds', kinds);
 
+  const loops = await orchestrator.start(orchestrator.compile(inline.loops), { topic: 'tea', words: ['river', 'mountain', 'forest'] }, { dryRun: true, runId: 'history-loops' });
+  await record('loops', loops.handle);
   // Recorded after all-of-2026-12: one patch marker stands for every change before it.
   const all = await client.workflow.start('pipelineWorkflow', {
     taskQueue: orchestrator.taskQueue,

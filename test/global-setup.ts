@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalModelServer } from '../src/models/local-server-process';
+import { LocalModelServer } from '../src/models/local/local-server-process';
 import { startDevServer, type DevServer } from '../src/worker/dev-server';
 import { freePort } from './helpers/ports';
 

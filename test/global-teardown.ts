@@ -1,6 +1,6 @@
 // Stops what test/global-setup.ts started.
 import * as fs from 'node:fs';
-import type { LocalModelServer } from '../src/models/local-server-process';
+import type { LocalModelServer } from '../src/models/local/local-server-process';
 import type { DevServer } from '../src/worker/dev-server';
 
 export default async function globalTeardown(): Promise<void> {

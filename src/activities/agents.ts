@@ -4,6 +4,8 @@ import { compilePipelineFile, formatDiagnostic } from '../compiler';
 import { didYouMean } from '../compiler/diagnostics';
 import { RUN_CODE_LANGUAGES } from '../compiler/run-code-rules';
 import type { CompiledTool } from '../compiler/types';
+import { addUsage } from '../base/run-types';
+import { invalidStep } from '../base/failure-types';
 import type { ModelResolver } from '../models/registry';
 import type { ToolDefinition } from '../models/types';
 import { toApplicationFailure } from './errors';
@@ -31,7 +33,7 @@ function argumentSchema(schema: Record<string, unknown> | undefined): Record<str
 function pipelineTool(tool: Extract<CompiledTool, { kind: 'pipeline' }>, stepId: string): ToolDefinition {
   const compiled = compilePipelineFile(tool.file);
   if (!compiled.ok) {
-    throw ApplicationFailure.nonRetryable(`step '${stepId}': the pipeline of tool '${tool.name}' is invalid:\n${compiled.diagnostics.map((diagnostic) => formatDiagnostic(tool.file, diagnostic)).join('\n')}`);
+    throw invalidStep(`step '${stepId}': the pipeline of tool '${tool.name}' is invalid:\n${compiled.diagnostics.map((diagnostic) => formatDiagnostic(tool.file, diagnostic)).join('\n')}`);
   }
   const { pipeline } = compiled;
   const properties: Record<string, unknown> = {};
@@ -70,7 +72,7 @@ export function createAgentActivities(dependencies: AgentActivityDependencies) {
           definitions[tool.name] = pipelineTool(tool, input.stepId);
         } else {
           const spec = input.mcpServers[tool.server];
-          if (!spec) throw ApplicationFailure.nonRetryable(`step '${input.stepId}': tool '${tool.name}' is on MCP server '${tool.server}', which the pipeline does not declare`);
+          if (!spec) throw invalidStep(`step '${input.stepId}': tool '${tool.name}' is on MCP server '${tool.server}', which the pipeline does not declare`);
           let tools = listed.get(tool.server);
           if (!tools) {
             tools = await listServerTools(tool.server, spec, where, context.cancellationSignal);
@@ -79,7 +81,7 @@ export function createAgentActivities(dependencies: AgentActivityDependencies) {
           const found = tools.find((candidate) => candidate.name === tool.tool);
           if (!found) {
             const names = tools.map((candidate) => candidate.name);
-            throw ApplicationFailure.nonRetryable(`step '${input.stepId}': MCP server '${tool.server}' has no tool '${tool.tool}'${didYouMean(tool.tool, names)}; its tools: ${names.join(', ') || 'none'}`);
+            throw invalidStep(`step '${input.stepId}': MCP server '${tool.server}' has no tool '${tool.tool}'${didYouMean(tool.tool, names)}; its tools: ${names.join(', ') || 'none'}`);
           }
           definitions[tool.name] = { name: tool.wireName, description: found.description, parameters: argumentSchema(found.inputSchema) };
         }
@@ -111,9 +113,7 @@ export function createAgentActivities(dependencies: AgentActivityDependencies) {
           jsonSchema: input.outputSchema,
           ...settings,
         });
-        usage.input_tokens += shaped.usage.input_tokens;
-        usage.output_tokens += shaped.usage.output_tokens;
-        usage.cost_usd += shaped.usage.cost_usd;
+        addUsage(usage, shaped.usage);
         const problems = schemaProblems(input.outputSchema, shaped.json);
         if (problems !== null) throw new Error(`${model.id} gave a final answer that does not match the step's output schema: ${problems}`);
         return { message, answer: shaped.json, model: model.id, usage, attempt };

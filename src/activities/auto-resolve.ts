@@ -2,12 +2,12 @@
 import { Context } from '@temporalio/activity';
 import type { AutoTag, JsonSchema } from '../base/compiled-pipeline';
 import { examplesInText } from '../compiler/auto-tags';
-import { describeDegeneration, findDegeneration, reAskRecord } from '../models/degeneration';
-import { placeholderForSchema } from '../models/echo';
-import { worstCaseTokens } from '../models/json-budget';
+import { describeDegeneration, findDegeneration, reAskRecord, type ReAskRecord } from '../models/local/degeneration';
+import { placeholderForSchema } from '../models/providers/echo';
+import { worstCaseTokens } from '../models/local/json-budget';
 import type { ModelResolver } from '../models/registry';
-import type { ChatMessage } from '../models/types';
-import { zeroUsage } from '../base/run-types';
+import type { ChatMessage, LanguageModel } from '../models/types';
+import { addUsage, sumUsage, zeroUsage, type Usage } from '../base/run-types';
 import { autoCacheKey, noAutoValueCache, type AutoValueCache } from './auto-cache';
 import { toApplicationFailure } from './errors';
 import { keepHeartbeating } from './generate';
@@ -196,60 +196,73 @@ export async function resolveAutoTagValues(input: ResolveAutoTagsInput, dependen
       continue;
     }
     const model = dependencies.models.resolve(input.model);
-    const schema = answerSchema(tag);
-    const messages = promptFor(input, tag, schema);
-    const jsonSchema = { type: 'object', properties: { value: schema }, required: ['value'] };
-    const maxTokens = maxTokensFor(jsonSchema);
-    const key = autoCacheKey(model.id, messages, jsonSchema);
+    const question = questionFor(input, tag);
+    const key = autoCacheKey(model.id, question.messages, question.jsonSchema);
     const cached = cache.get(key);
-    if (cached && schemaProblems(jsonSchema, { value: cached.value }) === null) {
+    if (cached && schemaProblems(question.jsonSchema, { value: cached.value }) === null) {
       resolved.push({ path: tag.path, value: cached.value, model: model.id, usage: zeroUsage(), cached: true });
       continue;
     }
-    let response = await model.generate({ messages, jsonSchema, temperature: 0, maxTokens });
-    const usage = { ...response.usage };
-    let reAsk = response.reAsk;
-    let answer = response.json as { value?: unknown } | undefined;
-    let problems = schemaProblems(jsonSchema, answer);
-    if (problems !== null) {
-      response = await model.generate({
-        messages: [...messages, { role: 'assistant', content: response.text }, { role: 'user', content: `That is invalid: ${problems}. Answer again.` }],
-        jsonSchema,
-        temperature: 0,
-        maxTokens,
-      });
-      reAsk = response.reAsk ?? reAsk;
-      answer = response.json as { value?: unknown } | undefined;
-      problems = schemaProblems(jsonSchema, answer);
-      usage.input_tokens += response.usage.input_tokens;
-      usage.output_tokens += response.usage.output_tokens;
-    }
-    if (problems !== null) {
-      throw new Error(`<AUTO> tag at ${tag.path} ("${tag.description}"): ${model.id} gave no valid value, twice: ${problems}`);
-    }
-    // The server's guard knows the prompt but not which part of it is the question; an answer that only
-    // repeats the setting's name or description is asked once more here (sampled, and without the name to
-    // copy), unless the server already re-asked.
-    const echo = reAsk ? null : findDegeneration(answer?.value, { schema: tag.schema, instructions: questionTexts(tag), sources: Object.values(input.context.inputs).map((value) => summarize(value, 2000)) });
-    if (echo) {
-      const again = await model.generate({
-        messages: promptFor(input, tag, schema, false),
-        jsonSchema,
-        temperature: REASK_TEMPERATURE,
-        maxTokens,
-      });
-      usage.input_tokens += again.usage.input_tokens;
-      usage.output_tokens += again.usage.output_tokens;
-      const next = again.json as { value?: unknown } | undefined;
-      const still = findDegeneration(next?.value, { schema: tag.schema, instructions: questionTexts(tag) });
-      if (schemaProblems(jsonSchema, next) === null) answer = next;
-      reAsk = { retries: 1, reason: describeDegeneration(echo), ...(still ? { degenerate: describeDegeneration(still) } : {}) };
-    }
-    const value = cleanValue(answer?.value);
+    const decided = await askForValue(model, input, tag, question);
+    const value = cleanValue(decided.answer?.value);
     cache.set(key, value);
-    resolved.push({ path: tag.path, value, model: model.id, usage, ...reAskRecord(reAsk) });
+    resolved.push({ path: tag.path, value, model: model.id, usage: decided.usage, ...reAskRecord(decided.reAsk) });
   }
   return resolved;
+}
+
+interface TagQuestion {
+  schema: JsonSchema;
+  messages: ChatMessage[];
+  jsonSchema: JsonSchema;
+  maxTokens: number;
+}
+
+function questionFor(input: ResolveAutoTagsInput, tag: AutoTag): TagQuestion {
+  const schema = answerSchema(tag);
+  const jsonSchema = { type: 'object', properties: { value: schema }, required: ['value'] };
+  return { schema, messages: promptFor(input, tag, schema), jsonSchema, maxTokens: maxTokensFor(jsonSchema) };
+}
+
+/**
+ * The model's answer under the tag's schema: one repair attempt with the error fed back, then one re-ask when the
+ * answer only echoes the question. `usage` is every call's, cost included.
+ */
+async function askForValue(model: LanguageModel, input: ResolveAutoTagsInput, tag: AutoTag, question: TagQuestion): Promise<{ answer: { value?: unknown } | undefined; usage: Usage; reAsk: ReAskRecord | undefined }> {
+  const { messages, jsonSchema, maxTokens } = question;
+  let response = await model.generate({ messages, jsonSchema, temperature: 0, maxTokens });
+  const usage = sumUsage(response.usage);
+  let reAsk = response.reAsk;
+  let answer = response.json as { value?: unknown } | undefined;
+  let problems = schemaProblems(jsonSchema, answer);
+  if (problems !== null) {
+    response = await model.generate({
+      messages: [...messages, { role: 'assistant', content: response.text }, { role: 'user', content: `That is invalid: ${problems}. Answer again.` }],
+      jsonSchema,
+      temperature: 0,
+      maxTokens,
+    });
+    addUsage(usage, response.usage);
+    reAsk = response.reAsk ?? reAsk;
+    answer = response.json as { value?: unknown } | undefined;
+    problems = schemaProblems(jsonSchema, answer);
+  }
+  if (problems !== null) {
+    throw new Error(`<AUTO> tag at ${tag.path} ("${tag.description}"): ${model.id} gave no valid value, twice: ${problems}`);
+  }
+  // The server's guard knows the prompt but not which part of it is the question; an answer that only
+  // repeats the setting's name or description is asked once more here (sampled, and without the name to
+  // copy), unless the server already re-asked.
+  const echo = reAsk ? null : findDegeneration(answer?.value, { schema: tag.schema, instructions: questionTexts(tag), sources: Object.values(input.context.inputs).map((value) => summarize(value, 2000)) });
+  if (echo) {
+    const again = await model.generate({ messages: promptFor(input, tag, question.schema, false), jsonSchema, temperature: REASK_TEMPERATURE, maxTokens });
+    addUsage(usage, again.usage);
+    const next = again.json as { value?: unknown } | undefined;
+    const still = findDegeneration(next?.value, { schema: tag.schema, instructions: questionTexts(tag) });
+    if (schemaProblems(jsonSchema, next) === null) answer = next;
+    reAsk = { retries: 1, reason: describeDegeneration(echo), ...(still ? { degenerate: describeDegeneration(still) } : {}) };
+  }
+  return { answer, usage, reAsk };
 }
 
 export function createAutoResolveActivities(dependencies: AutoResolveDependencies) {

@@ -3,9 +3,9 @@ import { Context } from '@temporalio/activity';
 import type { ModelResolver } from '../models/registry';
 import { recordOutcome, type CallOutcome } from '../models/selection';
 import { selectionStatsFile, updateSelectionStats } from '../models/selection-stats';
-import { reAskRecord, type ReAskRecord } from '../models/degeneration';
+import { reAskRecord, type ReAskRecord } from '../models/local/degeneration';
 import type { ChatMessage, LanguageModel } from '../models/types';
-import { zeroUsage, type Usage } from '../base/run-types';
+import { sumUsage, zeroUsage, type Usage } from '../base/run-types';
 import { toApplicationFailure } from './errors';
 import { heartbeatLiveText, type LiveText } from './live-text';
 import { renderText, renderValue, templateScope } from './render';
@@ -86,11 +86,7 @@ async function generateChecked(model: LanguageModel, question: ReturnType<typeof
     ...request,
     messages: [...messages, { role: 'assistant', content: first.text }, { role: 'user', content: `That JSON is invalid: ${problems}. Answer again with JSON that fixes this.` }],
   });
-  const usage = {
-    input_tokens: first.usage.input_tokens + repair.usage.input_tokens,
-    output_tokens: first.usage.output_tokens + repair.usage.output_tokens,
-    cost_usd: first.usage.cost_usd + repair.usage.cost_usd,
-  };
+  const usage = sumUsage(first.usage, repair.usage);
   const repairProblems = schemaProblems(schema, repair.json);
   if (repairProblems !== null) {
     throw new Error(`${model.id} gave JSON that does not match the step's output schema, twice: ${repairProblems}`);

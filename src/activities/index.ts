@@ -10,6 +10,8 @@ import { createPipelineActivities } from './pipelines';
 import { createSandboxActivities, type SandboxDependencies } from './sandbox';
 import type { StepCache } from './step-cache';
 import { createTemplateActivities } from './templates';
+import { createToolActivities } from './tools';
+import type { RunStore } from '../store/run-store';
 
 export interface ActivityDependencies extends ModelChoiceDependencies {
   models: ModelResolver;
@@ -19,6 +21,8 @@ export interface ActivityDependencies extends ModelChoiceDependencies {
   sandbox?: SandboxDependencies;
   /** The step result cache; the worker builds it on its run store (none: no step is cached). */
   stepCache?: StepCache;
+  /** The run store, where tools keep durable memory (mcp-memory); none: memory tools are unavailable. */
+  store?: RunStore;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -31,6 +35,7 @@ export function createActivities(dependencies: ActivityDependencies) {
     ...createMcpActivities(dependencies.stepCache),
     ...createSandboxActivities(dependencies.sandbox, dependencies.stepCache),
     ...createAgentActivities(dependencies),
+    ...createToolActivities({ ...(dependencies.store ? { store: dependencies.store } : {}), ...(dependencies.sandbox ? { sandbox: dependencies.sandbox } : {}) }),
   };
 }
 

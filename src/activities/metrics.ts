@@ -2,8 +2,7 @@
 import { Context } from '@temporalio/activity';
 import { noopMetricMeter, type MetricMeter } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
-import type { ModelResolver } from '../models/registry';
-import type { LanguageModel } from '../models/types';
+import type { ModelMiddleware } from '../models/middleware/wrap-model';
 import type { Usage } from '../base/run-types';
 
 /**
@@ -42,28 +41,11 @@ export function recordModelUsage(modelId: string, usage: Usage): void {
   }
 }
 
-/** Every model the resolver gives counts its calls' usage in the metrics above. */
-export function meteredModels(models: ModelResolver): ModelResolver {
-  const metered = new Map<LanguageModel, LanguageModel>();
-  return {
-    ...(models.unavailable ? { unavailable: (modelId: string) => models.unavailable!(modelId) } : {}),
-    resolve(spec: string): LanguageModel {
-      const model = models.resolve(spec);
-      let wrapped = metered.get(model);
-      if (!wrapped) {
-        wrapped = {
-          id: model.id,
-          provider: model.provider,
-          ...(model.unavailable ? { unavailable: () => model.unavailable!() } : {}),
-          async generate(request) {
-            const response = await model.generate(request);
-            recordModelUsage(model.id, response.usage);
-            return response;
-          },
-        };
-        metered.set(model, wrapped);
-      }
-      return wrapped;
-    },
-  };
-}
+/** Counts each call's usage in the metrics above. */
+export const modelMetrics: ModelMiddleware = {
+  async generate(request, next, model) {
+    const response = await next(request);
+    recordModelUsage(model.id, response.usage);
+    return response;
+  },
+};

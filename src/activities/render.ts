@@ -1,5 +1,6 @@
 // Renders templates with Nunjucks, strictly: reading anything undefined is an error, never an empty string.
 // Values are data: text that came out of a model or an input is inserted as-is and never rendered again.
+import { isPlainObject } from '../base/plain-object';
 import * as nunjucks from 'nunjucks';
 import { registerDialectTemplates } from '../compiler/pyorc/filters';
 import { FORBIDDEN_KEYS, parseTemplate, singleExpressionPath, containsTemplate, TEMPLATE_GLOBALS } from '../compiler/templates';
@@ -29,9 +30,6 @@ runtime.memberLookup = (target: unknown, key: unknown): unknown => {
 
 const environment = registerDialectTemplates(new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true }));
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** A step as templates see it: result fields at the top, plus result/output/status/error. */
 function stepScope(view: StepView): Record<string, unknown> {
@@ -46,6 +44,7 @@ export function templateScope(context: TemplateContext): Record<string, unknown>
   return {
     ...context.inputs,
     ...steps,
+    ...context.vars,
     inputs: context.inputs,
     steps,
     ...(context.item !== undefined ? { item: context.item, index: context.index } : {}),

@@ -165,7 +165,7 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}, 
             User: '10001:10001',
             WorkingDir: '/work',
             Env: [],
-            NetworkDisabled: true,
+            NetworkDisabled: input.network !== true,
             Labels: {
               [SANDBOX_LABEL]: '1',
               [SANDBOX_DEADLINE_LABEL]: String(Math.floor(started / 1000) + lifetimeSeconds),
@@ -175,7 +175,7 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}, 
             },
             HostConfig: {
               AutoRemove: true,
-              NetworkMode: 'none',
+              NetworkMode: input.network === true ? 'bridge' : 'none',
               ReadonlyRootfs: true,
               Tmpfs: {
                 '/work': `rw,nosuid,nodev,size=${limits.workDirMb}m,uid=10001,gid=10001,mode=0700`,
@@ -264,6 +264,7 @@ export function createSandboxActivities(dependencies: SandboxDependencies = {}, 
         timeoutSeconds: input.timeoutSeconds,
         memoryMb: input.memoryMb,
         image: sandboxImage(),
+        ...(input.network === true ? { network: true } : {}),
       });
       const succeeded = (result: RunCodeResult): boolean => result.exit_code === 0 && !result.timed_out && !result.oom_killed;
       // The stored answer is the result alone: the attempt that answers is always this one.

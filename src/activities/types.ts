@@ -23,6 +23,8 @@ export interface TemplateContext {
   item?: unknown;
   index?: number;
   failed?: { id: string; error: string | null; status: StepStatus };
+  /** More names for templates (a loop's `iteration`, `$item`, `is_last`, ...), beside the inputs and steps. */
+  vars?: Record<string, unknown>;
 }
 
 /** How an activity uses the step result cache (spec section 9); absent: the step is not cached. */
@@ -133,6 +135,8 @@ export interface RunCodeInput {
   /** name -> text content, written into the work directory before the code starts. */
   files: Record<string, string>;
   cache?: StepCachePolicy;
+  /** The container gets a network (tool steps that ask for it, on a worker with ORC_SANDBOX_NETWORK=1); none by default. */
+  network?: boolean;
 }
 
 export interface RunCodeResult {

@@ -1,4 +1,6 @@
 // The ApplicationFailure `type`s orc raises: callers branch on these, never on message text.
+import { ApplicationFailure } from '@temporalio/common';
+
 export const FailureType = {
   /** A value over ORC_MAX_VALUE_BYTES (spec section 12). */
   ValueTooLarge: 'VALUE_TOO_LARGE',
@@ -56,3 +58,8 @@ export const FailureType = {
   NoAnswer: 'NO_ANSWER',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** A step whose own parameters are wrong at run time (a rendered value, a child pipeline that does not compile): no retry fixes it. */
+export function invalidStep(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: FailureType.InvalidStep, message, nonRetryable: true });
+}

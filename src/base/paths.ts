@@ -66,5 +66,5 @@ export function localModelPath(): string {
 
 /** The compiled local-model server script (ESM, run in its own process). */
 export function localModelServerScript(): string {
-  return path.join(projectRoot, 'dist', 'models', 'local-model-server.mjs');
+  return path.join(projectRoot, 'dist', 'models', 'local', 'local-model-server.mjs');
 }

@@ -1,6 +1,6 @@
 // What a run takes and gives back (spec section 6); shared by the workflow, the activities, the client and the API.
 import type { TransportedPipeline } from './compact-pipeline';
-import type { CompiledPipeline } from './compiled-pipeline';
+import type { Budget, CompiledPipeline } from './compiled-pipeline';
 
 export type RunStatus = 'running' | 'paused' | 'completed' | 'failed' | 'cancelled' | 'budget_exceeded' | 'partially_completed';
 /** A run that reached its end: every step done, or failures handled by on_failure ("partially_completed"). */
@@ -26,6 +26,32 @@ export function addUsage(total: Usage, more: Usage): void {
   total.input_tokens += more.input_tokens;
   total.output_tokens += more.output_tokens;
   total.cost_usd += more.cost_usd;
+}
+
+/** The sum of several calls' usage, as a new object. */
+export function sumUsage(...parts: Usage[]): Usage {
+  const total = zeroUsage();
+  for (const part of parts) addUsage(total, part);
+  return total;
+}
+
+/** Tokens in and out together: what token budgets and token counts count. */
+export function totalTokens(usage: Pick<Usage, 'input_tokens' | 'output_tokens'>): number {
+  return usage.input_tokens + usage.output_tokens;
+}
+
+/** What one of `count` calls used on average (`total` itself when there were none). */
+export function averageUsage(total: Usage, count: number): Usage {
+  if (count <= 0) return total;
+  return { input_tokens: total.input_tokens / count, output_tokens: total.output_tokens / count, cost_usd: total.cost_usd / count };
+}
+
+/** Why `usage` is over a step's own budget (`budget:` on the step), or null: the one rule for every kind of step. */
+export function overStepBudget(budget: Budget | null | undefined, usage: Usage): string | null {
+  const tokens = totalTokens(usage);
+  if (budget?.tokens !== undefined && tokens > budget.tokens) return `used ${tokens} tokens, over its budget of ${budget.tokens}`;
+  if (budget?.costUsd !== undefined && usage.cost_usd > budget.costUsd) return `cost $${usage.cost_usd.toFixed(6)}, over its budget of $${budget.costUsd}`;
+  return null;
 }
 
 /** What a cached step records (`cache` in its step record); the activity returns it beside its output. */
@@ -70,6 +96,8 @@ export interface StepRecord {
   status: StepStatus;
   result: unknown;
   error: string | null;
+  /** The failure's type (src/base/failure-types.ts: TOOL_UNAVAILABLE, PATH_OUTSIDE_WORKSPACE, ...) when it had one. */
+  error_type?: string;
   attempts: number;
   model: string | null;
   usage: Usage;
@@ -83,9 +111,13 @@ export interface StepRecord {
   cache?: CacheRecord;
   /** A replicated step (spec section 10): every replicate's answer, the consensus, agreement and disagreements. */
   evidence?: unknown;
+  /** A tool step (spec section 19): the workspace-relative files it wrote. */
+  files?: string[];
   /** The model was asked again because its first answer was degenerate (a loop, an echo), and why. */
   retries?: number;
   reason?: string;
+  /** A step that failed and an `on_error` handler recovered: the error, and what gave its result. */
+  recovered?: { error: string; by: string };
 }
 
 export interface AutoResolution {
@@ -111,6 +143,8 @@ export interface RunResult {
   usage: Usage;
   auto_resolutions: AutoResolution[];
   error: string | null;
+  /** Workspace-relative paths that tool steps wrote (spec section 19); absent when none did. */
+  files?: string[];
 }
 
 export interface RunOptions {
@@ -129,6 +163,23 @@ export interface RunOptions {
   searchAttributes?: boolean;
   /** Set by the workflow itself when it continues as new: everything the run had decided so far. */
   carry?: CarriedState;
+  /**
+   * The run's workspace (absolute path; `orc run --workspace DIR`, default the current directory): where tool
+   * steps read and write files (spec section 19). Loop children and handlers get it like any other step.
+   */
+  workspace?: string;
+}
+
+/** How far a loop step has come (spec section 18), carried when the run continues as new. */
+export interface LoopProgress {
+  /** The first iteration not finished: every earlier one ran (and, for `until`, had its condition checked). */
+  next: number;
+  /** for_each: the items, rendered once (at most `max_iterations` of them). */
+  items?: unknown[];
+  /** for_each: there were more items than `max_iterations`. */
+  truncated?: boolean;
+  /** When the loop first started (a continued run keeps it). */
+  startedAt?: string | null;
 }
 
 /** What a run hands to its continuation when its history grows long (continue-as-new). */
@@ -144,6 +195,8 @@ export interface CarriedState {
   paused: boolean;
   /** How many times this run has continued as new. */
   continuations: number;
+  /** Loops under way, by step id (their finished iterations' steps are in `steps`). */
+  loops?: Record<string, LoopProgress>;
 }
 
 export interface PipelineRunInput {
@@ -166,6 +219,15 @@ export interface ApprovalDecision {
   step: string;
   approved: boolean;
   comment?: string;
+  by?: string;
+  /** `orc answer`'s value, for user-prompt, approval-gate and feedback-collection tool steps. */
+  value?: string;
+}
+
+/** What `orc answer RUN STEP VALUE` (the `answer` update) sends. */
+export interface StepAnswer {
+  step: string;
+  value: string;
   by?: string;
 }
 

@@ -88,6 +88,12 @@ export interface Settings {
   maxValueBytes: number;
   /** ORC_CODEC_TOKEN: the bearer token `orc codec-server` requires when it listens beyond loopback. */
   codecToken: string | undefined;
+  /** ORC_SEARCH_URL: a SearxNG instance whose JSON API the web-search tool asks (unset: web-search is unavailable). */
+  searchUrl: string | undefined;
+  /** ORC_NET_ALLOW: hosts, IPs and CIDRs (comma-separated) network tools may reach although private, loopback or link-local. */
+  netAllow: string[];
+  /** ORC_SANDBOX_NETWORK=1: a terminal or python-executor step that asks for the network (`network: true`) gets it. */
+  sandboxNetwork: boolean;
   /** A hosted provider's API key (OPENAI_API_KEY, ...), from the provider table. */
   apiKey(provider: HostedProvider): string | undefined;
   /** A hosted provider's endpoint (OPENAI_BASE_URL, ...), else its public one. */
@@ -125,6 +131,9 @@ export function readSettings(environment: Environment = process.env): Settings {
     circuitOpenSeconds: number(environment, 'ORC_CIRCUIT_OPEN_SECONDS', 30),
     maxValueBytes: positiveWholeNumber(environment, 'ORC_MAX_VALUE_BYTES', 64 * 1024 * 1024),
     codecToken: text(environment, 'ORC_CODEC_TOKEN'),
+    searchUrl: text(environment, 'ORC_SEARCH_URL'),
+    netAllow: (text(environment, 'ORC_NET_ALLOW') ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== ''),
+    sandboxNetwork: environment.ORC_SANDBOX_NETWORK === '1',
     apiKey: (provider) => text(environment, HOSTED_PROVIDERS[provider].keyVariable),
     baseUrl: (provider) => text(environment, HOSTED_PROVIDERS[provider].baseUrlVariable) ?? HOSTED_PROVIDERS[provider].defaultBaseUrl,
   };

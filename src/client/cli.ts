@@ -18,6 +18,8 @@ import { register as registerWorker } from './commands/worker';
 import { register as registerServer } from './commands/server';
 import { register as registerCodecServer } from './commands/codec-server';
 import { register as registerGc } from './commands/gc';
+import { register as registerAnswer } from './commands/answer';
+import { register as registerTools } from './commands/tools';
 import { register as registerMigrate } from './commands/migrate';
 
 function buildProgram(): Command {
@@ -37,11 +39,13 @@ function buildProgram(): Command {
   registerResume(program);
   registerCancel(program);
   registerApprove(program);
+  registerAnswer(program);
   registerCache(program);
   registerWorker(program);
   registerServer(program);
   registerCodecServer(program);
   registerGc(program);
+  registerTools(program);
   registerMigrate(program);
   return program;
 }

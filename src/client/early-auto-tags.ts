@@ -5,7 +5,7 @@ import { resolveAutoTagValues } from '../activities/auto-resolve';
 import { createModelChoiceActivities } from '../activities/model-choice';
 import { readSettings } from '../base/settings';
 import { loadModelCatalog } from '../models/catalog';
-import { LocalModelServer } from '../models/local-server-process';
+import { LocalModelServer } from '../models/local/local-server-process';
 import { createModelResolver } from '../models/registry';
 import { defaultAutoCache } from '../worker/worker';
 import { EXIT_FAILED, ExitCode } from './exit-code';

@@ -6,8 +6,8 @@ import { compactPipeline, expandPipeline } from '../base/compact-pipeline';
 import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, withoutSourcePositions, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
 import { checkReachable, TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
-import { approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
-import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult } from '../base/run-types';
+import { answerUpdate, approveUpdate, pauseSignal, resumeSignal, statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
+import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, RunProgress, RunResult, StepAnswer } from '../base/run-types';
 import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
 import { runDetails, runSummary } from './run-description';
@@ -253,6 +253,7 @@ export class Orchestrator {
         ...(options.dryRun ? { dryRun: true } : {}),
         ...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
         ...(options.noCache ? { noCache: true } : {}),
+        ...(options.workspace ? { workspace: options.workspace } : {}),
         ...(options.reuse ? { reuse: options.reuse } : {}),
         ...(searchAttributes ? { searchAttributes: true } : {}),
       },
@@ -438,6 +439,11 @@ export class Orchestrator {
   /** Approves or rejects a waiting approval step; throws with the workflow's reason when the update is refused. */
   async approve(runId: string, decision: ApprovalDecision): Promise<ApprovalResult> {
     return (await this.handle(runId)).executeUpdate(approveUpdate, { args: [decision] });
+  }
+
+  /** `orc answer`: the value of a waiting user-prompt, approval-gate or feedback-collection step. */
+  async answer(runId: string, answer: StepAnswer): Promise<StepAnswer> {
+    return (await this.handle(runId)).executeUpdate(answerUpdate, { args: [answer] });
   }
 
   async cancel(runId: string): Promise<void> {

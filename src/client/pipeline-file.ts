@@ -1,6 +1,8 @@
 // What the commands that read a pipeline file share: the known models, compiling with every problem reported,
 // and the input values given on the command line.
+import { isPlainObject } from '../base/plain-object';
 import * as fs from 'node:fs';
+import { TOOLS } from '../tools';
 import { compilePipelineFile, formatDiagnostic, type CompiledPipeline, type Diagnostic, type KnownModels } from '../compiler';
 import { loadModelCatalog, ModelCatalogError, modelNamesOf } from '../models/catalog';
 import { EXIT_FAILED, ExitCode, usageError } from './exit-code';
@@ -27,7 +29,7 @@ export function reportNotes(file: string, notes: readonly Diagnostic[]): void {
 }
 
 export function compileOrReport(file: string): CompiledPipeline {
-  const result = compilePipelineFile(file, { models: knownModels() });
+  const result = compilePipelineFile(file, { models: knownModels(), knownTools: TOOLS.flatMap((tool) => [tool.name, ...(tool.aliases ?? [])]) });
   if (!result.ok) {
     reportDiagnostics(file, result.diagnostics);
     throw new ExitCode(EXIT_FAILED);
@@ -48,10 +50,10 @@ function readInputFile(inputFile: string): Record<string, unknown> {
   } catch (error) {
     throw usageError(`cannot read --input-file ${inputFile}: ${(error as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!isPlainObject(parsed)) {
     throw usageError(`--input-file ${inputFile} must hold a JSON object of input values`);
   }
-  return { ...(parsed as Record<string, unknown>) };
+  return { ...parsed };
 }
 
 /** The input values of `--input-file` overlaid with each `-i NAME=VALUE`. */

@@ -1,6 +1,6 @@
 // Prints each step's progress once per change: a line when it starts, a line when it ends; on a terminal, the
 // answers of running LLM steps as they arrive.
-import type { RunProgress, RunResult, StepRecord } from '../base/run-types';
+import { totalTokens, type RunProgress, type RunResult, type StepRecord } from '../base/run-types';
 
 const MARKS: Record<string, string> = { completed: '✓', failed: '✗', skipped: '-', cancelled: '⊘', running: '…', waiting: '⏸' };
 
@@ -62,7 +62,7 @@ export class ProgressPrinter {
     const usage = result.usage;
     this.stream.write(
       `Run ${result.run_id} ${result.status}` +
-        `${usage.input_tokens + usage.output_tokens > 0 ? ` (${usage.input_tokens} input + ${usage.output_tokens} output tokens)` : ''}` +
+        `${totalTokens(usage) > 0 ? ` (${usage.input_tokens} input + ${usage.output_tokens} output tokens)` : ''}` +
         `${result.error ? `: ${result.error}` : ''}\n`,
     );
   }

@@ -103,6 +103,25 @@ export function compileAgents(raw: unknown, report: Report, keyPosition: KeyPosi
 /** The name of the agent an `action: agent` step defines inline. */
 export const INLINE_AGENT = 'agent';
 
+/** One agent or agents step being checked: where it is and what it may name. */
+interface AgentStepSite {
+  id: string;
+  kind: 'agent' | 'agents';
+  at: YamlPath;
+  parameters: PlainObject;
+  parametersAt: YamlPath;
+  report: Report;
+  keyPosition: KeyPosition;
+  named: Record<string, CompiledAgent>;
+}
+
+/** The agents a step runs, and which one gets the prompt. */
+interface StepAgents {
+  lead: string | null;
+  members: string[];
+  agents: Record<string, CompiledAgent>;
+}
+
 /** An `agent` or `agents` step's parameters as the workflow runs them, or null where they are wrong (reported). */
 export function compileAgentStep(
   step: PlainObject,
@@ -121,85 +140,100 @@ export function compileAgentStep(
     report('MISSING_FIELD', `step ${id}: action '${kind}' needs parameters: ${shape}`, [...at, 'parameters'], keyPosition(at, parameters === undefined ? 'action' : 'parameters'));
     return null;
   }
-  const parametersAt = [...at, 'parameters'];
+  const site: AgentStepSite = { id, kind, at, parameters, parametersAt: [...at, 'parameters'], report, keyPosition, named };
+  const maxTurns = checkAgentParameters(site);
+  const chosen = kind === 'agent' ? singleAgent(site, serverNames, pipelineFile) : team(site);
+  if (!chosen || chosen.lead === null) return null;
+  return { kind, lead: chosen.lead, members: chosen.members, agents: chosen.agents, maxTurns, approveTools: approveToolsOf(site, chosen.agents) };
+}
+
+/** Unknown parameters, the prompt, max_turns (returned). */
+function checkAgentParameters(site: AgentStepSite): number {
+  const { id, kind, parameters, parametersAt, report, keyPosition } = site;
   const known: readonly string[] = kind === 'agent' ? AGENT_STEP_PARAMETERS : TEAM_STEP_PARAMETERS;
   for (const key of Object.keys(parameters).filter((name) => !known.includes(name))) {
     report('UNKNOWN_KEY', `unknown parameter '${key}' in ${kind} step ${id}: it takes ${known.join(', ')}${didYouMean(key, known)}`, [...parametersAt, key], keyPosition(parametersAt, key));
   }
   if (parameters.prompt === undefined || parameters.prompt === null) {
-    report('MISSING_FIELD', `step ${id}: action '${kind}' needs parameters.prompt: the task`, [...parametersAt, 'prompt'], keyPosition(at, 'parameters'));
+    report('MISSING_FIELD', `step ${id}: action '${kind}' needs parameters.prompt: the task`, [...parametersAt, 'prompt'], keyPosition(site.at, 'parameters'));
   }
-  let maxTurns = DEFAULT_MAX_TURNS;
-  if (parameters.max_turns !== undefined) {
-    if (typeof parameters.max_turns === 'number' && Number.isInteger(parameters.max_turns) && parameters.max_turns >= 1) maxTurns = parameters.max_turns;
-    else report('INVALID_VALUE', `step ${id}: parameters.max_turns must be a whole number of at least 1`, [...parametersAt, 'max_turns']);
-  }
-  const knownAgent = (name: unknown, where: YamlPath, role: string): string | null => {
-    if (typeof name !== 'string' || name === '') {
-      report('MISSING_FIELD', `step ${id}: parameters.${role} must name an agent from 'agents'`, where, keyPosition(at, 'parameters'));
-      return null;
-    }
-    if (!named[name]) {
-      const names = Object.keys(named);
-      report('UNKNOWN_REFERENCE', `step ${id}: unknown agent '${name}'${didYouMean(name, names)} (agents: ${names.join(', ') || 'none declared'})`, where);
-      return null;
-    }
-    return name;
-  };
+  if (parameters.max_turns === undefined) return DEFAULT_MAX_TURNS;
+  if (typeof parameters.max_turns === 'number' && Number.isInteger(parameters.max_turns) && parameters.max_turns >= 1) return parameters.max_turns;
+  report('INVALID_VALUE', `step ${id}: parameters.max_turns must be a whole number of at least 1`, [...parametersAt, 'max_turns']);
+  return DEFAULT_MAX_TURNS;
+}
 
+function knownAgent(site: AgentStepSite, name: unknown, where: YamlPath, role: string): string | null {
+  if (typeof name !== 'string' || name === '') {
+    site.report('MISSING_FIELD', `step ${site.id}: parameters.${role} must name an agent from 'agents'`, where, site.keyPosition(site.at, 'parameters'));
+    return null;
+  }
+  if (!site.named[name]) {
+    const names = Object.keys(site.named);
+    site.report('UNKNOWN_REFERENCE', `step ${site.id}: unknown agent '${name}'${didYouMean(name, names)} (agents: ${names.join(', ') || 'none declared'})`, where);
+    return null;
+  }
+  return name;
+}
+
+/** `action: agent`: a named agent, or one defined inline by model/system/tools. */
+function singleAgent(site: AgentStepSite, serverNames: string[], pipelineFile: string | null): StepAgents | null {
+  const { parameters, parametersAt } = site;
+  const inline = AGENT_KEYS.some((key) => parameters[key] !== undefined);
+  if (parameters.agent !== undefined && inline) {
+    site.report('INVALID_VALUE', `step ${site.id}: give parameters.agent or an inline model/system/tools, not both`, [...parametersAt, 'agent']);
+    return null;
+  }
+  if (parameters.agent === undefined) {
+    return { lead: INLINE_AGENT, members: [], agents: { [INLINE_AGENT]: compileAgent(INLINE_AGENT, parameters, parametersAt, site.report, serverNames, pipelineFile) } };
+  }
+  const lead = knownAgent(site, parameters.agent, [...parametersAt, 'agent'], 'agent');
+  return { lead, members: [], agents: lead !== null ? { [lead]: site.named[lead]! } : {} };
+}
+
+/** `action: agents`: a coordinator and its members, all named. */
+function team(site: AgentStepSite): StepAgents {
+  const { id, parameters, parametersAt, report } = site;
   const agents: Record<string, CompiledAgent> = {};
-  let lead: string | null;
   const members: string[] = [];
-  if (kind === 'agent') {
-    const inline = AGENT_KEYS.some((key) => parameters[key] !== undefined);
-    if (parameters.agent !== undefined && inline) {
-      report('INVALID_VALUE', `step ${id}: give parameters.agent or an inline model/system/tools, not both`, [...parametersAt, 'agent']);
-      return null;
+  const lead = knownAgent(site, parameters.coordinator, [...parametersAt, 'coordinator'], 'coordinator');
+  if (lead !== null) agents[lead] = site.named[lead]!;
+  if (!Array.isArray(parameters.members) || parameters.members.length === 0) {
+    report('MISSING_FIELD', `step ${id}: action 'agents' needs parameters.members: the agents the coordinator hands tasks to`, [...parametersAt, 'members'], site.keyPosition(site.at, 'parameters'));
+    return { lead, members, agents };
+  }
+  parameters.members.forEach((member, index) => {
+    const name = knownAgent(site, member, [...parametersAt, 'members', index], 'members');
+    if (name === null) return;
+    if (name === lead) report('INVALID_VALUE', `step ${id}: the coordinator '${name}' cannot also be a member`, [...parametersAt, 'members', index]);
+    else if (!members.includes(name)) {
+      members.push(name);
+      agents[name] = site.named[name]!;
     }
-    if (parameters.agent !== undefined) {
-      lead = knownAgent(parameters.agent, [...parametersAt, 'agent'], 'agent');
-      if (lead !== null) agents[lead] = named[lead]!;
-    } else {
-      lead = INLINE_AGENT;
-      agents[lead] = compileAgent(INLINE_AGENT, parameters, parametersAt, report, serverNames, pipelineFile);
-    }
-  } else {
-    lead = knownAgent(parameters.coordinator, [...parametersAt, 'coordinator'], 'coordinator');
-    if (lead !== null) agents[lead] = named[lead]!;
-    if (!Array.isArray(parameters.members) || parameters.members.length === 0) {
-      report('MISSING_FIELD', `step ${id}: action 'agents' needs parameters.members: the agents the coordinator hands tasks to`, [...parametersAt, 'members'], keyPosition(at, 'parameters'));
-    } else {
-      parameters.members.forEach((member, index) => {
-        const name = knownAgent(member, [...parametersAt, 'members', index], 'members');
-        if (name === null) return;
-        if (name === lead) report('INVALID_VALUE', `step ${id}: the coordinator '${name}' cannot also be a member`, [...parametersAt, 'members', index]);
-        else if (!members.includes(name)) {
-          members.push(name);
-          agents[name] = named[name]!;
-        }
-      });
-    }
-    // A member is handed work through a tool of its own name; it must not clash with one of the coordinator's tools.
-    const leadTools = lead !== null ? agents[lead]!.tools : [];
-    for (const member of members) {
-      if (leadTools.some((tool) => tool.wireName === toolWireName(member))) {
-        report('INVALID_VALUE', `step ${id}: member '${member}' has the name of one of the coordinator's tools`, [...parametersAt, 'members']);
-      }
+  });
+  // A member is handed work through a tool of its own name; it must not clash with one of the coordinator's tools.
+  const leadTools = lead !== null ? agents[lead]!.tools : [];
+  for (const member of members) {
+    if (leadTools.some((tool) => tool.wireName === toolWireName(member))) {
+      report('INVALID_VALUE', `step ${id}: member '${member}' has the name of one of the coordinator's tools`, [...parametersAt, 'members']);
     }
   }
-  if (lead === null) return null;
+  return { lead, members, agents };
+}
 
+function approveToolsOf(site: AgentStepSite, agents: Record<string, CompiledAgent>): string[] {
   const approveTools: string[] = [];
-  const approve = parameters.approve_tools;
-  if (approve !== undefined && !decidedAtRunTime(approve)) {
-    if (!Array.isArray(approve)) report('INVALID_VALUE', `step ${id}: parameters.approve_tools must be a list of tools`, [...parametersAt, 'approve_tools']);
-    else {
-      const toolNames = [...new Set(Object.values(agents).flatMap((agent) => agent.tools.map((tool) => tool.name)))];
-      approve.forEach((name, index) => {
-        if (typeof name === 'string' && toolNames.includes(name)) approveTools.push(name);
-        else report('UNKNOWN_REFERENCE', `step ${id}: approve_tools names '${String(name)}', which no agent of this step has${typeof name === 'string' ? didYouMean(name, toolNames) : ''} (tools: ${toolNames.join(', ') || 'none'})`, [...parametersAt, 'approve_tools', index]);
-      });
-    }
+  const approve = site.parameters.approve_tools;
+  const at = [...site.parametersAt, 'approve_tools'];
+  if (approve === undefined || decidedAtRunTime(approve)) return approveTools;
+  if (!Array.isArray(approve)) {
+    site.report('INVALID_VALUE', `step ${site.id}: parameters.approve_tools must be a list of tools`, at);
+    return approveTools;
   }
-  return { kind, lead, members, agents, maxTurns, approveTools };
+  const toolNames = [...new Set(Object.values(agents).flatMap((agent) => agent.tools.map((tool) => tool.name)))];
+  approve.forEach((name, index) => {
+    if (typeof name === 'string' && toolNames.includes(name)) approveTools.push(name);
+    else site.report('UNKNOWN_REFERENCE', `step ${site.id}: approve_tools names '${String(name)}', which no agent of this step has${typeof name === 'string' ? didYouMean(name, toolNames) : ''} (tools: ${toolNames.join(', ') || 'none'})`, [...at, index]);
+  });
+  return approveTools;
 }

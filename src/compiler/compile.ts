@@ -72,9 +72,21 @@ function newContext(front: FrontEnd, options: CompileOptions): CompileContext {
     implicitInputs: new Map(),
     fieldsRead: new Map(),
     autoTags: [],
+    loopChildren: loopChildren(document.steps),
     defaults: { timeoutSeconds: 0, maxRetries: 0, cacheTtlSeconds: 0 },
   };
   return context;
+}
+
+/** The ids of the steps nested in loops, at any depth, each with its loop's id. */
+function loopChildren(steps: unknown, found = new Map<string, string>()): Map<string, string> {
+  if (!Array.isArray(steps)) return found;
+  for (const step of steps) {
+    if (!isPlainObject(step) || !Array.isArray(step.steps)) continue;
+    for (const inner of step.steps) if (isPlainObject(inner) && typeof inner.id === 'string' && typeof step.id === 'string') found.set(inner.id, step.id);
+    loopChildren(step.steps, found);
+  }
+  return found;
 }
 
 /** Pass: what the top of the file declares, which steps refer to: MCP servers, agents, inputs, config defaults. */
@@ -106,7 +118,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
     context.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
     return { ok: false, diagnostics: context.diagnostics };
   }
-  const pipeline = assemblePipeline(context, steps, outputs, front.dialect);
+  const pipeline = assemblePipeline(context, steps, outputs, front);
   return { ok: true, pipeline, diagnostics: [], notes: [...context.notes, ...noEffectNotes(context.source, context.config, context.configKey)] };
 }
 

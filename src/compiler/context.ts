@@ -78,6 +78,8 @@ export interface CompileContext {
   /** Fields of a step's result read downstream, by `stepKey(block, id)`: they become an LLM step's output schema. */
   fieldsRead: Map<string, Set<string>>;
   autoTags: AutoTag[];
+  /** Ids of the steps inside loops (at any depth) -> their loop's id: outside it, such a name is an error. */
+  loopChildren: Map<string, string>;
   defaults: { timeoutSeconds: number; maxRetries: number; cacheTtlSeconds: number };
 }
 

@@ -21,6 +21,8 @@ export type DiagnosticCode =
   | 'INPUT_TYPE'
   /** A `tool:` step naming a tool this worker has no backend for (a note), or a refused cloud tool (an error). */
   | 'TOOL_UNAVAILABLE'
+  /** A note in the dialect: a key written twice in one mapping, the last one used (as PyYAML reads it). */
+  | 'DUPLICATE_KEY'
   /** Not a problem: a key the spec accepts that changes nothing here (a compile note, never a failure). */
   | 'NO_EFFECT';
 

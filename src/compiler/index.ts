@@ -3,6 +3,8 @@ export { compilePipeline, compilePipelineFile, compileOrThrow, type CompileOptio
 export { autoTagModel, type ModelSpec } from './auto-tags';
 export type { KnownModels } from './model-names';
 export { resolveRunInputs, coerceInputString, withoutSourcePositions, type InputResolution } from './inputs';
+export { detectDialect, frontEnd, type Dialect, type FrontEnd, type ParsedPipeline } from './front-end';
+export { mappedSource, type SourcePositions } from './source';
 export { formatDiagnostic, PipelineValidationError, type Diagnostic } from './diagnostics';
 export { parseDuration } from './durations';
 export * from '../base/compiled-pipeline';

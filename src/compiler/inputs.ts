@@ -1,4 +1,5 @@
 // A run's inputs checked against the pipeline's declarations before anything runs: required, type, enum.
+import { isPlainObject } from '../base/plain-object';
 import { didYouMean, type Diagnostic } from './diagnostics';
 import type { CompiledPipeline, InputSpec, InputType } from '../base/compiled-pipeline';
 
@@ -41,7 +42,7 @@ function typeMatches(type: InputType, value: unknown): boolean {
     case 'array':
       return Array.isArray(value);
     case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
+      return isPlainObject(value);
   }
 }
 

@@ -39,8 +39,12 @@ export class PipelineSource implements SourcePositions {
     for (let index = 0; index < originalText.length; index++) if (originalText[index] === '\n') this.originalLineStarts.push(index + 1);
   }
 
-  /** Parses YAML; syntax errors come back as diagnostics rather than exceptions. */
-  static parse(originalText: string, options: { uniqueKeys?: boolean } = {}): { source: PipelineSource; value: unknown; errors: Diagnostic[] } {
+  /**
+   * Parses YAML; syntax errors come back as diagnostics rather than exceptions. `uniqueKeys: false` reads a
+   * duplicate key as PyYAML does (the last one wins; the dialect's front end warns); `onlyDuplicateKeys` says
+   * whether every error was a duplicate key.
+   */
+  static parse(originalText: string, options: { uniqueKeys?: boolean } = {}): { source: PipelineSource; value: unknown; errors: Diagnostic[]; onlyDuplicateKeys: boolean } {
     const { text, insertions } = quoteBareAutoTags(originalText);
     const document = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: options.uniqueKeys ?? true });
     const source = new PipelineSource(text, document, insertions, originalText);
@@ -59,15 +63,16 @@ export class PipelineSource implements SourcePositions {
         ...opened,
       };
     });
-    if (errors.length > 0) return { source, value: undefined, errors };
+    const onlyDuplicateKeys = document.errors.length > 0 && document.errors.every((error) => error.code === 'DUPLICATE_KEY');
+    if (errors.length > 0) return { source, value: undefined, errors, onlyDuplicateKeys };
     try {
-      return { source, value: document.toJS({ maxAliasCount: 100 }), errors };
+      return { source, value: document.toJS({ maxAliasCount: 100 }), errors, onlyDuplicateKeys };
     } catch (error) {
       // An alias with no anchor before it, or aliases that expand too far: found only when the values are built.
       const alias = firstAlias(document);
       const position = source.positionOfOffset(alias?.range?.[0] ?? 0);
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      return { source, value: undefined, errors: [{ code: 'YAML_SYNTAX', message: `malformed YAML: ${reason}`, path: '(root)', ...position }] };
+      return { source, value: undefined, errors: [{ code: 'YAML_SYNTAX', message: `malformed YAML: ${reason}`, path: '(root)', ...position }], onlyDuplicateKeys: false };
     }
   }
 
@@ -89,7 +94,8 @@ export class PipelineSource implements SourcePositions {
     let node: unknown = this.document.contents;
     for (const segment of path) {
       if (isMap(node)) {
-        const pair = node.items.find((item) => isScalar(item.key) && item.key.value === segment);
+        // The last of duplicate keys, as the value read (when duplicates are allowed) is the last.
+        const pair = lastOf(node.items, (item) => isScalar(item.key) && item.key.value === segment);
         node = pair?.value;
       } else if (isSeq(node) && typeof segment === 'number') {
         node = node.items[segment];
@@ -113,11 +119,8 @@ export class PipelineSource implements SourcePositions {
   positionOfKey(mapPath: YamlPath, key: string): Position {
     const map = this.nodeAt(mapPath);
     if (isMap(map)) {
-      for (const item of map.items) {
-        if (isPair(item) && isScalar(item.key) && item.key.value === key && item.key.range) {
-          return this.positionOfOffset(item.key.range[0]);
-        }
-      }
+      const item = lastOf(map.items, (pair) => isPair(pair) && isScalar(pair.key) && pair.key.value === key);
+      if (item && isScalar(item.key) && item.key.range) return this.positionOfOffset(item.key.range[0]);
     }
     return this.positionOf(mapPath);
   }
@@ -147,6 +150,29 @@ export class PipelineSource implements SourcePositions {
     }
     return this.positionOfOffset(start);
   }
+}
+
+/**
+ * Positions for a rewritten document (a dialect's front end): `toUserPath` maps a path of the native document to the
+ * path it came from in the user's file (undefined: the same path). A renamed key (`parameters` -> `inputs`) is
+ * found under its old name.
+ */
+export function mappedSource(source: SourcePositions, toUserPath: (path: YamlPath) => YamlPath | undefined): SourcePositions {
+  const map = (path: YamlPath): YamlPath => toUserPath(path) ?? path;
+  return {
+    positionOf: (path) => source.positionOf(map(path)),
+    positionOfKey: (mapPath, key) => {
+      const user = map([...mapPath, key]);
+      const last = user[user.length - 1];
+      return typeof last === 'string' ? source.positionOfKey(user.slice(0, -1), last) : source.positionOf(user);
+    },
+    positionInString: (path, index) => source.positionInString(map(path), index),
+  };
+}
+
+function lastOf<T>(items: readonly T[], matches: (item: T) => boolean): T | undefined {
+  for (let index = items.length - 1; index >= 0; index--) if (matches(items[index]!)) return items[index];
+  return undefined;
 }
 
 /** The first alias (`*name`) that names no anchor before it, else the first alias. */

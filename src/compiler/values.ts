@@ -1,11 +1,8 @@
 // Small questions the compiler asks of YAML values.
+import { isPlainObject, type PlainObject } from '../base/plain-object';
 import { containsTemplate } from './templates';
 
-export type PlainObject = Record<string, unknown>;
-
-export function isPlainObject(value: unknown): value is PlainObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { isPlainObject, type PlainObject };
 
 /** Text that a template or an AUTO tag decides at run time: its shape is only known then. */
 export function decidedAtRunTime(value: unknown): boolean {

@@ -1,13 +1,15 @@
 // Turns a pipeline's model spec ("echo", "local", "openai:gpt-4o-mini", ...) into a LanguageModel.
 import { HOSTED_PROVIDERS, isHostedProvider, providerOfSpec, type HostedProvider } from '../base/providers';
 import { readSettings } from '../base/settings';
-import { createAnthropicModel } from './anthropic';
-import { createEchoModel } from './echo';
-import { createGoogleModel } from './google';
+import { createAnthropicModel } from './providers/anthropic';
+import { createEchoModel } from './providers/echo';
+import { createGoogleModel } from './providers/google';
 import type { ModelCatalog } from './catalog';
-import { circuitBreakerSettingsFrom, withCircuitBreaker } from './circuit-breaker';
-import type { LocalModelServer } from './local-server-process';
-import { createOpenAICompatibleModel } from './openai-compatible';
+import { circuitBreaker, circuitBreakerSettingsFrom } from './middleware/circuit-breaker';
+import { costFromCatalog } from './middleware/cost';
+import { wrapModel, type ModelMiddleware } from './middleware/wrap-model';
+import type { LocalModelServer } from './local/local-server-process';
+import { createOpenAICompatibleModel } from './providers/openai-compatible';
 import { ModelError, type LanguageModel } from './types';
 
 export interface ModelResolver {
@@ -22,21 +24,6 @@ export interface ModelResolverOptions {
   environment?: NodeJS.ProcessEnv;
   /** Registry names and aliases (`gpt-4o-mini`, `claude-sonnet-4`) resolve to their provider:model; prices give cost. */
   catalog?: ModelCatalog;
-}
-
-/** Fills in cost_usd from the catalog's prices (adapters only count tokens). */
-function withCost(model: LanguageModel, catalog: ModelCatalog | undefined): LanguageModel {
-  if (!catalog) return model;
-  return {
-    id: model.id,
-    provider: model.provider,
-    ...(model.unavailable ? { unavailable: () => model.unavailable!() } : {}),
-    async generate(request) {
-      const response = await model.generate(request);
-      const cost = catalog.priceOf(model.id, response.usage);
-      return cost === undefined ? response : { ...response, usage: { ...response.usage, cost_usd: cost } };
-    },
-  };
 }
 
 /** The model name the embedded SmolLM2 answers to when a pipeline just says `local`. */
@@ -120,9 +107,11 @@ export function createModelResolver(options: ModelResolverOptions): ModelResolve
       let model = resolved.get(key);
       if (!model) {
         const created = create(key);
+        const middleware: ModelMiddleware[] = [];
+        if (options.catalog) middleware.push(costFromCatalog(options.catalog));
         // Echo and the embedded model never go down the way a provider does; only hosted ones get a breaker.
-        const guarded = isHostedProvider(created.provider) ? withCircuitBreaker(created, circuitBreakerSettingsFrom(environment)) : created;
-        model = withCost(guarded, options.catalog);
+        if (isHostedProvider(created.provider)) middleware.push(circuitBreaker(circuitBreakerSettingsFrom(environment)));
+        model = wrapModel(created, middleware);
         resolved.set(key, model);
       }
       return model;

@@ -1,6 +1,6 @@
 // The narrow interface every model provider implements, and the errors they raise.
 import type { Usage } from '../base/run-types';
-import type { ReAskRecord } from './degeneration';
+import type { ReAskRecord } from './local/degeneration';
 
 export interface ChatMessage {
   /** `tool`: the answer to one of the previous assistant message's tool calls. */

@@ -30,6 +30,50 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   /** Files this call wrote, relative to the workspace: listed in the step's result and the run's `files`. */
   wrote(relativePath: string): void;
+  /** What the worker lends tools that need more than the workspace and the network (absent in unit tests). */
+  readonly services?: ToolServices;
+}
+
+/** A program for the run_code sandbox (a fresh locked-down container). */
+export interface SandboxRequest {
+  language: 'python' | 'javascript' | 'bash';
+  code: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  files: Record<string, string>;
+  /** The container gets a network (only when the step asks and the worker allows it). */
+  network: boolean;
+}
+
+export interface SandboxAnswer {
+  stdout: string;
+  stderr: string;
+  exit_code: number | null;
+  files: Record<string, string>;
+  timed_out: boolean;
+  oom_killed: boolean;
+  duration_ms: number;
+}
+
+/** A small durable key-value store (the run store's), shared by every run of the same store. */
+export interface KeyValueStore {
+  get(key: string): Promise<unknown>;
+  /** `expiresAt` null: kept until deleted. */
+  put(key: string, value: unknown, expiresAt: Date | null): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface McpServerRequest {
+  serverName: string;
+  server: Record<string, unknown>;
+}
+
+/** Services built by the worker (activities layer) and lent to tools, so that tools import no activity. */
+export interface ToolServices {
+  runCode?(request: SandboxRequest): Promise<SandboxAnswer>;
+  keyValue?: KeyValueStore;
+  listMcpTools?(request: McpServerRequest): Promise<Array<{ name: string; description: string; inputSchema: Record<string, unknown> }>>;
+  callMcpTool?(request: McpServerRequest & { tool: string; arguments: Record<string, unknown> }): Promise<Record<string, unknown>>;
 }
 
 /** Whether a tool can run on this worker; when not, what would make it available. */
@@ -81,4 +125,6 @@ export interface ToolCallOutput {
   error?: string;
   /** Workspace-relative paths this call wrote. */
   files?: string[];
+  /** The activity attempt that answered (1 for the first). */
+  attempt?: number;
 }

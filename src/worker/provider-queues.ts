@@ -6,7 +6,8 @@ import { createGenerateActivities } from '../activities/generate';
 import type { StepCache } from '../activities/step-cache';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
 import type { ModelCatalog, ModelProvider } from '../models/catalog';
-import { TokenRateLimiter, withTokenLimit } from '../models/rate-limits';
+import { TokenRateLimiter, tokenLimit } from '../models/middleware/token-limit';
+import { wrapResolver } from '../models/middleware/wrap-model';
 import type { ModelResolver } from '../models/registry';
 import { providerQueueFor } from '../base/task-queues';
 
@@ -38,7 +39,8 @@ export type QueueWorkerOptions = Pick<WorkerOptions, 'taskQueue' | 'activities'>
 export function providerQueues(context: ProviderQueueContext): QueueWorkerOptions[] {
   return [...rateLimitedProvidersOf(context.catalog)].map((provider) => {
     const limits = context.catalog.providers[provider as ModelProvider]?.rate_limits ?? {};
-    const models = limits.tokens_per_minute ? withTokenLimit(context.models, new TokenRateLimiter(limits.tokens_per_minute)) : context.models;
+    const limiter = limits.tokens_per_minute ? new TokenRateLimiter(limits.tokens_per_minute) : undefined;
+    const models = limiter ? wrapResolver(context.models, () => [tokenLimit(limiter)]) : context.models;
     const generate = createGenerateActivities({
       models,
       ...(context.selectionStatsFile ? { selectionStatsFile: context.selectionStatsFile } : {}),

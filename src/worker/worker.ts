@@ -9,7 +9,7 @@ import { RunStoreStepCache, type StepCache } from '../activities/step-cache';
 import { openDefaultRunStore, type RunStore } from '../store/run-store';
 import { storedPayloadsDataConverter } from '../store/stored-payloads';
 import { valueCeilingInterceptor } from '../store/value-ceiling';
-import { LocalModelServer } from '../models/local-server-process';
+import { LocalModelServer } from '../models/local/local-server-process';
 import { loadModelCatalog, type ModelCatalog } from '../models/catalog';
 import { rateLimitedProvidersOf } from '../activities/model-choice';
 import { providerQueues, type QueueWorkerOptions } from './provider-queues';
@@ -19,7 +19,8 @@ import { readSettings } from '../base/settings';
 import { TEMPORAL_CONNECT_TIMEOUT_MS, TemporalUnreachableError } from '../base/temporal-unreachable-error';
 import { DEFAULT_NAMESPACE } from './dev-server';
 import { dataDirectory, projectRoot } from '../base/paths';
-import { meteredModels } from '../activities/metrics';
+import { modelMetrics } from '../activities/metrics';
+import { wrapResolver } from '../models/middleware/wrap-model';
 import { runtimeOptions, stepActivityInterceptors, tracingFromEnvironment, type Tracing } from './telemetry';
 
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
@@ -122,13 +123,13 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
   const localServer = new LocalModelServer();
   // A malformed user models.yaml stops the worker here, with file:line:column, before it takes any work.
   const catalog = options.catalog ?? loadModelCatalog();
-  const models = meteredModels(options.models ?? createModelResolver({ localServer, catalog }));
+  const models = wrapResolver(options.models ?? createModelResolver({ localServer, catalog }), () => [modelMetrics]);
   const autoCache = defaultAutoCache();
   const store = options.store ?? openDefaultRunStore();
   // Payloads over 256 KiB go to the run store, on every worker of the process (spec section 12).
   const dataConverter = storedPayloadsDataConverter(store);
   const stepCache = new RunStoreStepCache({ store, ...(exitAfterCacheWrite() ? { afterWrite: () => process.kill(process.pid, 'SIGKILL') } : {}) });
-  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache });
+  const activities = createActivities({ models, autoCache, catalog, rateLimitedProviders: rateLimitedProvidersOf(catalog), stepCache, store });
   const worker = await Worker.create({
     connection,
     dataConverter,

@@ -5,6 +5,8 @@ import type { ApprovalDecision } from './run-types';
 export class ApprovalDesk {
   /** Approval steps waiting for a decision -> the prompt they show. */
   readonly waiting = new Map<string, string>();
+  /** Questions (user-prompt tool steps) that take only one of these answers. */
+  readonly choices = new Map<string, string[]>();
   readonly decisions: Map<string, ApprovalDecision>;
 
   constructor(carried: Record<string, ApprovalDecision> = {}) {

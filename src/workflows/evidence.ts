@@ -1,5 +1,6 @@
 // Evidence bundles (spec section 10): the consensus of k replicate answers, how much they agree, and where they differ.
 // Pure and deterministic: the workflow computes it from the replicates' recorded answers.
+import { isPlainObject } from '../base/plain-object';
 
 export type ConsensusMethod = 'majority' | 'medoid' | 'judge';
 
@@ -49,10 +50,6 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The method a step gets when it names none: majority for structured or short answers, medoid for free text. */

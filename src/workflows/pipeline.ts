@@ -2,13 +2,14 @@
 import { CancellationScope, condition, continueAsNew, isCancellation, patched, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import { compactPipeline } from '../base/compact-pipeline';
 import { AutoApplication } from './auto-application';
-import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
+import { isHumanTool } from '../tools/workflow-side';
+import { answerUpdate, approveUpdate, pauseSignal, resumeSignal, statusQuery } from './definitions';
 import { ModelRouting } from './model-routing';
 import { RunMetadata } from './run-metadata';
 import { recordRunMetrics } from './run-metrics';
 import { RunState } from './run-state';
 import { StepExecution } from './run-step';
-import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunResult } from './run-types';
+import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunResult, StepAnswer } from './run-types';
 import { Scheduler } from './scheduler';
 import { templateActivitiesLabelled } from './step-calls';
 
@@ -33,12 +34,39 @@ function registerHandlers(run: RunState): void {
     {
       validator: (decision: ApprovalDecision): void => {
         const step = run.stepsById.get(decision.step);
-        if (!step) throw new Error(`this run has no step '${decision.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
-        if (step.actionKind !== 'approval' && !step.agent) throw new Error(`step '${decision.step}' is neither an approval step nor an agent step`);
+        // A loop's iteration step (`LOOP_I_CHILD`) is no step of the pipeline: its record waiting says it is asking.
+        const iterationStep = !step && run.records[decision.step] !== undefined;
+        if (!step && !iterationStep) throw new Error(`this run has no step '${decision.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
+        const gate = step?.actionKind === 'tool' && step.tool?.name === 'approval-gate';
+        if (step && step.actionKind !== 'approval' && !step.agent && !gate) throw new Error(`step '${decision.step}' is neither an approval step nor an agent step`);
         const earlier = run.approvals.decisions.get(decision.step);
         if (earlier) throw new Error(`step '${decision.step}' was already ${earlier.approved ? 'approved' : 'rejected'}${earlier.by ? ` by ${earlier.by}` : ''}`);
         const status = run.record(decision.step).status;
         if (status !== 'waiting') throw new Error(`step '${decision.step}' is not waiting for approval (it is ${status})`);
+      },
+    },
+  );
+}
+
+/** `orc answer RUN STEP VALUE`: the value of a waiting question (user-prompt, approval-gate, feedback-collection). */
+function registerAnswerHandler(run: RunState): void {
+  setHandler(
+    answerUpdate,
+    (answer: StepAnswer): StepAnswer => {
+      run.approvals.decisions.set(answer.step, { step: answer.step, approved: true, value: answer.value, ...(answer.by !== undefined ? { by: answer.by } : {}) });
+      run.changed = true;
+      return answer;
+    },
+    {
+      validator: (answer: StepAnswer): void => {
+        const step = run.stepsById.get(answer.step);
+        if (!step) throw new Error(`this run has no step '${answer.step}' (steps: ${run.pipeline.steps.map((candidate) => candidate.id).join(', ')})`);
+        if (step.actionKind !== 'tool' || !isHumanTool(step.tool?.name ?? '')) throw new Error(`step '${answer.step}' asks no question (only user-prompt, approval-gate and feedback-collection steps take an answer)`);
+        if (run.approvals.decisions.has(answer.step)) throw new Error(`step '${answer.step}' was already answered`);
+        const status = run.record(answer.step).status;
+        if (status !== 'waiting') throw new Error(`step '${answer.step}' is not waiting for an answer (it is ${status})`);
+        const choices = run.approvals.choices.get(answer.step);
+        if (choices && !choices.includes(answer.value)) throw new Error(`step '${answer.step}' takes one of: ${choices.join(', ')}; got '${answer.value}'`);
       },
     },
   );
@@ -131,6 +159,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   // every 10 s while their status stays, not after every step. Asked only where upserts happen at all.
   const metadata = new RunMetadata(run, searchAttributes, searchAttributes && (current || patched('search-attributes-throttled')));
   registerHandlers(run);
+  registerAnswerHandler(run);
   const auto = new AutoApplication(run, routing);
   auto.startEarly();
 

@@ -89,7 +89,7 @@ export async function runReplicates(step: CompiledStep, settings: CompiledReplic
 
   const values = replicates.filter((answer) => answer.status === 'completed').map((answer) => answer.value);
   if (values.length * 2 < count) {
-    throw new StepFailure(`${FailureType.Conflict}: step '${step.id}': only ${values.length} of ${count} replicates succeeded; at least half must`, { usage, extra: { evidence: { replicates } } });
+    throw new StepFailure(`${FailureType.Conflict}: step '${step.id}': only ${values.length} of ${count} replicates succeeded; at least half must`, { usage, extra: { evidence: { replicates } } }, null, FailureType.Conflict);
   }
   const method = settings.consensus ?? defaultMethod(values, step.outputSchema !== null);
   let bundle: EvidenceBundle;
@@ -112,7 +112,7 @@ export async function runReplicates(step: CompiledStep, settings: CompiledReplic
     throw new StepFailure(`${FailureType.Conflict}: step '${step.id}': the replicates agree ${bundle.agreement.toFixed(2)}, under min_agreement ${settings.minAgreement}`, {
       usage,
       extra: { evidence: bundle },
-    });
+    }, null, FailureType.Conflict);
   }
   return { result: bundle.consensus, evidence: bundle, usage, models };
 }

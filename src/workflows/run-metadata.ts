@@ -3,6 +3,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from './definitions';
 import type { RunState } from './run-state';
 import type { RunResult } from './run-types';
+import { totalTokens } from '../base/run-types';
 
 /** A run with more steps shows this many rows, then how many more there are. */
 const MAX_ROWS = 100;
@@ -19,7 +20,7 @@ export function stepTable(result: RunResult): string {
   // Built on every turn of the main loop: only the rows shown are built, whatever the number of steps.
   const entries = Object.entries(result.steps);
   const rows = entries.slice(0, MAX_ROWS).map(([id, step]) => {
-    const tokens = step.usage.input_tokens + step.usage.output_tokens;
+    const tokens = totalTokens(step.usage);
     const note = (step.error ?? '').replace(/[|\n]/g, ' ').slice(0, 80);
     return `| ${id} | ${step.status} | ${step.model ?? ''} | ${step.attempts} | ${tokens} | ${note} |`;
   });
@@ -46,7 +47,7 @@ export class RunMetadata {
     // Current details are answered to a query, not recorded: no command, nothing to replay.
     setCurrentDetails(stepTable(result));
     if (!this.searchAttributes) return;
-    const tokens = Math.round(result.usage.input_tokens + result.usage.output_tokens);
+    const tokens = Math.round(totalTokens(result.usage));
     const values = JSON.stringify([result.status, tokens, result.usage.cost_usd]);
     if (values === this.upserted) return;
     // Workflow time (Date.now() in a workflow) is the time of the workflow task: the same on replay.

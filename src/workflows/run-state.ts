@@ -4,10 +4,10 @@ import { expandPipeline } from '../base/compact-pipeline';
 import type { ResolvedAutoTag, TemplateContext } from '../activities/types';
 import type { CompiledPipeline, CompiledStep, Reference } from '../compiler/types';
 import { ApprovalDesk } from './approval-desk';
-import { addUsage, zeroUsage, type AutoResolution, type CarriedState, type PipelineRunInput, type RunOptions, type RunProgress, type RunResult, type RunStatus, type StepRecord, type Usage } from './run-types';
+import { addUsage, zeroUsage, type AutoResolution, type CarriedState, type LoopProgress, type PipelineRunInput, type RunOptions, type RunProgress, type RunResult, type RunStatus, type StepRecord, type Usage } from './run-types';
 
 
-function pendingRecord(): StepRecord {
+export function pendingRecord(): StepRecord {
   return { status: 'pending', result: null, error: null, attempts: 0, model: null, usage: zeroUsage(), started_at: null, completed_at: null };
 }
 
@@ -25,6 +25,8 @@ export class RunState {
   /** handler step -> the step whose failure it handles */
   readonly handlerTriggers: Map<string, string>;
   readonly approvals: ApprovalDesk;
+  /** Loops under way (spec section 18): how far each has come, carried when the run continues as new. */
+  readonly loops: Map<string, LoopProgress>;
   paused: boolean;
   failure: string | null = null;
   failuresHandled: number;
@@ -47,7 +49,11 @@ export class RunState {
       if (this.records[id] && reused.status === 'completed') this.records[id] = { ...reused };
     }
     const carried = this.options.carry;
-    for (const [id, step] of Object.entries(carried?.steps ?? {})) if (this.records[id]) this.records[id] = step;
+    // A loop's iteration steps (`LOOP_I_CHILD`) are no step of the pipeline: they come back as they were carried.
+    const loopIds = this.pipeline.steps.filter((step) => step.loop !== undefined).map((step) => `${step.id}_`);
+    const ofLoop = (id: string): boolean => loopIds.some((prefix) => id.startsWith(prefix));
+    for (const [id, step] of Object.entries(carried?.steps ?? {})) if (this.records[id] || ofLoop(id)) this.records[id] = step;
+    this.loops = new Map(Object.entries(carried?.loops ?? {}));
     this.autoResolutions = [...(carried?.autoResolutions ?? [])];
     this.autoUsage = carried?.autoUsage ?? zeroUsage();
     this.resolvedTags = new Map(Object.entries(carried?.resolvedTags ?? {}));
@@ -81,7 +87,13 @@ export class RunState {
     return Object.values(this.records).some((step) => step.status === 'pending');
   }
 
+  /** Every file tool steps wrote, in the order the steps are declared. */
+  filesWritten(): string[] {
+    return [...new Set(Object.values(this.records).flatMap((record) => record.files ?? []))];
+  }
+
   snapshot(): RunResult {
+    const files = this.filesWritten();
     return {
       run_id: workflowInfo().workflowId,
       pipeline: this.pipeline.name,
@@ -91,6 +103,7 @@ export class RunState {
       usage: this.totalUsage(),
       auto_resolutions: this.autoResolutions,
       error: this.failure ?? this.budgetExceeded ?? this.outputError,
+      ...(files.length > 0 ? { files } : {}),
     };
   }
 
@@ -136,6 +149,7 @@ export class RunState {
       decisions: Object.fromEntries(this.approvals.decisions),
       paused: this.paused,
       continuations: this.continuations + 1,
+      ...(this.loops.size > 0 ? { loops: Object.fromEntries(this.loops) } : {}),
     };
   }
 }

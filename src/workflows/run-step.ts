@@ -1,14 +1,18 @@
 // One step from start to end: its `when`, its AUTO values, its templated model, its runner, its budget and on_failure.
-import { ApplicationFailure, isCancellation, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import { ApplicationFailure, condition, isCancellation, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { TemplateContext } from '../activities/types';
 import type { CompiledStep, Reference } from '../compiler/types';
 import type { AutoApplication } from './auto-application';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import type { StepRecord, Usage } from './run-types';
-import { runnerKindOf, STEP_RUNNERS, type RunnerContext, type StepOutcome } from './runners';
+import { overStepBudget, type StepRecord, type Usage } from '../base/run-types';
+import { FailureType, invalidStep } from '../base/failure-types';
+import { withErrorHandlers, type ErrorRecovery } from './error-handlers';
+import { pendingRecord } from './run-state';
+import { runnerKindOf, STEP_RUNNERS, type LoopHost, type RunnerContext, type StepOutcome, type StepScope } from './runners';
+import { CONDITION_FALSE } from './scheduler';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
-import { failureAttempts, failureMessage, StepFailure } from './step-failure';
+import { failureAttempts, failureMessage, failureType, LoopSuspended, StepFailure } from './step-failure';
 
 /** Copies what a runner gave back onto the step's record. */
 function mergeOutcome(state: StepRecord, outcome: Partial<StepOutcome>): void {
@@ -37,7 +41,7 @@ export class StepExecution {
   private async renderForStep(step: CompiledStep, values: Record<string, unknown>, context: TemplateContext, activities: ActivityProxies): Promise<Record<string, unknown>> {
     const rendered = await activities.template('render').renderValues({ values, context });
     const problems = Object.entries(rendered.errors);
-    if (problems.length > 0) throw ApplicationFailure.nonRetryable(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
+    if (problems.length > 0) throw invalidStep(`step '${step.id}': ${problems.map(([name, message]) => `${name}: ${message}`).join('; ')}`);
     return rendered.values;
   }
 
@@ -54,12 +58,22 @@ export class StepExecution {
   private async withRenderedModel(step: CompiledStep, context: TemplateContext, activities: ActivityProxies): Promise<CompiledStep> {
     const rendered = await this.renderForStep(step, { model: step.model, fallbacks: step.fallbackModels }, context, activities);
     const model = String(rendered.model ?? '').trim();
-    if (model === '') throw ApplicationFailure.nonRetryable(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
+    if (model === '') throw invalidStep(`step '${step.id}': model '${String(step.model)}' rendered to nothing`);
     const fallbacks = Array.isArray(rendered.fallbacks) ? rendered.fallbacks.map(String) : step.fallbackModels;
     return { ...step, model, fallbackModels: fallbacks };
   }
 
-  async runStep(step: CompiledStep): Promise<void> {
+  /** The pipeline's own steps: their templates read the run's records, and a failure applies their on_failure. */
+  private readonly pipelineScope: StepScope = {
+    contextFor: (references, failedStep) => this.run.contextFor(references, failedStep),
+  };
+
+  runStep(step: CompiledStep): Promise<void> {
+    return this.execute(step, this.pipelineScope);
+  }
+
+  /** One step from its `when` to its record, in `scope` (the pipeline, a loop's iteration, an on_error call). */
+  private async execute(step: CompiledStep, scope: StepScope): Promise<void> {
     const { run } = this;
     const state = run.record(step.id);
     const activities = activityProxiesFor(step, workflowInfo().taskQueue, this.routing.labelled);
@@ -67,28 +81,37 @@ export class StepExecution {
     let ran = step;
     try {
       const failedStep = run.handlerTriggers.get(step.id);
-      const context = run.contextFor(step.references, failedStep);
+      const context = scope.contextFor(step.references, failedStep);
       if (step.when !== null) {
         const proceed = typeof step.when === 'boolean' ? step.when : await activities.template('when').evaluateCondition({ expression: step.when, context });
         if (!proceed) {
           state.status = 'skipped';
           state.error = null;
+          // The dialect's `condition`: only this step is skipped, and it says why (its dependents still run).
+          if (step.whenSkips === 'step') state.result = { ...CONDITION_FALSE };
           return;
         }
       }
       // A late tag sees the results of every step this one depends on, not only those its templates read.
       const autoContext = (): TemplateContext =>
-        run.contextFor([...step.references, ...(step.forEachReferences ?? []), ...step.dependsOn.map((id): Reference => ({ kind: 'step', step: id }))], failedStep);
+        scope.contextFor([...step.references, ...(step.forEachReferences ?? []), ...step.dependsOn.map((id): Reference => ({ kind: 'step', step: id }))], failedStep);
       // A lean run (`lean-step-calls`) does not await the AUTO values of a step that has no tags.
       const resolved = this.routing.lean && step.autoTags.length === 0 ? step : await this.auto.effective(step, autoContext);
       // Only a templated model costs an await here: every other step reaches its runner as it always did.
       const effective = this.modelIsTemplated(resolved) ? await this.withRenderedModel(resolved, context, activities) : resolved;
       ran = effective;
       const runner = STEP_RUNNERS[runnerKindOf(effective)];
-      mergeOutcome(state, await runner(this.runnerContext(effective, state, context, activities)));
+      const runnerContext = this.runnerContext(effective, state, context, activities, scope);
+      // Steps with `on_error` handlers try them once the runner failed for good; the others run as they always did.
+      const outcome = effective.errorHandlers?.length ? await withErrorHandlers(runnerContext, () => runner(runnerContext), this.recovery(scope)) : await runner(runnerContext);
+      mergeOutcome(state, outcome);
       this.checkStepBudget(step, state);
       state.status = 'completed';
     } catch (error) {
+      if (error instanceof LoopSuspended) {
+        state.status = 'pending';
+        return;
+      }
       if (isCancellation(error)) {
         state.status = 'cancelled';
         state.error = 'cancelled before it finished';
@@ -98,18 +121,45 @@ export class StepExecution {
       state.result = null;
       if (error instanceof StepFailure) mergeOutcome(state, error.outcome);
       state.error = failureMessage(error, ran);
+      const type = failureType(error);
+      if (type !== undefined) state.error_type = type;
       state.attempts = state.attempts > 0 ? state.attempts : failureAttempts(error, ran);
       if (error instanceof StepFailure && error.budgetStop !== null) run.budgetExceeded ??= error.budgetStop;
-      else this.applyOnFailure(step);
+      else if (!scope.handlesFailure?.(step)) this.applyOnFailure(step);
+      else if (step.onFailure.kind === 'handler') run.failuresHandled++;
     } finally {
-      state.completed_at = new Date().toISOString();
+      // A loop that paused for continue-as-new has not ended.
+      if (state.status !== 'pending') state.completed_at = new Date().toISOString();
       run.running.delete(step.id);
       run.budgetExceeded ??= this.budgetStop();
       run.changed = true;
     }
   }
 
-  private runnerContext(step: CompiledStep, state: StepRecord, context: TemplateContext, activities: ActivityProxies): RunnerContext {
+  /** A step of a loop's block, under its iteration's id: recorded beside the pipeline's steps, run like them. */
+  private async runChild(step: CompiledStep, scope: StepScope): Promise<StepRecord> {
+    const state: StepRecord = { ...pendingRecord(), status: 'running', started_at: new Date().toISOString() };
+    this.run.records[step.id] = state;
+    await this.execute(step, scope);
+    return state;
+  }
+
+  /** What an `on_error` handler may do: run a handler step (told of the failure), or call the step's model. */
+  private recovery(scope: StepScope): ErrorRecovery {
+    const { run } = this;
+    return {
+      runHandlerStep: async (handlerId, failed) => {
+        const handler = scope.handler?.(handlerId) ?? run.stepsById.get(handlerId);
+        if (!handler) throw ApplicationFailure.nonRetryable(`on_error names step '${handlerId}', which this pipeline does not have`);
+        // The handler's failure goes back to the handlers (the next may try), not to the run.
+        const handlerScope: StepScope = { ...scope, contextFor: (references) => ({ ...scope.contextFor(references), failed }), handlesFailure: () => true };
+        return this.runChild(handler, handlerScope);
+      },
+      callModel: (step, context, state) => this.routing.callWithFallbacks(step, context, state),
+    };
+  }
+
+  private runnerContext(step: CompiledStep, state: StepRecord, context: TemplateContext, activities: ActivityProxies, scope: StepScope): RunnerContext {
     const { run } = this;
     return {
       step,
@@ -117,24 +167,36 @@ export class StepExecution {
       context,
       pipeline: run.pipeline,
       options: run.options,
-      contextFor: (references) => run.contextFor(references),
+      contextFor: (references) => scope.contextFor(references),
       renderForStep: (values, valuesContext = context) => this.renderForStep(step, values, valuesContext, activities),
       routing: this.routing,
       approvals: run.approvals,
       activities,
       budgetStop: (extra) => this.budgetStop(extra),
+      loops: this.loopHost(scope),
+    };
+  }
+
+  private loopHost(scope: StepScope): LoopHost {
+    const { run } = this;
+    return {
+      record: (id) => run.records[id],
+      skip: (id, reason) => {
+        run.records[id] = { ...pendingRecord(), status: 'skipped', error: `not run: ${reason}` };
+      },
+      runChild: (child, childScope) => this.runChild(child, childScope),
+      scope,
+      progress: run.loops,
+      shouldSuspend: () => workflowInfo().continueAsNewSuggested && run.failure === null && !run.cancelled,
+      stopping: () => run.failure !== null || run.cancelled,
+      paused: () => run.paused,
+      unpaused: () => condition(() => !run.paused || run.failure !== null),
     };
   }
 
   private checkStepBudget(step: CompiledStep, state: StepRecord): void {
-    const stepBudget = step.budget ?? null;
-    const stepTokens = state.usage.input_tokens + state.usage.output_tokens;
-    if (stepBudget?.tokens !== undefined && stepTokens > stepBudget.tokens) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' used ${stepTokens} tokens, over its budget of ${stepBudget.tokens}`);
-    }
-    if (stepBudget?.costUsd !== undefined && state.usage.cost_usd > stepBudget.costUsd) {
-      throw ApplicationFailure.nonRetryable(`step '${step.id}' cost $${state.usage.cost_usd.toFixed(6)}, over its budget of $${stepBudget.costUsd}`);
-    }
+    const over = overStepBudget(step.budget, state.usage);
+    if (over !== null) throw ApplicationFailure.create({ type: FailureType.BudgetExceeded, message: `step '${step.id}' ${over}`, nonRetryable: true });
   }
 
   private applyOnFailure(step: CompiledStep): void {

@@ -2,10 +2,27 @@
 import type { CancellationScope } from '@temporalio/workflow';
 import type { CompiledStep } from '../compiler/types';
 import type { RunState } from './run-state';
-import { addUsage, zeroUsage, type StepStatus, type Usage } from './run-types';
+import { averageUsage, sumUsage, totalTokens, zeroUsage, type StepRecord, type StepStatus, type Usage } from './run-types';
 import { MAX_IN_FLIGHT } from './step-calls';
 
-const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+export const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+
+/** The result of a step whose `when` was false with `whenSkips: step` (the dialect's `condition`). */
+export const CONDITION_FALSE = Object.freeze({ status: 'skipped', reason: 'condition_false' });
+
+/** A step skipped only by its own condition (`whenSkips: step`): its dependents still run. */
+export function skippedByCondition(step: CompiledStep | undefined, record: StepRecord): boolean {
+  if (step?.whenSkips !== 'step' || record.status !== 'skipped') return false;
+  const result = record.result as { reason?: unknown } | null;
+  return result !== null && typeof result === 'object' && result.reason === CONDITION_FALSE.reason;
+}
+
+/** Why a step whose dependencies all ended does not run, or null when it runs. */
+export function blockedBy(dependency: string, step: CompiledStep | undefined, record: StepRecord): string | null {
+  if ((record.status === 'skipped' && !skippedByCondition(step, record)) || record.status === 'cancelled') return `'${dependency}' was ${record.status}`;
+  if (record.status === 'failed' && step?.onFailure.kind !== 'continue') return `'${dependency}' failed`;
+  return null;
+}
 
 export class Scheduler {
   private readonly stepPromises: Array<Promise<void>> = [];
@@ -27,20 +44,16 @@ export class Scheduler {
     if (step.isHandler && !run.handlerTriggers.has(step.id)) return 'wait';
     for (const dependency of step.dependsOn) if (!TERMINAL.has(run.record(dependency).status)) return 'wait';
     for (const dependency of step.dependsOn) {
-      const state = run.record(dependency);
-      if (state.status === 'skipped' || state.status === 'cancelled') return { skip: `'${dependency}' was ${state.status}` };
-      if (state.status === 'failed' && run.stepsById.get(dependency)?.onFailure.kind !== 'continue') return { skip: `'${dependency}' failed` };
+      const blocked = blockedBy(dependency, run.stepsById.get(dependency), run.record(dependency));
+      if (blocked !== null) return { skip: blocked };
     }
     return 'run';
   }
 
   /** What a step is expected to use: the mean of the steps that have finished so far. */
   private estimatedStepUsage(): Usage {
-    const finished = Object.values(this.run.records).filter((state) => state.status === 'completed' && state.usage.input_tokens + state.usage.output_tokens > 0);
-    const estimate = zeroUsage();
-    for (const state of finished) addUsage(estimate, state.usage);
-    if (finished.length === 0) return estimate;
-    return { input_tokens: estimate.input_tokens / finished.length, output_tokens: estimate.output_tokens / finished.length, cost_usd: estimate.cost_usd / finished.length };
+    const finished = Object.values(this.run.records).filter((state) => state.status === 'completed' && totalTokens(state.usage) > 0);
+    return averageUsage(sumUsage(...finished.map((state) => state.usage)), finished.length);
   }
 
   /** The reason the run's budget stops another step, if it does: already used, or used once this step runs. */
@@ -48,8 +61,8 @@ export class Scheduler {
     const runBudget = this.run.pipeline.config.budget ?? null;
     if (!runBudget) return null;
     const used = this.run.totalUsage();
-    const tokens = used.input_tokens + used.output_tokens;
-    const expected = tokens + extra.input_tokens + extra.output_tokens;
+    const tokens = totalTokens(used);
+    const expected = tokens + totalTokens(extra);
     if (runBudget.tokens !== undefined && expected > runBudget.tokens) {
       return `token budget of ${runBudget.tokens} reached: ${tokens} used${expected > tokens ? `, about ${Math.round(expected - tokens)} more for the next step` : ''}`;
     }

@@ -1,5 +1,6 @@
 // How a failed step reads: its message and its attempt count, from under the wrappers Temporal adds.
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TimeoutFailure } from '@temporalio/workflow';
+import { FailureType } from '../base/failure-types';
 import type { CompiledStep } from '../compiler/types';
 import type { StepOutcome } from './runners/types';
 
@@ -13,10 +14,19 @@ export class StepFailure extends Error {
     readonly outcome: Partial<StepOutcome>,
     /** Set when the run's budget stopped the step part-way: the run ends `budget_exceeded`, its on_failure does not apply. */
     readonly budgetStop: string | null = null,
+    /** What kind of failure it is (src/base/failure-types.ts), for handlers and people to branch on. */
+    readonly type: FailureType | null = budgetStop !== null ? FailureType.BudgetExceeded : null,
   ) {
     super(message);
     this.name = 'StepFailure';
   }
+}
+
+/** The failure's type (CONFLICT, BUDGET_EXCEEDED, TOOL_UNAVAILABLE, ModelError, ...) under the wrappers, if it has one. */
+export function failureType(error: unknown): string | undefined {
+  if (error instanceof StepFailure) return error.type ?? undefined;
+  const cause = rootCause(error);
+  return cause instanceof ApplicationFailure && typeof cause.type === 'string' && cause.type !== '' ? cause.type : undefined;
 }
 
 /** The failure that says what went wrong, under the activity or child-workflow wrappers Temporal adds. */
@@ -53,4 +63,15 @@ export function failureAttempts(error: unknown, step: CompiledStep): number {
   if (error instanceof ChildWorkflowFailure) return 1;
   if (error instanceof ActivityFailure) return step.maxRetries + 1;
   return 0;
+}
+
+/**
+ * Thrown by a loop step that stopped between iterations so that the run can continue as new (its history grew
+ * long): the step goes back to pending, and its progress travels in the run's carried state.
+ */
+export class LoopSuspended extends Error {
+  constructor(readonly loopId: string) {
+    super(`loop '${loopId}' paused for continue-as-new`);
+    this.name = 'LoopSuspended';
+  }
 }

@@ -1,14 +1,14 @@
 // Parameters of run_code and mcp steps, checked and given their defaults (deterministic: no I/O).
-import { ApplicationFailure } from '@temporalio/workflow';
+import { isPlainObject } from '../base/plain-object';
 import type { McpServerSpec, RunCodeInput } from '../activities/types';
 import { parseDuration } from '../compiler/durations';
 import { mcpServerFromText } from '../compiler/mcp-server-text';
 import { DEFAULT_CODE_MEMORY_MB, DEFAULT_CODE_TIMEOUT_SECONDS, isSafeWorkFileName, MAX_CODE_MEMORY_MB, MIN_CODE_MEMORY_MB, RUN_CODE_LANGUAGES } from '../compiler/run-code-rules';
 import type { CompiledStep } from '../compiler/types';
-
+import { invalidStep } from '../base/failure-types';
 
 function refuse(step: CompiledStep, message: string): never {
-  throw ApplicationFailure.nonRetryable(`step '${step.id}': ${message}`);
+  throw invalidStep(`step '${step.id}': ${message}`);
 }
 
 /** A rendered run_code step's parameters as the sandbox activity takes them. */
@@ -28,7 +28,7 @@ export function runCodeInput(step: CompiledStep, parameters: Record<string, unkn
   }
   const files: Record<string, string> = {};
   const given = parameters.files ?? {};
-  if (typeof given !== 'object' || given === null || Array.isArray(given)) refuse(step, 'parameters.files must map file names to their contents');
+  if (!isPlainObject(given)) refuse(step, 'parameters.files must map file names to their contents');
   for (const [name, content] of Object.entries(given)) {
     if (!isSafeWorkFileName(name)) refuse(step, `file name '${name}' must be a relative path inside the work directory`);
     files[name] = typeof content === 'string' ? content : JSON.stringify(content, null, 2);
@@ -50,8 +50,8 @@ export function codeFromText(text: string): string {
  * (split on spaces; use `mcp_servers` with `command` and `args` for arguments that contain spaces).
  */
 export function mcpServerFor(step: CompiledStep, server: unknown, named: Record<string, McpServerSpec>): { serverName: string; server: McpServerSpec } {
-  if (typeof server === 'object' && server !== null && !Array.isArray(server)) {
-    const spec = server as Record<string, unknown>;
+  if (isPlainObject(server)) {
+    const spec = server;
     if (typeof spec.url === 'string') return { serverName: spec.url, server: spec as McpServerSpec };
     if (typeof spec.command === 'string') return { serverName: spec.command, server: spec as McpServerSpec };
     refuse(step, 'parameters.server must have a `command` or a `url`');

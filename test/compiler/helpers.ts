@@ -1,5 +1,5 @@
 // Shared helpers for the compiler tests: dedented inline YAML, compiling with assertions, finding diagnostics.
-import { compilePipeline, type CompiledPipeline, type CompiledStep, type Diagnostic } from '../../src/compiler';
+import { compilePipeline, type CompiledPipeline, type CompiledStep, type CompileOptions, type Diagnostic } from '../../src/compiler';
 
 /**
  * Dedents an inline YAML template literal: drops the first newline and the last whitespace-only line and
@@ -15,22 +15,22 @@ export function yaml(strings: TemplateStringsArray, ...values: unknown[]): strin
 }
 
 /** Compiles text that must compile; fails the test with the diagnostics otherwise. */
-export function compileOk(text: string): CompiledPipeline {
-  const result = compilePipeline(text);
+export function compileOk(text: string, options: CompileOptions = {}): CompiledPipeline {
+  const result = compilePipeline(text, options);
   if (!result.ok) throw new Error(`expected the pipeline to compile, got:\n${JSON.stringify(result.diagnostics, null, 2)}`);
   return result.pipeline;
 }
 
 /** Compiles text that must not compile; returns every diagnostic. */
-export function compileErrors(text: string): Diagnostic[] {
-  const result = compilePipeline(text);
+export function compileErrors(text: string, options: CompileOptions = {}): Diagnostic[] {
+  const result = compilePipeline(text, options);
   if (result.ok) throw new Error('expected diagnostics, but the pipeline compiled');
   return result.diagnostics;
 }
 
 /** The one diagnostic of `code` (fails if there is none or more than one). */
-export function onlyDiagnostic(text: string, code: Diagnostic['code']): Diagnostic {
-  const diagnostics = compileErrors(text);
+export function onlyDiagnostic(text: string, code: Diagnostic['code'], options: CompileOptions = {}): Diagnostic {
+  const diagnostics = compileErrors(text, options);
   const matching = diagnostics.filter((diagnostic) => diagnostic.code === code);
   if (matching.length !== 1) {
     throw new Error(`expected exactly one ${code}, got:\n${JSON.stringify(diagnostics, null, 2)}`);
@@ -48,3 +48,14 @@ export function stepOf(pipeline: CompiledPipeline, id: string): CompiledStep {
 export function dependencyMap(pipeline: CompiledPipeline): Record<string, string[]> {
   return Object.fromEntries(pipeline.steps.map((step) => [step.id, [...step.dependsOn].sort()]));
 }
+
+/**
+ * The native grammar's own helpers: `dialect: 'native'` so that a construct both languages have (tool steps,
+ * loops, on_error) is checked by the native compiler whatever the dialect's detection says.
+ */
+export const NATIVE = { dialect: 'native' } as const;
+export const native = {
+  compileOk: (text: string): CompiledPipeline => compileOk(text, NATIVE),
+  compileErrors: (text: string): Diagnostic[] => compileErrors(text, NATIVE),
+  onlyDiagnostic: (text: string, code: Diagnostic['code']): Diagnostic => onlyDiagnostic(text, code, NATIVE),
+};

@@ -1,4 +1,5 @@
 // A scripted model for workflow tests: answers, delays, hangs or fails as the test says, and records every call.
+import type { Usage } from '../../src/base/run-types';
 import type { ModelResolver } from '../../src/models/registry';
 import { ModelError, type GenerateRequest, type GenerateResponse, type LanguageModel } from '../../src/models/types';
 
@@ -9,6 +10,8 @@ export interface ScriptedAnswer {
   /** Never answer (until the activity is cancelled). */
   hang?: boolean;
   fail?: { message: string; retryable: boolean };
+  /** What the call reports it used (default: 10 input and 5 output tokens, no cost). */
+  usage?: Usage;
 }
 
 export interface RecordedCall {
@@ -68,7 +71,7 @@ export class ScriptedModel implements LanguageModel {
         throw new ModelError(answer.fail.message, { provider: 'fake', model: 'scripted', isRetryable: answer.fail.retryable });
       }
       const text = answer.text ?? (answer.json !== undefined ? JSON.stringify(answer.json) : `answer to: ${prompt}`);
-      return { text, ...(request.jsonSchema ? { json: answer.json ?? JSON.parse(text) } : {}), usage: { input_tokens: 10, output_tokens: 5, cost_usd: 0 } };
+      return { text, ...(request.jsonSchema ? { json: answer.json ?? JSON.parse(text) } : {}), usage: answer.usage ?? { input_tokens: 10, output_tokens: 5, cost_usd: 0 } };
     } finally {
       this.active--;
       call.endedAt = Date.now();

@@ -7,7 +7,7 @@ import type { Orchestrator } from '../../src/client';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
 import type { TemplateContext } from '../../src/activities/types';
 import { compilePipelineFile, type CompiledPipeline } from '../../src/compiler';
-import { LocalModelServer } from '../../src/models/local-server-process';
+import { LocalModelServer } from '../../src/models/local/local-server-process';
 import { createModelResolver } from '../../src/models/registry';
 
 const seedFile = (name: string): string => path.join(__dirname, '..', 'fixtures', 'compiler', 'seeds', `${name}.yaml`);

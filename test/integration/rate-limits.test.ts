@@ -3,7 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { CompiledPipeline } from '../../src/compiler';
 import { createModelCatalog, type ModelCatalog, type ProviderSettings } from '../../src/models/catalog';
-import { LocalModelServer } from '../../src/models/local-server-process';
+import { LocalModelServer } from '../../src/models/local/local-server-process';
 import { createModelResolver, type ModelResolver } from '../../src/models/registry';
 import { createPipelineWorker, type PipelineWorker } from '../../src/worker/worker';
 import { providerQueueFor } from '../../src/workflows/definitions';

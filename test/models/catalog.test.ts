@@ -11,7 +11,7 @@ import {
   shippedModelsFile,
   type ModelCatalog,
 } from '../../src/models/catalog';
-import { LocalModelServer } from '../../src/models/local-server-process';
+import { LocalModelServer } from '../../src/models/local/local-server-process';
 import { createModelResolver } from '../../src/models/registry';
 import { projectRoot } from '../../src/base/paths';
 

@@ -1,7 +1,7 @@
 // The resolver's `local:NAME`: only a local model the catalog lists (the local server would answer any name with
 // its one model, and the run would record a model that never answered).
 import { loadModelCatalog } from '../../src/models/catalog';
-import { LocalModelServer } from '../../src/models/local-server-process';
+import { LocalModelServer } from '../../src/models/local/local-server-process';
 import { createModelResolver } from '../../src/models/registry';
 import { ModelError } from '../../src/models/types';
 

@@ -21,7 +21,7 @@ async function replayAll(workflowsPath: string): Promise<Array<{ name: string; e
   return results;
 }
 
-test('the recorded histories cover a pause/resume, an approval, a for_each, a failure with a handler, model routing and the step-metadata patches', () => {
+test('the recorded histories cover a pause/resume, an approval, a for_each, a failure with a handler, model routing, the step-metadata patches and loops', () => {
   expect(names).toEqual(
     expect.arrayContaining([
       'approval.json',
@@ -35,6 +35,7 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
       'step_kinds.json',
       'lean_steps.json',
       'all_changes.json',
+      'loops.json',
     ]),
   );
   const events = (name: string): string => JSON.stringify(load(name).events);
@@ -58,6 +59,12 @@ test('the recorded histories cover a pause/resume, an approval, a for_each, a fa
   // Recorded after all-of-2026-12: that one marker, and none of the five it stands for.
   expect(patches('all_changes.json')).toEqual(['all-of-2026-12']);
   expect(events('all_changes.json')).toContain('"OrcPipeline"');
+  // Recorded after loops over a block, when_skips and on_error: each iteration's steps are labelled activities.
+  const labels = (name: string): string[] =>
+    load(name)
+      .events!.flatMap((event) => (event.activityTaskScheduledEventAttributes && event.userMetadata?.summary?.data ? [event.userMetadata.summary.data] : []))
+      .map((data) => JSON.parse(Buffer.from(data).toString('utf8')) as string);
+  expect(labels('loops.json')).toEqual(expect.arrayContaining(['each_1_review · echo', 'each_1_fix · echo', 'grow · iteration 2 · while', 'gate · when']));
 });
 
 test('every recorded history replays against the current workflow code', async () => {

@@ -1,4 +1,5 @@
 // `orc run FILE`: runs a pipeline (with an embedded server and worker unless TEMPORAL_ADDRESS names one) and prints its outputs.
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { PipelineValidationError } from '../../compiler';
 import { readSettings } from '../../base/settings';
@@ -16,6 +17,7 @@ interface RunFlags {
   id?: string;
   model?: string;
   cache: boolean;
+  workspace?: string;
 }
 
 async function runPipeline(file: string, flags: RunFlags): Promise<void> {
@@ -35,6 +37,8 @@ async function runPipeline(file: string, flags: RunFlags): Promise<void> {
       ...(flags.id ? { runId: flags.id } : {}),
       ...(flags.model ? { defaultModel: flags.model } : {}),
       ...(flags.cache ? {} : { noCache: true }),
+      // Where tool steps read and write files (spec section 19): the directory given, else the current one.
+      workspace: path.resolve(flags.workspace ?? process.cwd()),
       onStart: ({ runId, attached }) => {
         output.say(`${attached ? 'Attached to running' : 'Started'} run ${runId}\n`);
         const ui = orchestrator.uiUrl;
@@ -69,5 +73,6 @@ export function register(program: Command): void {
     .option('--id <runId>', 'the run id (Temporal workflow id)')
     .option('--model <model>', 'the model for steps that name none (overrides config.model)')
     .option('--no-cache', 'cached steps read no entry: they call their model or tool again (and store the new answer)')
+    .option('--workspace <dir>', 'the directory tool steps read and write files in (default: the current directory)')
     .action((file: string, flags: RunFlags) => runPipeline(file, flags));
 }

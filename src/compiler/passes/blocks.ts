@@ -21,8 +21,7 @@ export function buildBlock(context: CompileContext, at: YamlPath, list: unknown,
   raw.forEach((step, index) => {
     collectOnFailureHandler(context, block, step, [...at, index]);
     for (const { id, at: handlerAt } of onErrorHandlerIds(step, [...at, index])) collectHandler(context, block, step, id, handlerAt, 'on_error');
-    // A string on_error is a handler step when a step has that id, else a prompt for the step's model.
-    if (typeof step.on_error === 'string' && block.ids.has(step.on_error) && step.on_error !== step.id) block.handlers.add(step.on_error);
+    if (typeof step.on_error === 'string') collectStringHandler(context, block, step, [...at, index, 'on_error']);
   });
   return block;
 }
@@ -59,4 +58,18 @@ function onErrorHandlerIds(step: PlainObject, stepAt: YamlPath): Array<{ id: str
   return entries.flatMap(({ entry, at }) =>
     isPlainObject(entry) && typeof entry.handler_task_id === 'string' ? [{ id: entry.handler_task_id, at: [...at, 'handler_task_id'] }] : [],
   );
+}
+
+/**
+ * A string on_error is a handler step when a step of the block has that id, else a prompt for the step's model. A
+ * single word that is one edit or so from a step's id is a misspelt id, not a prompt.
+ */
+function collectStringHandler(context: CompileContext, block: Block, step: PlainObject, at: YamlPath): void {
+  const text = (step.on_error as string).trim();
+  if (block.ids.has(text) && text !== step.id) {
+    block.handlers.add(text);
+    return;
+  }
+  const suggestion = /\s/.test(text) ? '' : didYouMean(text, [...block.ids.keys()].filter((id) => id !== step.id));
+  if (suggestion !== '') report(context, 'UNKNOWN_HANDLER', `on_error '${text}' is not a step${suggestion}; a handler prompt is a sentence`, at);
 }

@@ -1,6 +1,7 @@
 // Last passes, once the file is known to be correct: inputs that templates read without a declaration, the
 // output schema of model steps whose fields are read downstream, and the compiled pipeline.
 import { type CompileContext, type Reader } from '../context';
+import type { FrontEnd } from '../front-end';
 import { executionLevels } from '../graph';
 import { STEP_KINDS } from '../kinds';
 import type { YamlPath } from '../source';
@@ -46,7 +47,7 @@ function compiledConfig(context: CompileContext): CompiledPipeline['config'] {
   };
 }
 
-export function assemblePipeline(context: CompileContext, steps: CompiledStep[], outputs: Reader, dialect: 'native' | 'pyorc'): CompiledPipeline {
+export function assemblePipeline(context: CompileContext, steps: CompiledStep[], outputs: Reader, front: Pick<FrontEnd, 'dialect' | 'id'>): CompiledPipeline {
   const { document, options } = context;
   for (const [name, declaredAt] of context.implicitInputs) context.inputs[name] = { type: 'string', required: true, declaredAt };
   inferOutputSchemas(context, steps, ['steps']);
@@ -64,6 +65,7 @@ export function assemblePipeline(context: CompileContext, steps: CompiledStep[],
     levels: executionLevels(steps.map((step) => step.id), dependencies),
     autoTags: context.autoTags,
     ...(Object.keys(context.mcpServers).length > 0 ? { mcpServers: context.mcpServers } : {}),
-    ...(dialect !== 'native' ? { dialect } : {}),
+    ...(front.dialect !== 'native' ? { dialect: front.dialect } : {}),
+    ...(front.id !== undefined ? { id: front.id } : {}),
   };
 }

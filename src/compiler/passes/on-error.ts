@@ -5,13 +5,14 @@ import type { CompiledErrorHandler } from '../../base/compiled-pipeline';
 import type { YamlPath } from '../source';
 import { isPlainObject, type PlainObject } from '../values';
 
-function stringList(value: unknown): string[] | undefined {
+function oneOrMany(value: unknown): string[] | undefined {
   if (typeof value === 'string') return [value];
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined;
 }
 
 /** A string: a step of the block is a handler step; any other text is a prompt for the step's model. */
-function fromString(text: string, block: Block): CompiledErrorHandler {
+function fromString(written: string, block: Block): CompiledErrorHandler {
+  const text = written.trim();
   const isStep = block.ids.has(text);
   return {
     errorTypes: ['*'],
@@ -40,7 +41,7 @@ function fromObject(context: CompileContext, entry: PlainObject, at: YamlPath): 
   }
   const continueKey = entry.continue_on_handler_failure !== undefined ? 'continue_on_handler_failure' : 'continue_on_error';
   return {
-    errorTypes: stringList(entry.error_types) ?? ['*'],
+    errorTypes: oneOrMany(entry.error_types) ?? ['*'],
     errorPatterns: errorPatterns(context, entry.error_patterns, [...at, 'error_patterns']),
     handlerStep,
     handlerAction,
@@ -53,7 +54,7 @@ function fromObject(context: CompileContext, entry: PlainObject, at: YamlPath): 
 
 /** Regular expressions, each checked here so a bad one is an author's error, not a run's. */
 function errorPatterns(context: CompileContext, value: unknown, at: YamlPath): string[] {
-  const patterns = stringList(value) ?? [];
+  const patterns = oneOrMany(value) ?? [];
   patterns.forEach((pattern, index) => {
     try {
       new RegExp(pattern);

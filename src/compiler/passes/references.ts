@@ -63,6 +63,9 @@ function readName(context: CompileContext, [root, ...rest]: [string, ...string[]
     if (!scope.inForEach) report(context, 'ITEM_OUTSIDE_FOR_EACH', `'${root}' is only defined in a step with for_each or in the steps of a loop`, site.at, site.position);
   } else if (LOOP_NAMES.has(root) && !context.inputs[root]) {
     report(context, 'ITEM_OUTSIDE_FOR_EACH', `'${root}' is only defined in the steps of a loop (for_each, while or until with nested steps)`, site.at, site.position);
+  } else if (context.loopChildren.has(root) && !context.inputs[root]) {
+    const loop = context.loopChildren.get(root)!;
+    report(context, 'UNKNOWN_REFERENCE', `'${root}' is a step inside loop '${loop}': outside the loop, read ${loop}.results (one entry per iteration)`, site.at, site.position);
   } else if (root === 'failed') {
     if (!scope.isHandler) report(context, 'UNKNOWN_REFERENCE', `'failed' is only defined in a step that handles another step's failure (on_failure)`, site.at, site.position);
   } else if (context.inputs[root] || !context.inputsDeclared) readInput(context, root, site);

@@ -137,15 +137,13 @@ function stringList(value: unknown): string[] | undefined {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : undefined;
 }
 
-function budgetOf(value: unknown): CompiledStep['budget'] {
+export function budgetOf(value: unknown): CompiledStep['budget'] {
   if (!isPlainObject(value)) return null;
   return {
     ...(typeof value.tokens === 'number' ? { tokens: value.tokens } : {}),
     ...(typeof value.cost_usd === 'number' ? { costUsd: value.cost_usd } : {}),
   };
 }
-
-export { budgetOf, stringList };
 
 function assembleStep(context: CompileContext, step: StepSite, kind: ActionKind, fields: KindFields, dependsOn: string[], forEachReader: Reader): CompiledStep {
   const { raw, id } = step;

@@ -1,15 +1,16 @@
 // An `agent` or `agents` step (spec section 11): the loop's model turns and tools as labelled activities and child runs.
-import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../compiler/types';
+import { isCompletedRun, overStepBudget } from '../../base/run-types';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
+import { FailureType } from '../../base/failure-types';
 import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
-import { WORKFLOW_TYPE } from '../definitions';
-import type { pipelineWorkflow } from '../pipeline';
 import { failureMessage, StepFailure } from '../step-failure';
 import { runCodeInput } from '../tool-steps';
+import { executeChildPipeline } from './child-pipeline';
 import type { StepRunner } from './types';
 
 /** A tool call waiting for `orc approve` waits a week at most, as an approval step does. */
-const APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
 
 function textOf(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
@@ -18,7 +19,7 @@ function textOf(value: unknown): string {
 export const runAgentStep: StepRunner = async (run) => {
   const { step, state, context, pipeline, options, routing, activities } = run;
   const plan = step.agent;
-  if (!plan) throw new StepFailure(`step '${step.id}': an ${step.actionKind} step compiled without its agents; compile the pipeline again`, { attempts: 0 });
+  if (!plan) throw new StepFailure(`step '${step.id}': an ${step.actionKind} step compiled without its agents; compile the pipeline again`, { attempts: 0 }, null, FailureType.InvalidStep);
   const { prompt } = await run.renderForStep({ prompt: step.parameters.prompt }, context);
   let childRuns = 0;
 
@@ -46,13 +47,8 @@ export const runAgentStep: StepRunner = async (run) => {
     }
     const child = await activities.template(`load ${tool.name}`).loadChildPipeline({ file: tool.file, relativeTo: null, inputs: args });
     childRuns++;
-    const summary = activities.label(what);
-    const outcome = await executeChild<typeof pipelineWorkflow>(WORKFLOW_TYPE, {
-      workflowId: `${workflowInfo().workflowId}.${step.id}.tool-${childRuns}`,
-      args: [{ pipeline: child.pipeline, inputs: child.inputs, options }],
-      ...(summary !== undefined ? { staticSummary: summary } : {}),
-    });
-    if (outcome.status !== 'completed' && outcome.status !== 'partially_completed') {
+    const outcome = await executeChildPipeline(activities, what, `${workflowInfo().workflowId}.${step.id}.tool-${childRuns}`, child, options);
+    if (!isCompletedRun(outcome.status)) {
       throw new Error(`pipeline '${child.pipeline.name}' ${outcome.status}: ${outcome.error ?? 'no detail'}`);
     }
     return textOf(outcome.outputs);
@@ -84,19 +80,16 @@ export const runAgentStep: StepRunner = async (run) => {
     callTool,
     async approve(agent, tool, args) {
       state.status = 'waiting';
-      const decision = await run.approvals.wait(step.id, `${agent} wants to call ${tool.name} with ${JSON.stringify(args)}`, APPROVAL_TIMEOUT_SECONDS);
+      const decision = await run.approvals.wait(step.id, `${agent} wants to call ${tool.name} with ${JSON.stringify(args)}`, DEFAULT_APPROVAL_TIMEOUT_SECONDS);
       // Every call is decided on its own: the decision is taken off once read, so the next call waits again.
       run.approvals.decisions.delete(step.id);
       state.status = 'running';
-      if (!decision) return { approved: false, comment: `no decision within ${APPROVAL_TIMEOUT_SECONDS}s`, by: null };
+      if (!decision) return { approved: false, comment: `no decision within ${DEFAULT_APPROVAL_TIMEOUT_SECONDS}s`, by: null };
       return { approved: decision.approved, comment: decision.comment ?? null, by: decision.by ?? null };
     },
     overBudget(used) {
-      const tokens = used.input_tokens + used.output_tokens;
-      if (step.budget?.tokens !== undefined && tokens > step.budget.tokens) return { reason: `used ${tokens} tokens, over its budget of ${step.budget.tokens}`, run: false };
-      if (step.budget?.costUsd !== undefined && used.cost_usd > step.budget.costUsd) {
-        return { reason: `cost $${used.cost_usd.toFixed(6)}, over its budget of $${step.budget.costUsd}`, run: false };
-      }
+      const over = overStepBudget(step.budget, used);
+      if (over !== null) return { reason: over, run: false };
       const runStop = run.budgetStop(used);
       return runStop === null ? null : { reason: runStop, run: true };
     },
@@ -113,6 +106,6 @@ export const runAgentStep: StepRunner = async (run) => {
     }
     if (!(error instanceof AgentStopped)) throw error;
     // The transcript so far stays on the step; the message starts with why it stopped (MAX_TURNS, BUDGET_EXCEEDED).
-    throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1 }, error.runBudget);
+    throw new StepFailure(error.message, { result: error.result, usage: agentUsage(error.result), attempts: 1 }, error.runBudget, error.type);
   }
 };

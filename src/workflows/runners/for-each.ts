@@ -1,9 +1,10 @@
 // A `for_each` step: the list rendered once, then one model call per item (with fallbacks), in chunk children when long.
-import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ExecuteStepInput } from '../../activities/types';
 import { callForItems, forEachChunkWorkflow, itemsCacheRecord, type ItemRoute, type ItemsOutcome } from '../for-each';
 import { addUsage, zeroUsage } from '../run-types';
 import { MAX_IN_FLIGHT } from '../step-calls';
+import { invalidStep } from '../../base/failure-types';
 import type { StepOutcome, StepRunner } from './types';
 
 /**
@@ -22,7 +23,7 @@ export const runForEach: StepRunner = async ({ step, state, context, contextFor,
   // Pipelines compiled before forEachReferences existed kept them in references (recorded histories do).
   const { items } = await renderForStep({ items: step.forEach }, contextFor(step.forEachReferences ?? step.references));
   if (!Array.isArray(items)) {
-    throw ApplicationFailure.nonRetryable(`step '${step.id}': for_each must give a list, got ${items === null ? 'null' : typeof items}`);
+    throw invalidStep(`step '${step.id}': for_each must give a list, got ${items === null ? 'null' : typeof items}`);
   }
   let base: ExecuteStepInput = routing.modelInput(step, context);
   let taskQueue: string | null = null;

@@ -5,9 +5,11 @@ import { runApproval } from './approval';
 import { runChildPipeline } from './child-pipeline';
 import { runForEach } from './for-each';
 import { runLlmStep } from './llm';
+import { runLoopStep } from './loop';
 import { runMcpStep } from './mcp';
 import { runReplicatedStep } from './replicates';
 import { runCodeStep } from './run-code';
+import { runToolStep } from './tool';
 import type { StepRunner } from './types';
 
 export const STEP_RUNNERS = {
@@ -20,6 +22,8 @@ export const STEP_RUNNERS = {
   agent: runAgentStep,
   agents: runAgentStep,
   replicates: runReplicatedStep,
+  loop: runLoopStep,
+  tool: runToolStep,
 } satisfies Record<string, StepRunner>;
 
 export type RunnerKind = keyof typeof STEP_RUNNERS;
@@ -29,9 +33,10 @@ export type RunnerKind = keyof typeof STEP_RUNNERS;
  * `generate`) is a model call: k of them with `replicates`, once per item when the step has a `for_each`.
  */
 export function runnerKindOf(step: CompiledStep): RunnerKind {
+  if (step.loop) return 'loop';
   if (step.actionKind in STEP_RUNNERS) return step.actionKind as RunnerKind;
   if (step.replicates) return 'replicates';
   return step.forEach !== null ? 'for_each' : 'llm';
 }
 
-export type { RunnerContext, StepOutcome, StepRunner } from './types';
+export type { LoopHost, RunnerContext, StepOutcome, StepRunner, StepScope } from './types';

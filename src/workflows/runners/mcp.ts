@@ -1,5 +1,6 @@
 // An `mcp` step: one tool call on an MCP server; a tool error fails the step with the tool's message.
-import { ApplicationFailure } from '@temporalio/workflow';
+import { isPlainObject } from '../../base/plain-object';
+import { invalidStep } from '../../base/failure-types';
 import { cachePolicyFor, withoutCallRecord } from '../call-record';
 import { mcpServerFor } from '../tool-steps';
 import type { StepRunner } from './types';
@@ -7,9 +8,9 @@ import type { StepRunner } from './types';
 export const runMcpStep: StepRunner = async ({ step, context, pipeline, options, renderForStep, activities }) => {
   const parameters = await renderForStep(step.parameters, context);
   const { serverName, server } = mcpServerFor(step, parameters.server, pipeline.mcpServers ?? {});
-  if (typeof parameters.tool !== 'string' || parameters.tool === '') throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.tool must name a tool`);
+  if (typeof parameters.tool !== 'string' || parameters.tool === '') throw invalidStep(`step '${step.id}': parameters.tool must name a tool`);
   const args = parameters.arguments ?? {};
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) throw ApplicationFailure.nonRetryable(`step '${step.id}': parameters.arguments must be a mapping`);
+  if (!isPlainObject(args)) throw invalidStep(`step '${step.id}': parameters.arguments must be a mapping`);
   if (options.dryRun) {
     return { result: { text: '', structured: null, content: [], dry_run: true, server: serverName, tool: parameters.tool, arguments: args }, attempts: 0 };
   }

@@ -4,6 +4,7 @@ import { runReplicates } from '../replicates';
 import { MAX_IN_FLIGHT } from '../step-calls';
 import type { CompiledStep } from '../../compiler/types';
 import type { StepRunner } from './types';
+import { averageUsage } from '../../base/run-types';
 
 /** The task as the judge is told it: the step's prompt template, or what its action and parameters ask. */
 function taskOf(step: CompiledStep): string {
@@ -35,7 +36,7 @@ export const runReplicatedStep: StepRunner = async ({ step, state, context, pipe
     budgetStop: (spent) => {
       // The step's record already holds what it spent (see progress); the next replicate will likely use their mean.
       const done = (state.evidence as { replicates?: unknown[] } | undefined)?.replicates?.length ?? 0;
-      return budgetStop(done > 0 ? { input_tokens: spent.input_tokens / done, output_tokens: spent.output_tokens / done, cost_usd: spent.cost_usd / done } : spent);
+      return budgetStop(averageUsage(spent, done));
     },
     progress: (evidence, usage) => {
       state.evidence = evidence;

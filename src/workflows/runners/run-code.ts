@@ -1,5 +1,6 @@
 // A `run_code` step: code in a fresh locked-down container on the sandbox queue; a non-zero exit fails the step unless allowed.
 import { runCodeInput } from '../tool-steps';
+import { FailureType } from '../../base/failure-types';
 import { StepFailure } from '../step-failure';
 import { cachePolicyFor, withoutCallRecord } from '../call-record';
 import type { StepRunner } from './types';
@@ -26,7 +27,7 @@ export const runCodeStep: StepRunner = async ({ step, context, options, renderFo
         : null;
   if (problem !== null && parameters.allow_failure !== true) {
     const tail = result.stderr.trim().split('\n').slice(-3).join(' | ');
-    throw new StepFailure(`step '${step.id}': code ${problem}${tail ? `: ${tail}` : ''}`, { result, attempts, ...(extra ? { extra } : {}) });
+    throw new StepFailure(`step '${step.id}': code ${problem}${tail ? `: ${tail}` : ''}`, { result, attempts, ...(extra ? { extra } : {}) }, null, FailureType.CodeFailed);
   }
   return { result, attempts, ...(extra ? { extra } : {}) };
 };

@@ -3,7 +3,7 @@ import type { TemplateContext } from '../../activities/types';
 import type { CompiledPipeline, CompiledStep, Reference } from '../../compiler/types';
 import type { ApprovalDesk } from '../approval-desk';
 import type { ModelRouting } from '../model-routing';
-import type { RunOptions, StepRecord, Usage } from '../run-types';
+import type { LoopProgress, RunOptions, StepRecord, Usage } from '../run-types';
 import type { ActivityProxies } from '../step-calls';
 
 /**
@@ -44,6 +44,47 @@ export interface RunnerContext {
   readonly activities: ActivityProxies;
   /** Why the run's budget stops more work now, counting `extra` that no step record holds yet; null to go on. */
   budgetStop(extra: Usage): string | null;
+  /** What a loop step needs to run its block: children through the normal step path, and its progress. */
+  readonly loops: LoopHost;
+}
+
+/** Where a step runs: the pipeline itself, a loop's iteration, or an `on_error` handler's call. */
+export interface StepScope {
+  /** The template context for references (a loop child's short names mean its iteration's steps). */
+  contextFor(references: readonly Reference[], failedStep?: string): TemplateContext;
+  /**
+   * Whether the scope itself deals with the step's failure instead of the step's on_failure applying to the run: a
+   * loop's iteration does for `fail` (its loop fails) and for a handler of its block; an on_error handler's caller
+   * does for every failure of the handler (the next handler may try). Absent: never.
+   */
+  handlesFailure?(step: CompiledStep): boolean;
+  /** A handler step of this scope's block (a loop's), as this iteration runs it; undefined: look in the pipeline. */
+  handler?(id: string): CompiledStep | undefined;
+}
+
+export interface LoopHost {
+  /** A step's record, loop iterations' steps included; undefined for one that never started. */
+  record(id: string): StepRecord | undefined;
+  /** Records a step that does not run (its dependency failed), under its iteration's id. */
+  skip(id: string, reason: string): void;
+  /**
+   * Runs a step of a loop's block (its id already `LOOP_I_CHILD`) through the normal step path: `when`, AUTO
+   * values, its runner, `on_error`, its on_failure. Resolves with its record once it settled (pending: it paused
+   * for continue-as-new).
+   */
+  runChild(step: CompiledStep, scope: StepScope): Promise<StepRecord>;
+  /** The scope the loop step itself runs in, for its children's outer references. */
+  readonly scope: StepScope;
+  /** How far each loop has come (carried across continue-as-new). */
+  readonly progress: Map<string, LoopProgress>;
+  /** The history grew long (and the run is not failing): stop between iterations so the run continues as new. */
+  shouldSuspend(): boolean;
+  /** Whether the run is failing or cancelled: start no more iterations. */
+  stopping(): boolean;
+  /** Whether the run is paused (`orc pause`): a loop starts no iteration then. */
+  paused(): boolean;
+  /** Resolves once the paused run is resumed (or fails). */
+  unpaused(): Promise<void>;
 }
 
 /** Runs one kind of step. It returns the outcome, or throws (StepFailure to keep a result beside the error). */
