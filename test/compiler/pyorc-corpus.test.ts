@@ -16,7 +16,7 @@ const REFUSED: Record<string, Pick<Diagnostic, 'code' | 'line' | 'column'>> = {
   // Issue #199's "enhanced" syntax: steps with inputs/outputs and a tool without an action.
   'examples/enhanced_research_pipeline.yaml': { code: 'UNKNOWN_KEY', line: 84, column: 5 },
   // The whole pipeline wrapped in `pipeline:` (the Python orchestrator refuses it too).
-  'examples/enhanced_until_conditions_demo.yaml': { code: 'INVALID_VALUE', line: 5, column: 1 },
+  'examples/enhanced_until_conditions_demo.yaml': { code: 'UNKNOWN_KEY', line: 5, column: 1 },
   // Includes prompts/*.txt and *.md files that are not in the repository.
   'examples/file_inclusion_demo.yaml': { code: 'FILE_UNREADABLE', line: 33, column: 15 },
   // An AUTO tag as a tool's action and as an output; hyphenated step ids read as subtractions.
