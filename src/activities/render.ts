@@ -2,6 +2,7 @@
 // Values are data: text that came out of a model or an input is inserted as-is and never rendered again.
 import { isPlainObject } from '../base/plain-object';
 import * as nunjucks from 'nunjucks';
+import { registerDialectTemplates } from '../compiler/pyorc/filters';
 import { FORBIDDEN_KEYS, parseTemplate, singleExpressionPath, containsTemplate, TEMPLATE_GLOBALS } from '../compiler/templates';
 import type { StepView, TemplateContext } from './types';
 
@@ -27,7 +28,7 @@ runtime.memberLookup = (target: unknown, key: unknown): unknown => {
   return memberLookup(target, key);
 };
 
-const environment = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true });
+const environment = registerDialectTemplates(new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true }));
 
 
 /** A step as templates see it: result fields at the top, plus result/output/status/error. */

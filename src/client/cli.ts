@@ -24,6 +24,7 @@ import { register as registerReplay } from './commands/replay';
 import { register as registerDeploy } from './commands/deploy';
 import { register as registerTest } from './commands/test';
 import { register as registerReport } from './commands/report';
+import { register as registerMigrate } from './commands/migrate';
 
 function buildProgram(): Command {
   const program = new Command('orc')
@@ -53,6 +54,7 @@ function buildProgram(): Command {
   registerDeploy(program);
   registerTest(program);
   registerReport(program);
+  registerMigrate(program);
   return program;
 }
 

@@ -4,7 +4,7 @@
 import type { CompileOptions } from './context';
 import { diagnosticAt, PipelineSource, type SourcePositions } from './source';
 import type { Diagnostic } from './diagnostics';
-import { normalizePyorc } from './pyorc';
+import { looksLikePyorc, normalizePyorc } from './pyorc';
 import { isPlainObject, type PlainObject } from './values';
 
 export type Dialect = 'native' | 'pyorc';
@@ -48,6 +48,7 @@ const DIALECT_TOP_KEYS = ['id', 'parameters'] as const;
  */
 export function detectDialect(document: PlainObject, options: Pick<CompileOptions, 'dialect'>): Dialect {
   if (options.dialect) return options.dialect;
+  if (looksLikePyorc(document)) return 'pyorc'; // also condition/if, the dialect's LLM actions, on_error…
   if (DIALECT_TOP_KEYS.some((key) => document[key] !== undefined)) return 'pyorc';
   const steps = Array.isArray(document.steps) ? document.steps : [];
   // Only these (spec 18): the dialect's other keys (`condition`, its action names, a free-text name, …) are not

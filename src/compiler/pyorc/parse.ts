@@ -1,0 +1,147 @@
+// Reads a py-orc dialect file as that project reads it: AUTO text protected before YAML parsing, and a duplicate
+// key keeping its last value (with a note), while every value can still say where it stands in the author's file.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
+import type { Diagnostic } from '../diagnostics';
+import { formatPath } from '../diagnostics';
+import { quoteBareAutoTags, type Position, type YamlPath } from '../source';
+
+/** A parsed dialect file: positions of values and keys in the author's text. */
+export class DialectSource {
+  private readonly lineStarts: number[] = [0];
+
+  constructor(
+    readonly document: Document,
+    /** The text the YAML parser saw (AUTO tags quoted). */
+    readonly text: string,
+    /** Offsets (in `text`) where the AUTO pre-pass inserted a character, in order. */
+    private readonly insertions: number[],
+    originalText: string,
+  ) {
+    for (let index = 0; index < originalText.length; index++) if (originalText[index] === '\n') this.lineStarts.push(index + 1);
+  }
+
+  positionOfOffset(offset: number): Position {
+    let original = offset;
+    for (const inserted of this.insertions) if (inserted < offset) original--;
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (this.lineStarts[middle]! <= original) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: original - this.lineStarts[low]! + 1 };
+  }
+
+  /** The node at `path`; with duplicate keys, the last one (the one whose value is kept). */
+  nodeAt(path: YamlPath): Node | undefined {
+    let node: unknown = this.document.contents;
+    for (const segment of path) {
+      if (isMap(node)) node = lastPair(node, segment)?.value;
+      else if (isSeq(node) && typeof segment === 'number') node = node.items[segment];
+      else return undefined;
+    }
+    return (node ?? undefined) as Node | undefined;
+  }
+
+  positionOf(path: YamlPath): Position {
+    for (let length = path.length; length >= 0; length--) {
+      const node = this.nodeAt(path.slice(0, length));
+      if (node?.range) return this.positionOfOffset(node.range[0]);
+    }
+    return { line: 1, column: 1 };
+  }
+
+  positionOfKey(mapPath: YamlPath, key: string | number): Position {
+    const map = this.nodeAt(mapPath);
+    const pair = isMap(map) ? lastPair(map, key) : undefined;
+    if (pair && isScalar(pair.key) && pair.key.range) return this.positionOfOffset(pair.key.range[0]);
+    return this.positionOf([...mapPath, key]);
+  }
+
+  /** Position of character `index` of the string at `path`: exact for plain scalars, else found by its text. */
+  positionInString(path: YamlPath, index: number): Position {
+    const node = this.nodeAt(path);
+    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return this.positionOf(path);
+    const value = node.value;
+    const start = node.range[0];
+    const raw = this.text.slice(start, node.range[1]);
+    if (node.type === 'PLAIN' && raw.startsWith(value.slice(0, index))) return this.positionOfOffset(start + index);
+    const needle = /^\S{1,40}/.exec(value.slice(index))?.[0];
+    const found = needle ? raw.indexOf(needle) : -1;
+    return this.positionOfOffset(found === -1 ? start : start + found);
+  }
+}
+
+function lastPair(map: YAMLMap, key: string | number): ReturnType<YAMLMap['items']['at']> {
+  for (let index = map.items.length - 1; index >= 0; index--) {
+    const pair = map.items[index]!;
+    if (isScalar(pair.key) && (pair.key.value === key || String(pair.key.value) === String(key))) return pair;
+  }
+  return undefined;
+}
+
+export interface DialectParse {
+  source: DialectSource;
+  value: unknown;
+  errors: Diagnostic[];
+  notes: Diagnostic[];
+}
+
+/** Parses like py-orc: AUTO pre-pass, duplicate keys last-one-wins (noted), YAML errors as diagnostics. */
+export function parseDialect(originalText: string): DialectParse {
+  const { text, insertions } = quoteBareAutoTags(originalText);
+  const document = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: false });
+  const source = new DialectSource(document, text, insertions, originalText);
+  const errors: Diagnostic[] = document.errors.map((error) => ({
+    code: 'YAML_SYNTAX',
+    message: `malformed YAML: ${error.message.split('\n')[0]}`,
+    path: '(root)',
+    ...source.positionOfOffset(error.pos[0]),
+  }));
+  if (errors.length > 0) return { source, value: undefined, errors, notes: [] };
+  try {
+    return { source, value: document.toJS({ maxAliasCount: 100 }), errors, notes: duplicateKeyNotes(source) };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { source, value: undefined, errors: [{ code: 'YAML_SYNTAX', message: `malformed YAML: ${reason}`, path: '(root)', line: 1, column: 1 }], notes: [] };
+  }
+}
+
+/** One note per key that a later duplicate overrides: py-orc (PyYAML) keeps the last value, and so do we. */
+function duplicateKeyNotes(source: DialectSource): Diagnostic[] {
+  const notes: Diagnostic[] = [];
+  visit(source.document, {
+    Map(_key, map, ancestry) {
+      const seen = new Map<string, { line: number; column: number }>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || !pair.key.range) continue;
+        const key = String(pair.key.value);
+        const at = source.positionOfOffset(pair.key.range[0]);
+        const earlier = seen.get(key);
+        if (earlier) {
+          notes.push({
+            code: 'NO_EFFECT',
+            message: `duplicate key '${key}': the one at line ${earlier.line} has no effect, this later one (line ${at.line}) wins, as in the Python orchestrator`,
+            path: formatPath([...pathOf(ancestry), key]),
+            ...earlier,
+          });
+        }
+        seen.set(key, at);
+      }
+    },
+  });
+  return notes;
+}
+
+/** The YAML path of a node from the ancestors `visit` hands over. */
+function pathOf(ancestry: readonly unknown[]): Array<string | number> {
+  const path: Array<string | number> = [];
+  for (let index = 0; index < ancestry.length; index++) {
+    const node = ancestry[index];
+    const child = ancestry[index + 1];
+    if (isPair(node) && isScalar(node.key)) path.push(String(node.key.value));
+    else if (isSeq(node) && child !== undefined) path.push(node.items.indexOf(child as never));
+  }
+  return path;
+}
