@@ -5,7 +5,7 @@ import type { ExecuteStepOutput, TemplateContext } from '../activities/types';
 import type { CompiledErrorHandler, CompiledStep } from '../compiler/types';
 import type { RunnerContext, StepOutcome } from './runners/types';
 import type { StepRecord } from './run-types';
-import { failureAttempts, failureMessage, LoopSuspended, rootCause, StepFailure } from './step-failure';
+import { failureAttempts, failureMessage, failureType, LoopSuspended, rootCause, StepFailure } from './step-failure';
 
 /** What the handlers may do, given by the step's execution. */
 export interface ErrorRecovery {
@@ -19,7 +19,8 @@ export interface ErrorRecovery {
 function errorTypesOf(error: unknown): string[] {
   const cause = rootCause(error);
   const names: string[] = [];
-  if (cause instanceof ApplicationFailure && cause.type) names.push(cause.type);
+  const type = failureType(error);
+  if (type !== undefined) names.push(type);
   if (cause instanceof TimeoutFailure) names.push('timeout', 'TimeoutError');
   if (cause instanceof Error) names.push(cause.name);
   return names.map((name) => name.toLowerCase());

@@ -86,3 +86,23 @@ steps:
 `);
   expect(result.steps.ask).toMatchObject({ status: 'failed', error_type: FailureType.ModelError });
 }, 60_000);
+
+test('an on_error handler picks a failure by its type, not its message: CONFLICT handled, BUDGET_EXCEEDED not', async () => {
+  model.reset((_prompt, call) => ({ text: ['alpha', 'beta', 'gamma'][call % 3] }));
+  const result = await run(`
+name: handled_by_type
+steps:
+  - id: pick
+    action: Pick a word
+    replicates: 3
+    min_agreement: 0.9
+    on_error: { error_types: [CONFLICT], fallback_value: undecided }
+  - id: spend
+    action: Say something
+    budget: { tokens: 5 }
+    on_failure: continue
+    on_error: { error_types: [CONFLICT], fallback_value: never }
+`);
+  expect(result.steps.pick).toMatchObject({ status: 'completed', result: 'undecided', recovered: { by: 'fallback_value' } });
+  expect(result.steps.spend).toMatchObject({ status: 'failed', error_type: FailureType.BudgetExceeded });
+}, 60_000);
