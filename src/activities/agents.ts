@@ -3,7 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { compilePipelineFile, formatDiagnostic } from '../compiler';
 import { didYouMean } from '../compiler/diagnostics';
 import { RUN_CODE_LANGUAGES } from '../compiler/run-code-rules';
-import type { CompiledTool } from '../compiler/types';
+import type { CompiledTool } from '../base/compiled-pipeline';
 import { addUsage } from '../base/run-types';
 import { invalidStep } from '../base/failure-types';
 import type { ModelResolver } from '../models/registry';

@@ -1,6 +1,6 @@
 // `orc graph`: a pipeline's steps as a Mermaid flowchart, coloured by each step's status when a run is given.
 import type { CompiledPipeline } from '../compiler';
-import type { StepRecord, StepStatus } from '../workflows/run-types';
+import type { StepRecord, StepStatus } from '../base/run-types';
 
 /** Fill and border per status; steps of a run that have not started keep Mermaid's default look. */
 const STATUS_STYLES: Record<Exclude<StepStatus, 'pending'>, string> = {

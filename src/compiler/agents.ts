@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { didYouMean, type Diagnostic } from './diagnostics';
 import type { Position, YamlPath } from './source';
-import type { CompiledAgent, CompiledAgentStep, CompiledTool } from './types';
+import type { CompiledAgent, CompiledAgentStep, CompiledTool } from '../base/compiled-pipeline';
 import { decidedAtRunTime, isPlainObject, type PlainObject } from './values';
 
 type Report = (code: Diagnostic['code'], message: string, at: YamlPath, position?: Position) => void;

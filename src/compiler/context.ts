@@ -1,6 +1,6 @@
 // What every compile pass shares: the document, where its values are in the author's file, and what earlier passes
 // found. One object, passed explicitly, instead of locals captured by closures.
-import type { CompiledAgent } from './types';
+import type { CompiledAgent } from '../base/compiled-pipeline';
 import { diagnosticAt, type Position, type SourcePositions, type YamlPath } from './source';
 import type { Diagnostic } from './diagnostics';
 import type { KnownModels } from './model-names';

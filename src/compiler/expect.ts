@@ -3,7 +3,7 @@
 import { DEFAULT_JUDGE_THRESHOLD, EXPECT_CHECK_NAMES, type ExpectCheck, type OnExpectFail } from '../base/expect-checks';
 import { didYouMean, type Diagnostic } from './diagnostics';
 import type { Position, YamlPath } from './source';
-import type { CompiledStep, JsonSchema } from './types';
+import type { CompiledStep, JsonSchema } from '../base/compiled-pipeline';
 import { isPlainObject, type PlainObject } from './values';
 
 type Report = (code: Diagnostic['code'], message: string, at: YamlPath, position?: Position) => void;

@@ -1,7 +1,7 @@
 // Evidence-bundle keys of a step (spec section 10): replicates, models, consensus, min_agreement, judge_model.
 import { parseAutoTag } from './auto-tags';
 import type { Diagnostic } from './diagnostics';
-import type { ActionKind, CompiledReplicates } from './types';
+import type { ActionKind, CompiledReplicates } from '../base/compiled-pipeline';
 import type { PlainObject } from './values';
 
 type Report = (code: Diagnostic['code'], message: string, at: Array<string | number>) => void;

@@ -96,7 +96,6 @@ export interface ToolModule {
   /** Other names for the same tool (e.g. `data-processor` for `data-processing`). */
   aliases?: string[];
   description: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   actions: Record<string, ToolAction<any>>;
   /** The action used when the step's `action` is not one of `actions` (the dialect's tools read `parameters.action` too). */
   defaultAction?: string;

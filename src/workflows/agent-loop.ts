@@ -2,7 +2,7 @@
 import type { AgentTurnInput, AgentTurnOutput } from '../activities/types';
 import { isCancellation } from '@temporalio/workflow';
 import { FailureType } from '../base/failure-types';
-import type { CompiledAgent, CompiledAgentStep, CompiledTool } from '../compiler/types';
+import type { CompiledAgent, CompiledAgentStep, CompiledTool } from '../base/compiled-pipeline';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../models/types';
 import { addUsage, zeroUsage, type Usage } from '../base/run-types';
 

@@ -1,6 +1,6 @@
 // Approval decisions: which steps wait for a person, and the decisions the `approve` update brings.
 import { condition } from '@temporalio/workflow';
-import type { ApprovalDecision } from './run-types';
+import type { ApprovalDecision } from '../base/run-types';
 
 export class ApprovalDesk {
   /** Approval steps waiting for a decision -> the prompt they show. */

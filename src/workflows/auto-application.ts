@@ -1,10 +1,10 @@
 // AUTO tags at run time: asking a model for their values, on the right queue, and putting the values in the step.
 import type { ResolveAutoTagsInput, ResolvedAutoTag, TemplateContext } from '../activities/types';
 import { autoTagModel, tagsDecidedUpFront, type ModelSpec } from '../compiler/auto-tags';
-import type { CompiledStep } from '../compiler/types';
+import type { CompiledStep } from '../base/compiled-pipeline';
 import type { ModelRouting } from './model-routing';
 import type { RunState } from './run-state';
-import { addUsage } from './run-types';
+import { addUsage } from '../base/run-types';
 import { activityLabel, stepActivities } from './step-calls';
 
 function setAtPath(target: Record<string, unknown>, keys: ReadonlyArray<string | number>, value: unknown): void {

@@ -1,7 +1,7 @@
 // What a tool activity (run_code, mcp) takes and gives back beside its own fields: the cache policy, the attempt, the cache record.
 import type { CallRecord, StepCachePolicy } from '../activities/types';
-import type { CompiledStep } from '../compiler/types';
-import type { RunOptions, StepRecord } from './run-types';
+import type { CompiledStep } from '../base/compiled-pipeline';
+import type { RunOptions, StepRecord } from '../base/run-types';
 
 /** A cached step's policy for its activities (spec section 9); undefined for a step that is not cached. */
 export function cachePolicyFor(step: CompiledStep, options: RunOptions): StepCachePolicy | undefined {

@@ -1,6 +1,6 @@
 // Signals, queries, updates and search attributes of the pipeline workflow; clients import these, never the strings.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ApprovalDecision, ApprovalResult, RunProgress, StepAnswer } from './run-types';
+import type { ApprovalDecision, ApprovalResult, RunProgress, StepAnswer } from '../base/run-types';
 
 // Task-queue names live in the ground floor; workflow code keeps importing them from here.
 export { TASK_QUEUE, sandboxQueueFor, providerQueueFor } from '../base/task-queues';

@@ -2,9 +2,9 @@
 // handler that matches its error runs a handler step, asks the step's model, or gives a fallback value.
 import { ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { ExecuteStepOutput, TemplateContext } from '../activities/types';
-import type { CompiledErrorHandler, CompiledStep } from '../compiler/types';
+import type { CompiledErrorHandler, CompiledStep } from '../base/compiled-pipeline';
 import type { RunnerContext, StepOutcome } from './runners/types';
-import type { StepRecord } from './run-types';
+import type { StepRecord } from '../base/run-types';
 import { failureAttempts, failureMessage, failureType, LoopSuspended, rootCause, StepFailure } from './step-failure';
 
 /** What the handlers may do, given by the step's execution. */

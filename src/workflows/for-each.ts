@@ -1,7 +1,7 @@
 // The items of a for_each: one model call each, with fallbacks; a large list runs in chunk child workflows.
 import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { CacheRecord, ExecuteStepInput } from '../activities/types';
-import { addUsage, zeroUsage, type Usage } from './run-types';
+import { addUsage, zeroUsage, type Usage } from '../base/run-types';
 import { activityLabel, callStepModel, modelChoiceActivities } from './step-calls';
 
 export interface ItemsOutcome {

@@ -1,10 +1,10 @@
 // Which model an LLM call uses and on which task queue: the step's spec, its route, and its fallback models.
 import { ApplicationFailure, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { ChooseModelOutput, ExecuteStepInput, ExecuteStepOutput, TemplateContext } from '../activities/types';
-import type { CompiledPipeline, CompiledStep } from '../compiler/types';
+import type { CompiledPipeline, CompiledStep } from '../base/compiled-pipeline';
 import { cachePolicyFor } from './call-record';
 import type { ReplicateCall } from './replicates';
-import type { RunOptions, StepRecord } from './run-types';
+import type { RunOptions, StepRecord } from '../base/run-types';
 import { failureMessage } from './step-failure';
 import { activityLabel, callStepModel, modelChoiceActivitiesLabelled } from './step-calls';
 

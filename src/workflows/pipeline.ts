@@ -9,7 +9,7 @@ import { RunMetadata } from './run-metadata';
 import { recordRunMetrics } from './run-metrics';
 import { RunState } from './run-state';
 import { StepExecution } from './run-step';
-import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunResult, StepAnswer } from './run-types';
+import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunResult, StepAnswer } from '../base/run-types';
 import { Scheduler } from './scheduler';
 import { templateActivitiesLabelled } from './step-calls';
 

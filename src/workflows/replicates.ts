@@ -2,9 +2,9 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { ExecuteStepOutput } from '../activities/types';
 import { FailureType } from '../base/failure-types';
-import type { CompiledReplicates, CompiledStep } from '../compiler/types';
+import type { CompiledReplicates, CompiledStep } from '../base/compiled-pipeline';
 import { defaultMethod, judgedAgreement, majority, medoid, type Consensus, type ReplicateAnswer } from './evidence';
-import { addUsage, zeroUsage, type Usage } from './run-types';
+import { addUsage, zeroUsage, type Usage } from '../base/run-types';
 import { StepFailure } from './step-failure';
 
 /** Replicates must differ: a step with no temperature (or 0) samples at this one. */

@@ -2,7 +2,7 @@
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from './definitions';
 import type { RunState } from './run-state';
-import type { RunResult } from './run-types';
+import type { RunResult } from '../base/run-types';
 import { totalTokens } from '../base/run-types';
 
 /** A run with more steps shows this many rows, then how many more there are. */

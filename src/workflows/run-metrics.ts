@@ -1,7 +1,7 @@
 // A finished run's steps as worker metrics (orc_steps_total, orc_step_duration_seconds); the SDK skips them on replay.
 import { metricMeter } from '@temporalio/workflow';
 import type { CompiledPipeline } from '../base/compiled-pipeline';
-import type { RunResult } from './run-types';
+import type { RunResult } from '../base/run-types';
 
 /**
  * Counted once, when the run ends (a run that continues as new is counted by its last execution), so a step is

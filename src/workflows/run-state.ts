@@ -2,9 +2,9 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { expandPipeline } from '../base/compact-pipeline';
 import type { ResolvedAutoTag, TemplateContext } from '../activities/types';
-import type { CompiledPipeline, CompiledStep, Reference } from '../compiler/types';
+import type { CompiledPipeline, CompiledStep, Reference } from '../base/compiled-pipeline';
 import { ApprovalDesk } from './approval-desk';
-import { addUsage, zeroUsage, type AutoResolution, type CarriedState, type LoopProgress, type PipelineRunInput, type RunOptions, type RunProgress, type RunResult, type RunStatus, type StepRecord, type Usage } from './run-types';
+import { addUsage, zeroUsage, type AutoResolution, type CarriedState, type LoopProgress, type PipelineRunInput, type RunOptions, type RunProgress, type RunResult, type RunStatus, type StepRecord, type Usage } from '../base/run-types';
 
 
 export function pendingRecord(): StepRecord {

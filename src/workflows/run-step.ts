@@ -1,7 +1,7 @@
 // One step from start to end: its `when`, its AUTO values, its templated model, its runner, its budget and on_failure.
 import { ApplicationFailure, condition, isCancellation, patched, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { TemplateContext } from '../activities/types';
-import type { CompiledStep, Reference } from '../compiler/types';
+import type { CompiledStep, Reference } from '../base/compiled-pipeline';
 import type { AutoApplication } from './auto-application';
 import { meetExpectations } from './expectations';
 import type { ModelRouting } from './model-routing';

@@ -1,8 +1,8 @@
 // Which steps start now: readiness from their dependencies, `max_parallel`, and the run's budget.
 import type { CancellationScope } from '@temporalio/workflow';
-import type { CompiledStep } from '../compiler/types';
+import type { CompiledStep } from '../base/compiled-pipeline';
 import type { RunState } from './run-state';
-import { averageUsage, sumUsage, totalTokens, zeroUsage, type StepRecord, type StepStatus, type Usage } from './run-types';
+import { averageUsage, sumUsage, totalTokens, zeroUsage, type StepRecord, type StepStatus, type Usage } from '../base/run-types';
 import { MAX_IN_FLIGHT } from './step-calls';
 
 export const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed', 'skipped', 'cancelled']);

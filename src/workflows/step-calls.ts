@@ -3,7 +3,7 @@ import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities';
 import type { ExecuteStepInput, ExecuteStepOutput, TransportedStepInput } from '../activities/types';
 import { compactStep } from '../base/compact-pipeline';
-import type { CompiledStep } from '../compiler/types';
+import type { CompiledStep } from '../base/compiled-pipeline';
 import { sandboxQueueFor } from './definitions';
 
 /** Temporal allows 2,000 pending activities per workflow; steps (and for_each items) in flight stay well below. */

@@ -1,7 +1,7 @@
 // How a failed step reads: its message and its attempt count, from under the wrappers Temporal adds.
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TimeoutFailure } from '@temporalio/workflow';
 import { FailureType } from '../base/failure-types';
-import type { CompiledStep } from '../compiler/types';
+import type { CompiledStep } from '../base/compiled-pipeline';
 import type { StepOutcome } from './runners/types';
 
 /**

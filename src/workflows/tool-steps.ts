@@ -4,7 +4,7 @@ import type { McpServerSpec, RunCodeInput } from '../activities/types';
 import { parseDuration } from '../compiler/durations';
 import { mcpServerFromText } from '../compiler/mcp-server-text';
 import { DEFAULT_CODE_MEMORY_MB, DEFAULT_CODE_TIMEOUT_SECONDS, isSafeWorkFileName, MAX_CODE_MEMORY_MB, MIN_CODE_MEMORY_MB, RUN_CODE_LANGUAGES } from '../compiler/run-code-rules';
-import type { CompiledStep } from '../compiler/types';
+import type { CompiledStep } from '../base/compiled-pipeline';
 import { invalidStep } from '../base/failure-types';
 
 function refuse(step: CompiledStep, message: string): never {

@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { CompiledPipeline } from '../../src/compiler';
-import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
 

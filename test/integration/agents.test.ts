@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Orchestrator, RunResult } from '../../src/client';
 import { Client, Connection } from '@temporalio/client';
 import type { AgentResult } from '../../src/workflows/agent-loop';
-import type { PipelineRunInput } from '../../src/workflows/run-types';
+import type { PipelineRunInput } from '../../src/base/run-types';
 import { orcEnvironment, runOrc, startOrc, waitFor } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
 import { FakeToolModelServer, type ScriptedReply, type SeenRequest } from '../helpers/fake-tool-models';

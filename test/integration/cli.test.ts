@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { RunResult } from '../../src/workflows/run-types';
+import type { RunResult } from '../../src/base/run-types';
 import { freePort } from '../helpers/ports';
 import { orcEnvironment, runOrc, startOrc, waitFor } from '../helpers/cli';
 

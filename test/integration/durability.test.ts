@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { statusQuery } from '../../src/workflows/definitions';
-import type { PipelineRunInput, RunProgress, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunProgress, RunResult } from '../../src/base/run-types';
 import { startDevServer, type DevServer } from '../../src/worker/dev-server';
 import { temporalCliPath } from '../../src/base/paths';
 import { orcEnvironment, runOrc, startOrc, waitFor } from '../helpers/cli';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { CompiledPipeline, CompiledStep } from '../../src/compiler';
 import { statusQuery } from '../../src/workflows/definitions';
-import type { PipelineRunInput, RunProgress, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunProgress, RunResult } from '../../src/base/run-types';
 import { orcEnvironment, startOrc, waitFor } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
 import { FakeOpenAIServer } from '../helpers/fake-openai';

@@ -7,7 +7,7 @@ import { LocalModelServer } from '../../src/models/local/local-server-process';
 import { createModelResolver, type ModelResolver } from '../../src/models/registry';
 import { createPipelineWorker, type PipelineWorker } from '../../src/worker/worker';
 import { providerQueueFor } from '../../src/workflows/definitions';
-import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { FakeOpenAIServer } from '../helpers/fake-openai';
 

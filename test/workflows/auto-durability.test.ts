@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
-import type { RunResult, PipelineRunInput } from '../../src/workflows/run-types';
+import type { RunResult, PipelineRunInput } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { waitFor } from '../helpers/cli';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';

@@ -6,7 +6,7 @@ import { createActivities } from '../../src/activities';
 import type { TransportedStepInput } from '../../src/activities/types';
 import type { CompiledErrorHandler, CompiledLoop, CompiledPipeline, CompiledStep, Reference } from '../../src/compiler';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
-import type { PipelineRunInput, RunOptions, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunOptions, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { createEchoModel } from '../../src/models/providers/echo';
 import { ScriptedModel } from '../helpers/scripted-model';

@@ -14,7 +14,7 @@ import { loadSelectionStats } from '../../src/models/selection-stats';
 import type { LanguageModel } from '../../src/models/types';
 import { temporalTestServerPath } from '../../src/base/paths';
 import { providerQueueFor } from '../../src/workflows/definitions';
-import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { ScriptedModel } from '../helpers/scripted-model';
 

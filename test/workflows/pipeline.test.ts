@@ -5,7 +5,7 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { CompiledPipeline } from '../../src/compiler';
 import { approveUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/definitions';
-import type { PipelineRunInput, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunResult } from '../../src/base/run-types';
 import { temporalTestServerPath } from '../../src/base/paths';
 import { compileYaml } from '../helpers/compile';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';

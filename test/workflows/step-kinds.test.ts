@@ -12,7 +12,7 @@ import type { ModelResolver } from '../../src/models/registry';
 import { ModelError, type LanguageModel } from '../../src/models/types';
 import { sandboxQueueFor } from '../../src/workflows/definitions';
 import { registerSearchAttributes } from '../../src/worker/dev-server';
-import type { PipelineRunInput, RunOptions, RunResult } from '../../src/workflows/run-types';
+import type { PipelineRunInput, RunOptions, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { ScriptedModel } from '../helpers/scripted-model';
 

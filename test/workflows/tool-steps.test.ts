@@ -1,6 +1,6 @@
 // Parameters of run_code and mcp steps: defaults, checks and messages (pure functions the workflow uses).
 import { packFiles, unpackFiles } from '../../src/activities/sandbox-tar';
-import type { CompiledStep } from '../../src/compiler/types';
+import type { CompiledStep } from '../../src/base/compiled-pipeline';
 import { codeFromText, mcpServerFor, runCodeInput } from '../../src/workflows/tool-steps';
 import { compileYaml } from '../helpers/compile';
 

@@ -1,6 +1,6 @@
 // An `agent` or `agents` step (spec section 11): the loop's model turns and tools as labelled activities and child runs.
 import { workflowInfo } from '@temporalio/workflow';
-import type { CompiledTool } from '../../compiler/types';
+import type { CompiledTool } from '../../base/compiled-pipeline';
 import { isCompletedRun, overStepBudget } from '../../base/run-types';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
 import { FailureType } from '../../base/failure-types';

@@ -2,7 +2,7 @@
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
 import { FailureType } from '../../base/failure-types';
 import { parseDuration } from '../../compiler/durations';
-import type { ApprovalResult } from '../run-types';
+import type { ApprovalResult } from '../../base/run-types';
 import { StepFailure } from '../step-failure';
 import type { StepRunner } from './types';
 

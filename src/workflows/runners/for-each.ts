@@ -2,7 +2,7 @@
 import { executeChild, workflowInfo } from '@temporalio/workflow';
 import type { ExecuteStepInput } from '../../activities/types';
 import { callForItems, forEachChunkWorkflow, itemsCacheRecord, type ItemRoute, type ItemsOutcome } from '../for-each';
-import { addUsage, zeroUsage } from '../run-types';
+import { addUsage, zeroUsage } from '../../base/run-types';
 import { MAX_IN_FLIGHT } from '../step-calls';
 import { invalidStep } from '../../base/failure-types';
 import type { StepOutcome, StepRunner } from './types';

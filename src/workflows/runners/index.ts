@@ -1,5 +1,5 @@
 // The one table of step runners, keyed by kind: a new kind of step is a runner file and a line here.
-import type { CompiledStep } from '../../compiler/types';
+import type { CompiledStep } from '../../base/compiled-pipeline';
 import { runAgentStep } from './agent';
 import { runApproval } from './approval';
 import { runChildPipeline } from './child-pipeline';

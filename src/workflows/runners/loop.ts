@@ -3,8 +3,8 @@
 // iterations so that the run continues as new, and picks up where it was from its carried progress.
 import { ApplicationFailure, CancelledFailure } from '@temporalio/workflow';
 import type { TemplateContext } from '../../activities/types';
-import type { CompiledLoop, CompiledStep, Reference } from '../../compiler/types';
-import type { LoopProgress, StepRecord } from '../run-types';
+import type { CompiledLoop, CompiledStep, Reference } from '../../base/compiled-pipeline';
+import type { LoopProgress, StepRecord } from '../../base/run-types';
 import { blockedBy, TERMINAL } from '../scheduler';
 import { LoopSuspended, StepFailure } from '../step-failure';
 import type { RunnerContext, StepOutcome, StepRunner, StepScope } from './types';

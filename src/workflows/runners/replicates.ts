@@ -2,7 +2,7 @@
 import { judgeAnswers, judgeTemplate, JUDGE_ANSWERS } from '../evidence';
 import { runReplicates } from '../replicates';
 import { MAX_IN_FLIGHT } from '../step-calls';
-import type { CompiledStep } from '../../compiler/types';
+import type { CompiledStep } from '../../base/compiled-pipeline';
 import type { StepRunner } from './types';
 import { averageUsage } from '../../base/run-types';
 

@@ -1,9 +1,9 @@
 // The contract every step runner meets: what it is given (RunnerContext) and what it gives back (StepOutcome).
 import type { TemplateContext } from '../../activities/types';
-import type { CompiledPipeline, CompiledStep, Reference } from '../../compiler/types';
+import type { CompiledPipeline, CompiledStep, Reference } from '../../base/compiled-pipeline';
 import type { ApprovalDesk } from '../approval-desk';
 import type { ModelRouting } from '../model-routing';
-import type { LoopProgress, RunOptions, StepRecord, Usage } from '../run-types';
+import type { LoopProgress, RunOptions, StepRecord, Usage } from '../../base/run-types';
 import type { ActivityProxies } from '../step-calls';
 
 /**
