@@ -10,6 +10,30 @@ export interface Position {
   column: number;
 }
 
+/** Where each line of a text starts (offsets). */
+export function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let index = 0; index < text.length; index++) if (text[index] === '\n') starts.push(index + 1);
+  return starts;
+}
+
+/**
+ * line:column in the author's text of an offset in the parsed text, given the offsets where the AUTO pre-pass
+ * inserted a character and where the author's lines start.
+ */
+export function authorPosition(offset: number, insertions: readonly number[], lineStarts: readonly number[]): Position {
+  let original = offset;
+  for (const inserted of insertions) if (inserted < offset) original--;
+  let low = 0;
+  let high = lineStarts.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (lineStarts[middle]! <= original) low = middle;
+    else high = middle - 1;
+  }
+  return { line: low + 1, column: original - lineStarts[low]! + 1 };
+}
+
 /**
  * What the compiler asks of a source: where (line:column in the author's file) a value of the NATIVE document is.
  * A native file is its own document; a dialect front end (src/compiler/pyorc) hands back an object that maps the
@@ -35,8 +59,7 @@ export class PipelineSource implements SourcePositions {
     private readonly insertions: number[],
     originalText: string,
   ) {
-    this.originalLineStarts = [0];
-    for (let index = 0; index < originalText.length; index++) if (originalText[index] === '\n') this.originalLineStarts.push(index + 1);
+    this.originalLineStarts = lineStartsOf(originalText);
   }
 
   /**
@@ -78,16 +101,7 @@ export class PipelineSource implements SourcePositions {
 
   /** line:column in the author's file of an offset in the parsed text. */
   positionOfOffset(offset: number): Position {
-    let original = offset;
-    for (const inserted of this.insertions) if (inserted < offset) original--;
-    let low = 0;
-    let high = this.originalLineStarts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (this.originalLineStarts[middle]! <= original) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: original - this.originalLineStarts[low]! + 1 };
+    return authorPosition(offset, this.insertions, this.originalLineStarts);
   }
 
   private nodeAt(path: YamlPath): Node | undefined {

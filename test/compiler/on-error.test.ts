@@ -168,7 +168,10 @@ describe('expect', () => {
             - range: { path: score, min: 0, max: 1 }
           on_expect_fail: warn
     `), 'triage');
-    expect(step.expect).toEqual([{ contains: 'bug' }, { range: { path: 'score', min: 0, max: 1 } }]);
+    expect(step.expect).toEqual([
+      { check: 'contains', path: null, value: 'bug' },
+      { check: 'range', path: 'score', min: 0, max: 1 },
+    ]);
     expect(step.onExpectFail).toBe('warn');
   });
 });

@@ -64,6 +64,33 @@ describe('top level', () => {
   });
 });
 
+describe('config', () => {
+  it('keeps a config written only with native keys (a native file with a tool step), and notes one the Python orchestrator ignores', () => {
+    const native = normalize(yaml`
+      name: files
+      config: { model: echo, timeout: 30 }
+      steps:
+        - id: write
+          tool: filesystem
+          action: write
+          parameters: { path: a.md, content: hi }
+    `);
+    expect(native.document.config).toEqual({ model: 'echo', timeout: 30 });
+    expect(native.notes.map((note) => note.code)).not.toContain('NO_EFFECT');
+    const ignored = normalize(yaml`
+      id: p
+      config: { timeout: 7200, retry_policy: exponential_backoff }
+      steps:
+        - id: write
+          tool: filesystem
+          action: write
+          parameters: { path: a.md, content: hi }
+    `);
+    expect(ignored.document.config).toBeUndefined();
+    expect(ignored.notes).toContainEqual(expect.objectContaining({ code: 'NO_EFFECT', line: 2, column: 1 }));
+  });
+});
+
 describe('steps', () => {
   it('turns the LLM actions into generate steps with the model settings lifted', () => {
     const front = normalize(yaml`

@@ -64,7 +64,7 @@ export function normalizeDocument(raw: PlainObject, context: StepContext): Docum
     context.error('INVALID_VALUE', "the pipeline is wrapped in 'pipeline:': its keys (inputs, steps, outputs) belong at the top level (the Python orchestrator refuses this file too)", [], 'pipeline');
   }
   for (const key of Object.keys(raw)) {
-    if (HANDLED_TOP_KEYS.has(key)) continue;
+    if (HANDLED_TOP_KEYS.has(key) || (key === 'config' && isNativeConfig(raw.config))) continue;
     const known = [...HANDLED_TOP_KEYS, 'config'];
     const typo = didYouMean(key, known) !== '' || known.includes(key.toLowerCase());
     if (IGNORED_TOP_KEYS.has(key) || key.startsWith('enhanced_') || !typo) {
@@ -77,9 +77,28 @@ export function normalizeDocument(raw: PlainObject, context: StepContext): Docum
   return { document, ...(id !== undefined ? { id } : {}), ...(title !== undefined ? { title } : {}) };
 }
 
+/** The native `config` keys (schema/pipeline.schema.json definitions.config). */
+const NATIVE_CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'model', 'auto_model', 'fallback_models', 'timeout', 'max_retries', 'max_parallel', 'budget',
+  'checkpoint_strategy', 'temperature', 'max_tokens', 'cache_results', 'cache_ttl', 'mcp_servers',
+]);
+
+/**
+ * A `config` the Python orchestrator never reads; one written only with native keys (a native file that uses a
+ * `tool:` step is read as the dialect) keeps its native meaning, since reading a file as the dialect changes
+ * only what the dialect adds.
+ */
+export function isNativeConfig(value: unknown): value is PlainObject {
+  return isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => NATIVE_CONFIG_KEYS.has(key));
+}
+
 /** `metadata.default_timeout` and a top-level `model` are the native config's timeout and model. */
 function configOf(raw: PlainObject, context: StepContext): PlainObject | undefined {
   const config: PlainObject = {};
+  if (isNativeConfig(raw.config)) {
+    Object.assign(config, raw.config);
+    for (const key of Object.keys(raw.config)) context.map(['config', key], ['config', key]);
+  }
   if (isPlainObject(raw.metadata) && raw.metadata.default_timeout !== undefined) {
     config.timeout = raw.metadata.default_timeout;
     context.map(['config', 'timeout'], ['metadata', 'default_timeout']);

@@ -3,11 +3,11 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
 import type { Diagnostic } from '../diagnostics';
 import { formatPath } from '../diagnostics';
-import { quoteBareAutoTags, type Position, type YamlPath } from '../source';
+import { authorPosition, lineStartsOf, quoteBareAutoTags, type Position, type YamlPath } from '../source';
 
 /** A parsed dialect file: positions of values and keys in the author's text. */
 export class DialectSource {
-  private readonly lineStarts: number[] = [0];
+  private readonly lineStarts: number[];
 
   constructor(
     readonly document: Document,
@@ -17,20 +17,11 @@ export class DialectSource {
     private readonly insertions: number[],
     originalText: string,
   ) {
-    for (let index = 0; index < originalText.length; index++) if (originalText[index] === '\n') this.lineStarts.push(index + 1);
+    this.lineStarts = lineStartsOf(originalText);
   }
 
   positionOfOffset(offset: number): Position {
-    let original = offset;
-    for (const inserted of this.insertions) if (inserted < offset) original--;
-    let low = 0;
-    let high = this.lineStarts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if (this.lineStarts[middle]! <= original) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: original - this.lineStarts[low]! + 1 };
+    return authorPosition(offset, this.insertions, this.lineStarts);
   }
 
   /** The node at `path`; with duplicate keys, the last one (the one whose value is kept). */
