@@ -251,5 +251,4 @@ export const DEFAULT_MAX_PARALLEL = 10;
 /** How long a cached step result is used when neither the step nor config gives `cache_ttl` (spec section 9). */
 export const DEFAULT_CACHE_TTL_SECONDS = 7 * 24 * 3600;
 
-/** How long an approval (an approval step, an agent's tool call that needs one) waits for a person when nothing says. */
-export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
+export { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from './defaults';

@@ -80,3 +80,28 @@ test('the check reports an import upward and one across a layer, and lets one do
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+/** The files workflow code loads at run time: value imports only (`import type` is erased by the compiler). */
+function runtimeClosure(entry: string): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    const text = fs.readFileSync(file, 'utf8');
+    const statements = [...text.matchAll(/^(import|export)\s+(?!type\b)[^;]*?from\s+['"]([^'"]+)['"]/gm)].map((match) => match[2]!);
+    seen.set(file, statements);
+    for (const specifier of statements.filter((each) => each.startsWith('.'))) {
+      const base = path.resolve(path.dirname(file), specifier);
+      const target = [`${base}.ts`, path.join(base, 'index.ts')].find((candidate) => fs.existsSync(candidate));
+      if (target) visit(target);
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+test('workflow code loads no zod: every workflow sandbox would evaluate its schemas', () => {
+  const closure = runtimeClosure(path.join(sourceRoot, 'workflows', 'index.ts'));
+  expect(closure.size).toBeGreaterThan(20);
+  const loadingZod = [...closure].filter(([, specifiers]) => specifiers.includes('zod')).map(([file]) => path.relative(sourceRoot, file));
+  expect(loadingZod).toEqual([]);
+});

@@ -2,7 +2,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { CompiledTool } from '../../base/compiled-pipeline';
 import { isCompletedRun, overStepBudget } from '../../base/run-types';
-import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/defaults';
 import { FailureType } from '../../base/failure-types';
 import { AgentFailed, AgentStopped, agentUsage, runAgentLoop, type AgentLoopRuntime } from '../agent-loop';
 import { failureMessage, StepFailure } from '../step-failure';

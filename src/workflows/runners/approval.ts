@@ -1,5 +1,5 @@
 // An approval step: waits for `orc approve` (the `approve` update) until its timeout; a rejection fails the step.
-import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/compiled-pipeline';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../base/defaults';
 import { FailureType } from '../../base/failure-types';
 import { parseDuration } from '../../compiler/durations';
 import type { ApprovalResult } from '../../base/run-types';
