@@ -70,9 +70,31 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/**
+ * A bounded cache by template text: a worker renders the same few templates for every run of a pipeline, and
+ * parsing or compiling one costs more than rendering it. The oldest entry goes first.
+ */
+class TextCache<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly limit: number) {}
+
+  get(text: string, make: (text: string) => T): T {
+    const cached = this.entries.get(text);
+    if (cached !== undefined) return cached;
+    const made = make(text);
+    if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(text, made);
+    return made;
+  }
+}
+
+const TEMPLATE_CACHE_SIZE = 1000;
+const parses = new TextCache<ReturnType<typeof parseTemplate>>(TEMPLATE_CACHE_SIZE);
+const compiled = new TextCache<nunjucks.Template>(TEMPLATE_CACHE_SIZE);
+
 /** Fails with a message naming the exact path when a template reads something that is not there. */
 function checkReferences(text: string, scope: Record<string, unknown>): void {
-  const parsed = parseTemplate(text);
+  const parsed = parses.get(text, parseTemplate);
   if (!parsed.ok) throw new TemplateRenderError(`template syntax error: ${parsed.message}`);
   for (const reference of parsed.references) {
     if (TEMPLATE_GLOBALS.has(reference.path[0]!) && !(reference.path[0]! in scope)) continue;
@@ -101,7 +123,8 @@ export function renderText(text: string, scope: Record<string, unknown>): string
   checkReferences(text, scope);
   const printableScope = Object.fromEntries(Object.entries(scope).map(([key, value]) => [key, printable(value)]));
   try {
-    return environment.renderString(text, printableScope);
+    // eagerCompile: a syntax error is thrown here, once, and never cached.
+    return compiled.get(text, (source) => new nunjucks.Template(source, environment, undefined, true)).render(printableScope);
   } catch (error) {
     if (error instanceof TemplateRenderError) throw error;
     throw new TemplateRenderError(`template failed: ${(error as Error).message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ')}`);

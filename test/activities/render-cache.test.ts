@@ -1,0 +1,24 @@
+// Templates are parsed and compiled once per text and cached: the same text with another scope renders that
+// scope, a broken template fails every time, and a missing name is still named.
+import { renderText, renderValue, TemplateRenderError } from '../../src/activities/render';
+
+test('the same template text renders each scope it is given', () => {
+  const text = 'Hello {{ inputs.name | upper }} ({{ steps | length }})';
+  expect(renderText(text, { inputs: { name: 'ada' }, steps: [1] })).toBe('Hello ADA (1)');
+  expect(renderText(text, { inputs: { name: 'grace' }, steps: [1, 2, 3] })).toBe('Hello GRACE (3)');
+  expect(renderValue({ greeting: text }, { inputs: { name: 'alan' }, steps: [] })).toEqual({ greeting: 'Hello ALAN (0)' });
+});
+
+test('a template that cannot render fails on every call, naming what is missing', () => {
+  const text = 'Summary: {{ summary.result }}';
+  expect(renderText(text, { summary: { result: 'ok' } })).toBe('Summary: ok');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    expect(() => renderText(text, {})).toThrow("template reads 'summary.result', which is undefined: 'summary' is not defined");
+  }
+  for (let attempt = 0; attempt < 2; attempt++) expect(() => renderText('{{ unclosed ', {})).toThrow(TemplateRenderError);
+});
+
+test('more distinct templates than the cache holds still render correctly', () => {
+  for (let index = 0; index < 1500; index++) expect(renderText(`n{{ value }}-${index}`, { value: index })).toBe(`n${index}-${index}`);
+  expect(renderText('n{{ value }}-0', { value: 'again' })).toBe('nagain-0');
+});
