@@ -7,12 +7,14 @@ const { answer, benchModelResolver } = require('./bench-model');
 const { benchCacheRerun } = require('./cache-rerun');
 const { benchToolOverhead } = require('./tools');
 const { freePort } = require('./free-port');
+const { devServerPid, measured } = require('./cpu');
 const { seededRandom } = require('./seeded-random');
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const LONG_CHAIN = Number(process.env.BENCH_LONG_CHAIN ?? 5000);
-/** BENCH_QUICK=1: only P1 and P3(100), for comparing two builds. */
+/** BENCH_QUICK=1: only P1, P3(100) and P5, for comparing two builds; BENCH_SHAPES=P1,P5 picks shapes by name. */
 const QUICK = process.env.BENCH_QUICK === '1';
+const SHAPES = new Set((process.env.BENCH_SHAPES ?? (QUICK ? 'P1,P3,P5' : 'P1,P3,P3k,P2,P5,long,cache,tools')).split(',').map((shape) => shape.trim()));
 const ORC_QUEUE = 'bench-orc';
 const BARE_QUEUE = 'bench-bare';
 /** Both workers run this many activities at once (orc's worker default). */
@@ -128,16 +130,33 @@ async function main() {
       `${row.name.padEnd(34)} orc ${format(row.orc).padStart(8)}  bare ${format(row.bare).padStart(8)}  in-process ${format(row.inProcess).padStart(8)}  orc/bare ${ratio.toFixed(2)}${row.goal ? `  (goal ≤ ${row.goal})` : ''}`,
     );
   };
+  const serverPid = devServerPid();
+  /** Worker CPU (this process: both workers and the client) and the dev server's, per 1,000 steps. */
+  const cpuLine = (steps, orcCpu, bareCpu) => {
+    const perThousand = (milliseconds) => ((milliseconds / steps) * 1000) / 1000;
+    console.log(
+      `${''.padEnd(34)} CPU per 1,000 steps: worker orc ${perThousand(orcCpu.worker).toFixed(2)} s, bare ${perThousand(bareCpu.worker).toFixed(2)} s` +
+        ` (orc/bare ${(orcCpu.worker / bareCpu.worker).toFixed(2)}; goal ≤ 1.3); dev server orc ${perThousand(orcCpu.server).toFixed(2)} s,` +
+        ` bare ${perThousand(bareCpu.server).toFixed(2)} s`,
+    );
+  };
   /** Alternates orc and bare so load on the machine falls on both alike; medians of `repeats`. */
-  const sideBySide = async (name, { orcRun, bareRun, inProcessRun, repeats = REPEATS, goal }) => {
+  const sideBySide = async (name, { orcRun, bareRun, inProcessRun, steps, repeats = REPEATS, goal }) => {
     const times = { orc: [], bare: [], inProcess: [] };
+    const cpu = { orc: { worker: [], server: [] }, bare: { worker: [], server: [] } };
     for (let repeat = 0; repeat < repeats; repeat++) {
-      times.orc.push((await timed(orcRun)).milliseconds);
-      times.bare.push((await timed(bareRun)).milliseconds);
+      for (const [side, run] of [['orc', orcRun], ['bare', bareRun]]) {
+        const figures = await measured(run, serverPid);
+        times[side].push(figures.milliseconds);
+        cpu[side].worker.push(figures.workerCpu);
+        cpu[side].server.push(figures.serverCpu);
+      }
       times.inProcess.push((await timed(inProcessRun)).milliseconds);
     }
     const row = { name, orc: median(times.orc), bare: median(times.bare), inProcess: median(times.inProcess), goal };
     report(row);
+    const medians = (side) => ({ worker: median(cpu[side].worker), server: median(cpu[side].server) });
+    cpuLine(steps, medians('orc'), medians('bare'));
     return row;
   };
 
@@ -150,73 +169,93 @@ async function main() {
   await orc(fanOut100);
   await bare('bareFanOut', { width: 100 });
 
-  const p1 = await sideBySide('P1 chain of 50 (per step)', {
-    orcRun: () => orc(chain50),
-    bareRun: () => bare('bareChain', { length: 50 }),
-    inProcessRun: () => inProcess.chain(50),
-    goal: 1.1,
-  });
-  console.log(`${''.padEnd(34)} = ${(p1.orc / 50).toFixed(1)} ms per step for orc, ${(p1.bare / 50).toFixed(1)} ms bare`);
-  await historyFigures(client, last, chain50);
-  await sideBySide('P3 fan-out of 100', {
-    orcRun: () => orc(fanOut100),
-    bareRun: () => bare('bareFanOut', { width: 100 }),
-    inProcessRun: () => inProcess.fanOut(100),
-    goal: 1.05,
-  });
-  if (QUICK) return finish();
-  const fanOut1000 = orchestrator.compile(fanOutYaml(1000));
-  await sideBySide('P3 fan-out of 1,000', {
-    orcRun: () => orc(fanOut1000),
-    bareRun: () => bare('bareFanOut', { width: 1000 }),
-    inProcessRun: () => inProcess.fanOut(1000),
-    repeats: 1,
-  });
+  if (SHAPES.has('P1')) {
+    const p1 = await sideBySide('P1 chain of 50 (per step)', {
+      orcRun: () => orc(chain50),
+      bareRun: () => bare('bareChain', { length: 50 }),
+      inProcessRun: () => inProcess.chain(50),
+      steps: 50,
+      goal: 1.1,
+    });
+    console.log(`${''.padEnd(34)} = ${(p1.orc / 50).toFixed(1)} ms per step for orc, ${(p1.bare / 50).toFixed(1)} ms bare`);
+    await historyFigures(client, last, chain50);
+  }
+  if (SHAPES.has('P3')) {
+    await sideBySide('P3 fan-out of 100', {
+      orcRun: () => orc(fanOut100),
+      bareRun: () => bare('bareFanOut', { width: 100 }),
+      inProcessRun: () => inProcess.fanOut(100),
+      steps: 100,
+      goal: 1.1,
+    });
+  }
+  if (SHAPES.has('P3k')) {
+    const fanOut1000 = orchestrator.compile(fanOutYaml(1000));
+    await sideBySide('P3 fan-out of 1,000', {
+      orcRun: () => orc(fanOut1000),
+      bareRun: () => bare('bareFanOut', { width: 1000 }),
+      inProcessRun: () => inProcess.fanOut(1000),
+      steps: 1000,
+      repeats: 1,
+    });
 
-  const dag = randomDag(30, 20261202);
-  const bounds = dagBounds(dag);
-  const p2 = await sideBySide('P2 makespan, 30-step random DAG', {
-    orcRun: () => orc(orchestrator.compile(dagYaml(dag))),
-    bareRun: () => bare('bareDag', { steps: dag }),
-    inProcessRun: () => inProcess.dag(dag),
-    repeats: Math.min(REPEATS, 2),
-  });
-  console.log(
-    `${''.padEnd(34)} critical path ${format(bounds.criticalPath)}; makespan / critical path: orc ${(p2.orc / bounds.criticalPath).toFixed(3)}` +
-      ` (goal ≤ 1.05), bare ${(p2.bare / bounds.criticalPath).toFixed(3)}, in-process ${(p2.inProcess / bounds.criticalPath).toFixed(3)};` +
-      ` a level-barrier schedule (${bounds.levels} levels) would take ${format(bounds.levelBarrier)} = ${(bounds.levelBarrier / bounds.criticalPath).toFixed(3)}`,
-  );
+  }
+  if (SHAPES.has('P2')) {
+    const dag = randomDag(30, 20261202);
+    const bounds = dagBounds(dag);
+    const p2 = await sideBySide('P2 makespan, 30-step random DAG', {
+      orcRun: () => orc(orchestrator.compile(dagYaml(dag))),
+      bareRun: () => bare('bareDag', { steps: dag }),
+      inProcessRun: () => inProcess.dag(dag),
+      steps: dag.length,
+      repeats: Math.min(REPEATS, 2),
+    });
+    console.log(
+      `${''.padEnd(34)} critical path ${format(bounds.criticalPath)}; makespan / critical path: orc ${(p2.orc / bounds.criticalPath).toFixed(3)}` +
+        ` (goal ≤ 1.05), bare ${(p2.bare / bounds.criticalPath).toFixed(3)}, in-process ${(p2.inProcess / bounds.criticalPath).toFixed(3)};` +
+        ` a level-barrier schedule (${bounds.levels} levels) would take ${format(bounds.levelBarrier)} = ${(bounds.levelBarrier / bounds.criticalPath).toFixed(3)}`,
+    );
 
-  const runs = 100;
-  const chain10 = orchestrator.compile(chainYaml(10));
-  const sampler = rssSampler();
-  const p5orc = await timed(() => Promise.all(Array.from({ length: runs }, () => orc(chain10))));
-  const peak = sampler.stop();
-  const p5bare = await timed(() => Promise.all(Array.from({ length: runs }, () => bare('bareChain', { length: 10 }))));
-  const p5inProcess = await timed(() => Promise.all(Array.from({ length: runs }, () => inProcess.chain(10))));
-  report({ name: `P5 ${runs} concurrent 10-step runs`, orc: p5orc.milliseconds, bare: p5bare.milliseconds, inProcess: p5inProcess.milliseconds });
-  console.log(
-    `${''.padEnd(34)} all ${p5orc.result.length} orc runs completed; ${((runs * 1000) / p5orc.milliseconds).toFixed(1)} runs/s orc,` +
-      ` ${((runs * 1000) / p5bare.milliseconds).toFixed(1)} runs/s bare; peak RSS of this process (dev-server client, both workers) during orc's` +
-      ` runs ${(peak / 2 ** 20).toFixed(0)} MB (goal < 600)`,
-  );
+  }
+  if (SHAPES.has('P5')) {
+    const runs = 100;
+    const chain10 = orchestrator.compile(chainYaml(10));
+    const sampler = rssSampler();
+    const p5orc = await measured(() => Promise.all(Array.from({ length: runs }, () => orc(chain10))), serverPid);
+    const peak = sampler.stop();
+    const p5bare = await measured(() => Promise.all(Array.from({ length: runs }, () => bare('bareChain', { length: 10 }))), serverPid);
+    const p5inProcess = await timed(() => Promise.all(Array.from({ length: runs }, () => inProcess.chain(10))));
+    report({ name: `P5 ${runs} concurrent 10-step runs`, orc: p5orc.milliseconds, bare: p5bare.milliseconds, inProcess: p5inProcess.milliseconds, goal: 1.2 });
+    cpuLine(runs * 10, { worker: p5orc.workerCpu, server: p5orc.serverCpu }, { worker: p5bare.workerCpu, server: p5bare.serverCpu });
+    console.log(
+      `${''.padEnd(34)} all ${p5orc.result.length} orc runs completed; ${((runs * 1000) / p5orc.milliseconds).toFixed(1)} runs/s orc,` +
+        ` ${((runs * 1000) / p5bare.milliseconds).toFixed(1)} runs/s bare; peak RSS of this process (dev-server client, both workers) during orc's` +
+        ` runs ${(peak / 2 ** 20).toFixed(0)} MB (goal < 600)`,
+    );
 
-  // Side by side at the same time: at ~20 steps/s each, one after the other would take minutes more.
-  const longChain = orchestrator.compile(chainYaml(LONG_CHAIN));
-  const [longOrc, longBare] = await Promise.all([timed(() => orc(longChain)), timed(() => bare('bareChain', { length: LONG_CHAIN }))]);
-  const longInProcess = await timed(() => inProcess.chain(LONG_CHAIN));
-  report({ name: `chain of ${LONG_CHAIN} (run together)`, orc: longOrc.milliseconds, bare: longBare.milliseconds, inProcess: longInProcess.milliseconds });
-  console.log(
-    `${''.padEnd(34)} throughput ${((LONG_CHAIN * 1000) / longOrc.milliseconds).toFixed(1)} steps/s orc, ${((LONG_CHAIN * 1000) / longBare.milliseconds).toFixed(1)} bare:` +
-      ` orc at ${(longBare.milliseconds / longOrc.milliseconds).toFixed(2)}× bare's throughput`,
-  );
+  }
+  if (SHAPES.has('long')) {
+    // Side by side at the same time: at ~20 steps/s each, one after the other would take minutes more.
+    const longChain = orchestrator.compile(chainYaml(LONG_CHAIN));
+    const [longOrc, longBare] = await Promise.all([timed(() => orc(longChain)), timed(() => bare('bareChain', { length: LONG_CHAIN }))]);
+    const longInProcess = await timed(() => inProcess.chain(LONG_CHAIN));
+    report({ name: `chain of ${LONG_CHAIN} (run together)`, orc: longOrc.milliseconds, bare: longBare.milliseconds, inProcess: longInProcess.milliseconds });
+    console.log(
+      `${''.padEnd(34)} throughput ${((LONG_CHAIN * 1000) / longOrc.milliseconds).toFixed(1)} steps/s orc, ${((LONG_CHAIN * 1000) / longBare.milliseconds).toFixed(1)} bare:` +
+        ` orc at ${(longBare.milliseconds / longOrc.milliseconds).toFixed(2)}× bare's throughput`,
+    );
 
-  console.log('');
-  await benchCacheRerun();
+  }
+  if (SHAPES.has('cache')) {
+    console.log('');
+    await benchCacheRerun();
 
-  console.log('');
-  await benchToolOverhead(orchestrator);
+  }
+  if (SHAPES.has('tools')) {
+    console.log('');
+    await benchToolOverhead(orchestrator);
 
+  }
   return finish();
 
   async function finish() {
