@@ -117,6 +117,13 @@ function lookup(scope: Record<string, unknown>, path: string[]): unknown {
   return path.reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], scope);
 }
 
+/** Names the template line that read an undefined value (a variable it set, a field of a parsed value). */
+function undefinedValueMessage(text: string, line: number): string {
+  const source = text.split('\n')[line - 1]?.trim() ?? '';
+  const shown = source.length > 80 ? `${source.slice(0, 77)}...` : source;
+  return `template reads an undefined value at line ${line}${shown ? `: ${shown}` : ''} (a variable or field that holds nothing; check what the step before gave)`;
+}
+
 /** Renders one template string to text. */
 export function renderText(text: string, scope: Record<string, unknown>): string {
   if (!containsTemplate(text)) return text;
@@ -127,7 +134,10 @@ export function renderText(text: string, scope: Record<string, unknown>): string
     return compiled.get(text, (source) => new nunjucks.Template(source, environment, undefined, true)).render(printableScope);
   } catch (error) {
     if (error instanceof TemplateRenderError) throw error;
-    throw new TemplateRenderError(`template failed: ${(error as Error).message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ')}`);
+    const message = (error as Error).message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ');
+    const undefinedAt = /template reads an undefined value \(line (\d+), column \d+\)/.exec(message);
+    if (undefinedAt) throw new TemplateRenderError(undefinedValueMessage(text, Number(undefinedAt[1])));
+    throw new TemplateRenderError(`template failed: ${message}`);
   }
 }
 

@@ -22,3 +22,11 @@ test('more distinct templates than the cache holds still render correctly', () =
   for (let index = 0; index < 1500; index++) expect(renderText(`n{{ value }}-${index}`, { value: index })).toBe(`n${index}-${index}`);
   expect(renderText('n{{ value }}-0', { value: 'again' })).toBe('nagain-0');
 });
+
+test('an undefined value read through a set variable names the template line', () => {
+  const text = 'Title\n{% set data = raw | from_json %}\n{{ data.overview }}';
+  expect(renderText(text, { raw: '{"overview": "fine"}' })).toBe('Title\n\nfine');
+  expect(() => renderText(text, { raw: '{"summary": "no overview"}' })).toThrow(
+    'template reads an undefined value at line 3: {{ data.overview }} (a variable or field that holds nothing; check what the step before gave)',
+  );
+});

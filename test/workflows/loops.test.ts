@@ -259,6 +259,9 @@ test('a loop child that fails (on_failure fail) fails its loop and the run; one 
   expect(failed.status).toBe('failed');
   expect(failed.steps.each!.status).toBe('failed');
   expect(failed.steps.each!.error).toContain("iteration 1: step 'each_1_work' failed");
+  // The loop carries its iteration step's failure type, for on_error handlers and people to branch on.
+  expect(failed.steps.each_1_work!.error_type).toEqual(expect.any(String));
+  expect(failed.steps.each!.error_type).toBe(failed.steps.each_1_work!.error_type);
   expect(failed.steps.each_1_after).toMatchObject({ status: 'skipped' });
   expect(failed.steps.each_2_work).toBeUndefined();
 

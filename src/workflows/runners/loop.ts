@@ -4,6 +4,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/workflow';
 import type { TemplateContext } from '../../activities/types';
 import type { CompiledLoop, CompiledStep, Reference } from '../../base/compiled-pipeline';
+import type { FailureType } from '../../base/failure-types';
 import type { LoopProgress, StepRecord } from '../../base/run-types';
 import { blockedBy, TERMINAL } from '../scheduler';
 import { LoopSuspended, StepFailure } from '../step-failure';
@@ -183,7 +184,9 @@ class LoopBody {
     for (const [index, record] of records.entries()) {
       const child = this.loop.steps[index]!;
       if (record?.status === 'failed' && child.onFailure.kind === 'fail') {
-        throw new StepFailure(`step '${this.id}': iteration ${i}: step '${iterationStepId(this.id, i, child.id)}' failed: ${record.error ?? 'no detail'}`, { attempts: 1 });
+        // The loop fails with its iteration step's type (TOOL_FAILED, PATH_OUTSIDE_WORKSPACE, ...), for handlers and people.
+        const type = (record.error_type ?? null) as FailureType | null;
+        throw new StepFailure(`step '${this.id}': iteration ${i}: step '${iterationStepId(this.id, i, child.id)}' failed: ${record.error ?? 'no detail'}`, { attempts: 1 }, null, type);
       }
     }
     const unfinished = records.some((record, index) => !this.loop.steps[index]!.isHandler && (record === undefined || record.status === 'pending'));
