@@ -54,6 +54,8 @@ export const FailureType = {
   NetworkRefused: 'NETWORK_REFUSED',
   /** A step's `expect:` check failed with `on_expect_fail: fail` (spec section 14). */
   ExpectationFailed: 'EXPECTATION_FAILED',
+  /** A step's activity ran past its `timeout` on every attempt (Temporal's start-to-close or heartbeat timeout). */
+  Timeout: 'TIMEOUT',
   /** A `user-prompt` / approval-gate question got no answer in time and had no default. */
   NoAnswer: 'NO_ANSWER',
 } as const;

@@ -2,6 +2,7 @@
 // handler that matches its error runs a handler step, asks the step's model, or gives a fallback value.
 import { ApplicationFailure, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { ExecuteStepOutput, TemplateContext } from '../activities/types';
+import type { FailureType } from '../base/failure-types';
 import type { CompiledErrorHandler, CompiledStep } from '../base/compiled-pipeline';
 import type { RunnerContext, StepOutcome } from './runners/types';
 import type { StepRecord } from '../base/run-types';
@@ -13,6 +14,11 @@ export interface ErrorRecovery {
   runHandlerStep(handlerId: string, failed: NonNullable<TemplateContext['failed']>): Promise<StepRecord>;
   /** One model call (with the step's fallbacks) for a `handler_action`. */
   callModel(step: CompiledStep, context: TemplateContext, state: StepRecord): Promise<ExecuteStepOutput>;
+}
+
+/** The failure's type, kept when a handler's failure is added to its message. */
+function typeOf(error: unknown): FailureType | null {
+  return (failureType(error) as FailureType | undefined) ?? null;
 }
 
 /** The names an error answers to: its failure type (`TOOL_FAILED`, `ModelError`, ...), its class, `timeout`. */
@@ -90,7 +96,7 @@ async function retried(run: RunnerContext, attempt: () => Promise<StepOutcome>, 
   } catch (error) {
     if (isCancellation(error) || error instanceof LoopSuspended || (error instanceof StepFailure && error.budgetStop !== null)) throw error;
     const message = `${failureMessage(error, run.step)} (failed again after its on_error ${by} ran; the first error: ${firstError})`;
-    throw new StepFailure(message, error instanceof StepFailure ? error.outcome : { attempts: failureAttempts(error, run.step) });
+    throw new StepFailure(message, error instanceof StepFailure ? error.outcome : { attempts: failureAttempts(error, run.step) }, null, typeOf(error));
   }
 }
 
@@ -127,5 +133,5 @@ export async function withErrorHandlers(run: RunnerContext, attempt: () => Promi
     if (outcome !== null) break;
   }
   if (handlerErrors.length === 0) throw original;
-  throw new StepFailure(`${message} (its on_error handling failed too: ${handlerErrors.join('; ')})`, { attempts });
+  throw new StepFailure(`${message} (its on_error handling failed too: ${handlerErrors.join('; ')})`, { attempts }, null, typeOf(original));
 }

@@ -26,6 +26,7 @@ export class StepFailure extends Error {
 export function failureType(error: unknown): string | undefined {
   if (error instanceof StepFailure) return error.type ?? undefined;
   const cause = rootCause(error);
+  if (cause instanceof TimeoutFailure) return FailureType.Timeout;
   return cause instanceof ApplicationFailure && typeof cause.type === 'string' && cause.type !== '' ? cause.type : undefined;
 }
 

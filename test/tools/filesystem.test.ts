@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Orchestrator } from '../../src/client';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
+import { compileYaml } from '../helpers/compile';
 import { compileToolYaml } from '../helpers/tool-pipelines';
 
 const taskQueue = `tools-filesystem-${process.pid}`;
@@ -172,3 +173,21 @@ steps:
   expect(result.steps.missing).toMatchObject({ status: 'failed', error_type: 'TOOL_FAILED' });
   expect(result.steps.missing!.error).toMatch(/no file 'nowhere.txt' in the workspace/);
 });
+
+test('a tool step with foreach (the Python orchestrator\'s form) calls the tool once per item', async () => {
+  const pipeline = compileYaml(`
+id: per_item_writes
+parameters:
+  names: { type: array, default: [alpha, beta, gamma] }
+steps:
+  - id: write_each
+    tool: filesystem
+    action: write
+    foreach: "{{ names }}"
+    parameters: { path: "out/{{ item }}.txt", content: "item {{ index }}: {{ item }}" }
+`);
+  const result = await orchestrator.execute(pipeline, {}, { workspace });
+  expect(result.status).toBe('completed');
+  expect(['alpha', 'beta', 'gamma'].map((name) => fs.readFileSync(path.join(workspace, 'out', `${name}.txt`), 'utf8'))).toEqual(['item 0: alpha', 'item 1: beta', 'item 2: gamma']);
+  expect(result.steps.write_each!.result).toMatchObject({ iterations: 3, completed: true });
+}, 60_000);

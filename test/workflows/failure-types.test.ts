@@ -106,3 +106,25 @@ steps:
   expect(result.steps.pick).toMatchObject({ status: 'completed', result: 'undecided', recovered: { by: 'fallback_value' } });
   expect(result.steps.spend).toMatchObject({ status: 'failed', error_type: FailureType.BudgetExceeded });
 }, 60_000);
+
+test('a failure whose on_error handler failed too keeps its own type; a timeout is TIMEOUT', async () => {
+  model.reset((prompt) => (prompt.includes('HANG') ? { hang: true } : prompt.includes('HANDLER') ? { fail: { message: 'handler model down', retryable: false } } : {}));
+  const result = await run(`
+name: handler_failed_type
+steps:
+  - id: stuck
+    action: HANG forever
+    timeout: 1s
+    max_retries: 0
+    on_failure: continue
+  - id: guarded
+    action: HANG again
+    timeout: 1s
+    max_retries: 0
+    on_failure: continue
+    on_error: { handler_action: "HANDLER explain" }
+`);
+  expect(result.steps.stuck).toMatchObject({ status: 'failed', error_type: FailureType.Timeout });
+  expect(result.steps.guarded).toMatchObject({ status: 'failed', error_type: FailureType.Timeout });
+  expect(result.steps.guarded!.error).toMatch(/timed out after 1s \(its on_error handling failed too: .*handler model down/);
+}, 60_000);

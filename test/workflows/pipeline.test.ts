@@ -123,6 +123,7 @@ steps:
   );
   expect(result.steps.stuck!.status).toBe('failed');
   expect(result.steps.stuck!.error).toMatch(/timed out after 2s/);
+  expect(result.steps.stuck!.error_type).toBe('TIMEOUT');
   expect(result.steps.stuck!.result).toBeNull();
   expect(result.steps.after!.status).toBe('completed');
   expect(model.callFor('status of stuck').prompt).toContain('status of stuck: failed');

@@ -105,8 +105,13 @@ function normalizeStep(raw: PlainObject, at: YamlPath, context: StepContext, pla
   }
   const loopKey = ['for_each', 'foreach', 'while', 'until'].find((key) => raw[key] !== undefined);
   const conditionLoop = raw.while !== undefined || raw.until !== undefined;
+  // A tool called per item: a model step's `for_each` calls the model per item itself, a tool's runs as a block.
+  const toolPerItem = items !== undefined && raw.steps === undefined && typeof raw.tool === 'string';
   if (loopKey !== undefined && Array.isArray(raw.steps)) normalizeLoopBlock(raw, step, at, context, renamed);
-  else if (conditionLoop && raw.action !== undefined && raw.steps === undefined) {
+  else if (toolPerItem) {
+    normalizeLoopBlock(raw, step, at, context, renamed);
+    delete step.action;
+  } else if (conditionLoop && raw.action !== undefined && raw.steps === undefined) {
     normalizeLoopBlock(raw, step, at, context, renamed);
     delete step.action;
     context.note('NO_EFFECT', "a while/until loop with an action runs that action as its one step (the Python orchestrator's schema refuses this form)", at, raw.while !== undefined ? 'while' : 'until');
