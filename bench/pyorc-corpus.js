@@ -90,14 +90,16 @@ function sampleFile(name, spec) {
 }
 
 /**
- * A value for each input without a default, as a user would give on the command line: an input that names a
- * file gets a sample file written into the workspace; `object`/`array` inputs get small values of their type.
+ * A value for each input without a default, as a user would give on the command line: an input that names an
+ * output folder gets one under outputs/, one that names a file gets a sample file written into the workspace,
+ * `object`/`array` inputs get small values of their type.
  */
 function placeholderInputs(pipeline, workspace) {
   const inputs = {};
   for (const [name, spec] of Object.entries(pipeline.inputs ?? {})) {
     if (spec.default !== undefined) continue;
     if (spec.enum?.length) inputs[name] = spec.enum[0];
+    else if ((spec.type === undefined || spec.type === 'string') && /(^|_)(output|dir|directory|folder)($|_)/.test(name)) inputs[name] = `outputs/${name}`;
     else if ((spec.type === undefined || spec.type === 'string') && /(^|_)(file|path|source|document)($|_)/.test(name)) {
       const sample = sampleFile(name, spec);
       const relative = `inputs/${name}.${sample.extension}`;
@@ -123,7 +125,7 @@ function firstFailure(result) {
   const failed = Object.entries(result.steps ?? {}).find(([, record]) => record.status === 'failed');
   if (!failed) return { step: '-', code: '-', message: (result.error ?? '').split('\n')[0] };
   const [step, record] = failed;
-  return { step, code: record.error_type ?? 'UNTYPED', message: (record.error ?? '').split('\n')[0] };
+  return { step, code: record.error_type ?? 'UNTYPED', message: ONLY ? (record.error ?? '') : (record.error ?? '').split('\n')[0] };
 }
 
 async function main() {
@@ -171,7 +173,7 @@ async function main() {
       row = { name, llmOnly, outcome: 'completed', seconds, detail: `${Object.keys(result.steps).length} steps, ${(result.files ?? []).length} files written` };
     } else {
       const failure = firstFailure(result);
-      row = { name, llmOnly, outcome: result.status, seconds, detail: `${failure.step}: ${failure.code} ${failure.message.slice(0, 160)}` };
+      row = { name, llmOnly, outcome: result.status, seconds, detail: `${failure.step}: ${failure.code} ${failure.message.slice(0, ONLY ? 2000 : 160)}` };
     }
     rows.push(row);
     console.log(`${name.padEnd(58)} ${row.outcome.padEnd(9)} ${String(row.seconds).padStart(6)} s  ${llmOnly ? 'llm+files' : 'tools    '}  ${row.detail}`);

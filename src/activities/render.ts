@@ -96,8 +96,14 @@ const compiled = new TextCache<nunjucks.Template>(TEMPLATE_CACHE_SIZE);
 function checkReferences(text: string, scope: Record<string, unknown>): void {
   const parsed = parses.get(text, parseTemplate);
   if (!parsed.ok) throw new TemplateRenderError(`template syntax error: ${parsed.message}`);
+  // `x.y | default(…)` and `x is defined` handle a missing value themselves, and a read of x.y elsewhere in the
+  // same template is left to them (`{% if x.y is defined %}{{ x.y }}{% endif %}`); Nunjucks still stops at an
+  // undefined value it prints.
+  const guarded = parsed.references.filter((reference) => reference.guarded).map((reference) => reference.path.join('.'));
   for (const reference of parsed.references) {
     if (TEMPLATE_GLOBALS.has(reference.path[0]!) && !(reference.path[0]! in scope)) continue;
+    const path = reference.path.join('.');
+    if (guarded.some((prefix) => path === prefix || path.startsWith(`${prefix}.`))) continue;
     let current: unknown = scope;
     for (let depth = 0; depth < reference.path.length; depth++) {
       const key = reference.path[depth]!;
@@ -141,9 +147,42 @@ export function renderText(text: string, scope: Record<string, unknown>): string
   }
 }
 
+/** What the last `__orc_value` filter was given: how a template hands back a value rather than text. */
+let captured: { value: unknown } | undefined;
+environment.addFilter('__orc_value', (value: unknown) => {
+  captured = { value };
+  return '';
+});
+
+/** The expression of a string that is exactly one `{{ … }}` and nothing else, or undefined. */
+function singleExpression(text: string): string | undefined {
+  const match = /^\s*\{\{([\s\S]*)\}\}\s*$/.exec(text);
+  if (!match || match[1]!.includes('{{') || match[1]!.includes('}}') || text.includes('{%')) return undefined;
+  return match[1]!.trim();
+}
+
+/**
+ * A string that is exactly one `{{ expression }}` whose value is a list or an object (`{{ s.results[:5] }}`,
+ * `{{ rows | selectattr('ok') | list }}`): that value itself, not its text. Undefined otherwise.
+ */
+function expressionValue(text: string, scope: Record<string, unknown>): unknown[] | Record<string, unknown> | undefined {
+  const expression = singleExpression(text);
+  if (expression === undefined) return undefined;
+  checkReferences(text, scope);
+  captured = undefined;
+  try {
+    compiled.get(`{{ (${expression}) | __orc_value }}`, (source) => new nunjucks.Template(source, environment, undefined, true)).render(scope);
+  } catch {
+    return undefined; // rendered as text below, which reports the error as it always has
+  }
+  const value = (captured as { value: unknown } | undefined)?.value;
+  return Array.isArray(value) || isPlainObject(value) ? value : undefined;
+}
+
 /**
  * Renders every string inside `value`. A string that is exactly one `{{ path }}` yields the value itself
- * (a list stays a list); anything else yields text.
+ * (a list stays a list), as does one `{{ expression }}` whose value is a list or an object; anything else
+ * yields text.
  */
 export function renderValue(value: unknown, scope: Record<string, unknown>): unknown {
   if (typeof value === 'string') {
@@ -152,7 +191,7 @@ export function renderValue(value: unknown, scope: Record<string, unknown>): unk
       checkReferences(value, scope);
       return lookup(scope, path);
     }
-    return renderText(value, scope);
+    return expressionValue(value, scope) ?? renderText(value, scope);
   }
   if (Array.isArray(value)) return value.map((item) => renderValue(item, scope));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderValue(item, scope)]));

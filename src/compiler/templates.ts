@@ -7,12 +7,17 @@ export interface TemplateReference {
   path: string[];
   /** Character offset of the reference inside the template text. */
   index: number;
+  /** Read under `| default(...)` or tested with `is defined`: the template itself handles its absence. */
+  guarded?: true;
 }
 
 export type TemplateParse = { ok: true; references: TemplateReference[] } | { ok: false; message: string; index: number };
 
 /** Functions Nunjucks provides to every template (a step or input of the same name takes precedence). */
 export const TEMPLATE_GLOBALS: ReadonlySet<string> = new Set(['range', 'cycler', 'joiner', 'caller', 'super']);
+
+/** Filters that stand in for a missing value: what they read may be absent at run time. */
+const GUARDING_FILTERS: ReadonlySet<string> = new Set(['default', 'd']);
 
 /**
  * Keys no template may read: they lead from any value to its prototype and from there to `Function`, the
@@ -72,6 +77,7 @@ export function parseTemplate(text: string): TemplateParse {
 class ReferenceWalker {
   readonly references: TemplateReference[] = [];
   forbidden: { key: string; index: number } | undefined;
+  private guard = 0;
 
   constructor(private readonly text: string) {}
 
@@ -90,10 +96,11 @@ class ReferenceWalker {
         return this.call(node, locals);
       case 'Filter':
       case 'FilterAsync':
+        if (isNode(node.name) && GUARDING_FILTERS.has(String(node.name.value))) return this.guarded(() => this.walk(node.args, locals));
         return this.walk(node.args, locals);
       // `x is defined`: the test's name is not a value read; `f(indent=2)`: nor is a keyword argument's name.
       case 'Is':
-        this.walk(node.left, locals);
+        this.guarded(() => this.walk(node.left, locals));
         if (!(isNode(node.right) && node.right.typename === 'Symbol')) this.walk(node.right, locals);
         return;
       case 'KeywordArgs':
@@ -116,6 +123,20 @@ class ReferenceWalker {
     }
   }
 
+  /** Runs `walk` with the references it finds marked guarded. */
+  private guarded(walk: () => void): void {
+    this.guard++;
+    try {
+      walk();
+    } finally {
+      this.guard--;
+    }
+  }
+
+  private reference(path: string[], index: number): TemplateReference {
+    return this.guard > 0 ? { path, index, guarded: true } : { path, index };
+  }
+
   private at(node: AstNode): number {
     return offsetOf(this.text, node.lineno, node.colno);
   }
@@ -127,7 +148,7 @@ class ReferenceWalker {
   private symbol(node: AstNode, locals: ReadonlySet<string>): void {
     const name = String(node.value);
     if (FORBIDDEN_KEYS.has(name)) this.forbidden ??= { key: name, index: this.at(node) };
-    if (!locals.has(name)) this.references.push({ path: [name], index: this.at(node) });
+    if (!locals.has(name)) this.references.push(this.reference([name], this.at(node)));
   }
 
   private lookup(node: AstNode, locals: ReadonlySet<string>): void {
@@ -146,7 +167,7 @@ class ReferenceWalker {
     }
     if (isNode(current) && current.typename === 'Symbol') {
       const name = String(current.value);
-      if (!locals.has(name)) this.references.push({ path: [name, ...segments], index: this.at(current) });
+      if (!locals.has(name)) this.references.push(this.reference([name, ...segments], this.at(current)));
     } else {
       this.walk(current, locals);
     }

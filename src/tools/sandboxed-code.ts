@@ -53,6 +53,7 @@ async function runInSandbox(request: Omit<SandboxRequest, 'network'>, wantsNetwo
     files: answer.files,
     timed_out: answer.timed_out,
     duration_ms: answer.duration_ms,
+    execution_time: answer.duration_ms / 1000,
     success: problem === null,
     ...(problem !== null ? { error: `the program ${problem}` } : {}),
   };
@@ -74,11 +75,12 @@ export const terminalTool: ToolModule = {
       run: (parameters: z.infer<typeof terminalParameters>, context) => {
         const command = parameters.command.replace(/^!\s*/, '');
         const code = parameters.working_dir ? `mkdir -p ${JSON.stringify(parameters.working_dir)} && cd ${JSON.stringify(parameters.working_dir)} && ${command}` : command;
+        // The result names the command it ran, as the Python orchestrator's pipelines read it (`STEP.command`).
         return runInSandbox(
           { language: 'bash', code, timeoutSeconds: parameters.timeout, memoryMb: parameters.memory_mb, files: inputFiles(parameters.input_files, context) },
           parameters.network,
           context,
-        );
+        ).then((result) => ({ command, ...result }));
       },
     },
   },

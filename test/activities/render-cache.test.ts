@@ -30,3 +30,17 @@ test('an undefined value read through a set variable names the template line', (
     'template reads an undefined value at line 3: {{ data.overview }} (a variable or field that holds nothing; check what the step before gave)',
   );
 });
+
+test('a value read under | default or tested with "is defined" may be missing; an unguarded one still fails', () => {
+  const scope = { report: { title: 'T' } };
+  expect(renderText("{{ report.goal | default('minimize_cost') }} / {{ report.title }}", scope)).toBe('minimize_cost / T');
+  expect(renderText('{% if report.goal is defined %}{{ report.goal }}{% else %}none{% endif %}', scope)).toBe('none');
+  expect(() => renderText('{{ report.goal }}', scope)).toThrow("template reads 'report.goal', which is undefined: report is an object with title, with no 'goal'");
+});
+
+test('one {{ expression }} whose value is a list or an object yields that value; any other yields text', () => {
+  const scope = { search: { results: [{ url: 'a' }, { url: 'b' }, { url: 'c' }] }, count: 3 };
+  expect(renderValue({ items: '{{ search.results | first }}', urls: '{{ search.results | map(attribute="url") | list }}' }, scope)).toEqual({ items: { url: 'a' }, urls: ['a', 'b', 'c'] });
+  expect(renderValue('{{ count + 1 }}', scope)).toBe('4');
+  expect(renderValue('{{ search.results | length }} results', scope)).toBe('3 results');
+});

@@ -288,6 +288,9 @@ describe('filters', () => {
     expect(render('{{ (t | from_json).a }}', { t: '{"a": 7}' })).toBe('7');
     expect(render('{{ p | basename }}', { p: 'data/in/file.txt' })).toBe('file.txt');
     expect(render("{{ '%.2f' | format(3.14159) }}", {})).toBe('3.14');
+    // String filters read a number, list or object as its text, as Jinja's str() does, rather than throwing.
+    expect(render('{{ v | truncate(9) }}', { v: { alpha: 1, beta: 2 } })).toBe('{"alpha":...');
+    expect(render('{{ n | upper }} {{ l | length }} {{ l | trim }}', { n: 42, l: [1, 2] })).toBe('42 2 [1,2]');
     expect(render("{{ items | map(attribute='n') | join(', ') }}", { items: [{ n: 'a' }, { n: 'b' }] })).toBe('a, b');
     expect(strftime(new Date(Date.UTC(2026, 11, 4, 9, 5, 7)), '%Y-%m-%d %H:%M:%S %B')).toBe('2026-12-04 09:05:07 December');
   });

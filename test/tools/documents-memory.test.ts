@@ -163,6 +163,10 @@ steps:
     tool: task-delegation
     action: execute
     parameters: { task: "Classify these tickets" }
+  - id: batch
+    tool: multi-model-routing
+    action: execute
+    parameters: { action: optimize_batch, tasks: ["Translate: Hello", "Translate: Thanks"], optimization_goal: minimize_cost }
   - id: optimize
     tool: prompt-optimization
     parameters: { prompt: "Summarize   the text.\\nSummarize the text.\\n\\n\\n\\nBe brief.", model: echo }
@@ -172,8 +176,19 @@ steps:
   expect(route.routes.map((each) => each.task_type)).toEqual(['summarization', 'code_generation']);
   for (const each of route.routes) expect(each.candidates).toContain(each.selected_model);
   expect(route.selected_model).toBe(route.routes[0]!.selected_model);
+  // The fields the Python orchestrator's pipelines read: a model per task, the other candidates, a score.
+  expect(result.steps.route!.result).toMatchObject({ recommendations: route.routes.map((each, index) => ({ task_index: index, model: each.selected_model })), tasks_count: 2 });
+  const delegated = result.steps.delegate!.result as { selected_model: string; fallback_models: string[]; score: number };
+  expect(delegated.fallback_models).not.toContain(delegated.selected_model);
+  expect(delegated.score).toBeGreaterThan(0);
+  expect(result.steps.delegate!.result).toMatchObject({ task_analysis: { task_type: 'classification', complexity: 'simple' }, estimated_cost: expect.any(Number) });
+  expect(result.steps.route!.result).toMatchObject({ total_estimated_cost: expect.any(Number), models_selected: expect.arrayContaining([route.selected_model]) });
   expect(result.steps.delegate!.result).toMatchObject({ task_type: 'classification', selected_model: expect.any(String) });
   expect(result.steps.optimize!.result).toMatchObject({ optimized_prompt: 'Summarize the text.\n\nBe brief.', changes: ['tidied whitespace and dropped repeated lines'] });
+  expect(result.steps.optimize!.result).toMatchObject({ metrics: { original_tokens: expect.any(Number), optimized_tokens: expect.any(Number) }, applied_optimizations: ['tidied whitespace and dropped repeated lines'] });
+  const batch = result.steps.batch!.result as { results: Array<{ model: string }>; models_used: string[]; total_cost: number; optimization_goal: string };
+  expect(batch.results).toHaveLength(2);
+  expect(batch).toMatchObject({ optimization_goal: 'minimize_cost', total_cost: expect.any(Number), models_used: [...new Set(batch.results.map((each) => each.model))] });
 });
 
 test('mcp-server connects to a stdio server, lists its tools and calls one by the name connect remembered', async () => {

@@ -73,7 +73,7 @@ steps:
   expect(result.steps.sum!.result).toMatchObject({ return_code: 0, stdout: '12\n', success: true, result: { stdout: '12\n' } });
   // Only the loopback interface: no route anywhere (errno 101, ENETUNREACH).
   expect(result.steps.offline!.result).toMatchObject({ return_code: 0, stdout: "interfaces: ['lo']\nno connection: 101\n" });
-  expect(result.steps.shell!.result).toMatchObject({ return_code: 0, stdout: '12 squared is 144\n' });
+  expect(result.steps.shell!.result).toMatchObject({ command: 'echo 12 squared is $(( 12 * 12 ))', return_code: 0, stdout: '12 squared is 144\n' });
   // A non-zero exit is the program's answer: the step completes with success false, for the pipeline to read.
   expect(result.steps.failing).toMatchObject({ status: 'completed', result: { return_code: 3, stderr: 'oops\n', success: false, error: 'the program exited with code 3' } });
   expect(result.steps.wants_network).toMatchObject({ status: 'failed', error_type: 'NETWORK_REFUSED' });

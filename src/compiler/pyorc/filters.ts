@@ -235,8 +235,26 @@ function execution(runId: string | undefined): Record<string, string> {
  * Adds the dialect's filters and globals (`now()`, `execution()`) to an environment. `runId` tells `execution()`
  * which run is rendering (the activity's workflow id); without it, the process's first render is the start.
  */
+/** Nunjucks' own string filters, which call string methods on what they are given (and throw on anything else). */
+const STRING_FILTERS = ['truncate', 'upper', 'lower', 'title', 'capitalize', 'trim', 'wordcount', 'indent', 'striptags', 'center', 'replace', 'urlize', 'nl2br'];
+
+/** A value as Jinja's `str()` would show it to a string filter: text as it is, anything else as JSON. */
+function asText(value: unknown): unknown {
+  if (value === null || value === undefined || typeof value === 'string' || value instanceof String) return value;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** Each string filter first turns a number, list or object into text, as Jinja's do (`{{ data | truncate(100) }}`). */
+function coerceStringFilters(environment: Environment): void {
+  for (const name of STRING_FILTERS) {
+    const builtIn = environment.getFilter(name) as ((value: unknown, ...args: unknown[]) => unknown) | undefined;
+    if (builtIn) environment.addFilter(name, (value: unknown, ...args: unknown[]) => builtIn(asText(value), ...args));
+  }
+}
+
 export function registerDialectTemplates(environment: Environment, runId: () => string | undefined = currentRunId): Environment {
   installJinjaSyntax();
+  coerceStringFilters(environment);
   for (const [name, filter] of Object.entries(FILTERS)) environment.addFilter(name, filter as (...args: unknown[]) => unknown);
   environment.addGlobal('now', () => new Date().toISOString());
   environment.addGlobal('execution', () => execution(runId()));
