@@ -124,6 +124,23 @@ steps:
     action: "End with {{ tagged.result }}"
     depends_on: [each]
 `,
+  // Recorded after direct-scheduling: steps that end start their dependents themselves, several ending together,
+  // a max_parallel slot freed by an ending step, a failure that is continued and one whose dependents are skipped.
+  direct_scheduling: `
+name: direct_scheduling_example
+config: { model: echo, max_parallel: 2 }
+steps:
+  - { id: a, action: "A about {{ topic }}" }
+  - { id: b, action: "B about {{ topic }}" }
+  - { id: c, action: "C about {{ topic }}" }
+  - { id: joined, action: "Join {{ a.result }}, {{ b.result }} and {{ c.result }}" }
+  - { id: broken, action: "Read {{ joined.result }}", model: "{{ missing_model }}", on_failure: continue }
+  - { id: after_broken, action: "After {{ broken.status }}" }
+  - { id: last, action: "End {{ joined.result }}", depends_on: [after_broken] }
+inputs:
+  topic: { type: string }
+  missing_model: { type: string, default: "" }
+`,
   // Recorded after loops over a block, when_skips and on_error (spec section 18): iterations' steps as activities,
   // a block handler run for a failed iteration step, a fallback value, a condition that skips one step only.
   loops: `
@@ -255,6 +272,9 @@ async function main() {
     args: [{ pipeline: orchestrator.compile(inline.lean_steps), inputs: { topic: 'tea' }, options: { searchAttributes: true } }],
   });
   await record('all_changes', all);
+
+  const direct = await orchestrator.start(orchestrator.compile(inline.direct_scheduling), { topic: 'tea' }, { runId: 'history-direct-scheduling' });
+  await record('direct_scheduling', direct.handle);
 
   await orchestrator.close();
   fs.rmSync(modelsDirectory, { recursive: true, force: true });

@@ -14,17 +14,52 @@ const PAST_RUNS = 3;
  * Per step, the usage of the latest completed runs of `pipelineName` in which it called its model (a cache hit
  * says nothing about cost). Runs with other inputs count too: the forecast says it learned from them.
  */
-export async function pastStepUsage(orchestrator: Orchestrator, client: Client, pipelineName: string): Promise<Map<string, Usage[]>> {
+export function pastStepUsage(orchestrator: Orchestrator, client: Client, pipelineName: string): Promise<Map<string, Usage[]>> {
+  // Runs started together share one reading: a hundred concurrent starts ask the server once.
+  let reading = inFlight.get(orchestrator);
+  if (!reading) inFlight.set(orchestrator, (reading = new Map()));
+  const shared = reading.get(pipelineName);
+  if (shared) return shared;
+  const fresh = readPastStepUsage(orchestrator, client, pipelineName);
+  reading.set(pipelineName, fresh);
+  const done = (): void => void reading.delete(pipelineName);
+  fresh.then(done, done);
+  return fresh;
+}
+
+const inFlight = new WeakMap<Orchestrator, Map<string, Promise<Map<string, Usage[]>>>>();
+
+async function readPastStepUsage(orchestrator: Orchestrator, client: Client, pipelineName: string): Promise<Map<string, Usage[]>> {
   const history = new Map<string, Usage[]>();
   const runs = await orchestrator.list({ pipeline: pipelineName, status: 'completed', limit: PAST_RUNS });
   for (const run of runs) {
-    const result = (await client.workflow.getHandle(run.run_id).result()) as RunResult;
-    for (const [id, step] of Object.entries(result.steps)) {
-      if (step.status !== 'completed' || step.cache?.hit === true || step.usage.input_tokens + step.usage.output_tokens === 0) continue;
-      history.set(id, [...(history.get(id) ?? []), step.usage]);
-    }
+    for (const [id, usage] of await usageOfRun(client, run.run_id)) history.set(id, [...(history.get(id) ?? []), usage]);
   }
   return history;
+}
+
+/** A completed run's usage never changes: each is read from its history once per process. */
+const RUN_USAGE_CACHE_SIZE = 1000;
+const runUsage = new Map<string, Promise<Array<[string, Usage]>>>();
+
+/** The usage of each step of a completed run that called its model (a cache hit says nothing about cost). */
+function usageOfRun(client: Client, runId: string): Promise<Array<[string, Usage]>> {
+  let usage = runUsage.get(runId);
+  if (!usage) {
+    usage = client.workflow
+      .getHandle(runId)
+      .result()
+      .then((result: RunResult) =>
+        Object.entries(result.steps)
+          .filter(([, step]) => step.status === 'completed' && step.cache?.hit !== true && step.usage.input_tokens + step.usage.output_tokens > 0)
+          .map(([id, step]): [string, Usage] => [id, step.usage]),
+      );
+    runUsage.set(runId, usage);
+    // A failed read is tried again by the next forecast rather than remembered.
+    usage.catch(() => runUsage.delete(runId));
+    if (runUsage.size > RUN_USAGE_CACHE_SIZE) runUsage.delete(runUsage.keys().next().value!);
+  }
+  return usage;
 }
 
 /** The forecast a run carries (spec section 15); none when the model catalog cannot be read. */

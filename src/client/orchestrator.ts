@@ -362,7 +362,10 @@ export class Orchestrator {
     if (indexed && filter.status !== undefined) clauses.push(`${OrcStatus.name} = ${quote(filter.status)}`);
     const limit = filter.limit ?? 100;
     const listings: RunListing[] = [];
-    for await (const execution of client.workflow.list({ query: clauses.join(' AND ') })) {
+    // With the search attributes the server filters: a page just over the limit (a continued run is skipped).
+    // Without them this side filters, reading pages of 100 until it has enough.
+    const pageSize = indexed ? Math.min(1000, limit + 10) : 100;
+    for await (const execution of client.workflow.list({ query: clauses.join(' AND '), pageSize })) {
       // A run that continued as new is listed once, by its latest execution.
       if (execution.status.name === 'CONTINUED_AS_NEW') continue;
       const listing = runListing(execution);

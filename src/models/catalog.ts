@@ -182,11 +182,21 @@ export interface LoadModelCatalogOptions {
 
 export function loadModelCatalog(options: LoadModelCatalogOptions = {}): ModelCatalog {
   const shippedFile = options.shippedFile ?? shippedModelsFile;
-  const layers = [parseModelsFile(readCatalogFile(shippedFile), shippedFile)];
   const userFile = findUserFile(options, shippedFile);
-  if (userFile) layers.push(parseModelsFile(readCatalogFile(userFile), userFile));
-  return buildCatalog(layers);
+  const files: Array<[string, string]> = [[shippedFile, readCatalogFile(shippedFile)]];
+  if (userFile) files.push([userFile, readCatalogFile(userFile)]);
+  // The files are read every time (an edit counts at once); parsing the same text again is skipped.
+  const key = files.map(([file, text]) => `${file}\0${text}`).join('\0');
+  const cached = catalogsByText.get(key);
+  if (cached) return cached;
+  const catalog = buildCatalog(files.map(([file, text]) => parseModelsFile(text, file)));
+  if (catalogsByText.size >= 8) catalogsByText.delete(catalogsByText.keys().next().value!);
+  catalogsByText.set(key, catalog);
+  return catalog;
 }
+
+/** Catalogs built from the same file texts: a worker and a client load the catalog for every run. */
+const catalogsByText = new Map<string, ModelCatalog>();
 
 /** A catalog from entries given in code (tests, embedders); validated like a file. */
 export function createModelCatalog(

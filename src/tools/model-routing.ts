@@ -92,6 +92,9 @@ function route(parameters: z.infer<typeof routeParameters>, context: ToolContext
     selected_model: first.selected_model,
     reason: first.reason,
     reasons: [first.reason],
+    routing_reason: first.reason,
+    // The Python orchestrator counts its own calls in flight per model; a tool here sees no other worker's calls.
+    current_load: 0,
     score: first.score,
     candidates: first.candidates,
     fallback_models: first.fallback_models,

@@ -117,11 +117,16 @@ function historyFull(run: RunState): boolean {
   return workflowInfo().continueAsNewSuggested && run.failure === null;
 }
 
+/** Whether new steps may start: the run has not failed, gone over budget, been paused or filled its history. */
+function mayStartSteps(run: RunState): boolean {
+  return run.failure === null && run.budgetExceeded === null && !run.paused && !historyFull(run);
+}
+
 /** Starts steps as they become ready until none is running and none can start; a cancel stops them all. */
 async function runSteps(run: RunState, scheduler: Scheduler, stepsScope: CancellationScope, metadata: RunMetadata): Promise<void> {
   try {
     for (;;) {
-      if (run.failure === null && run.budgetExceeded === null && !run.paused && !historyFull(run)) scheduler.schedule();
+      if (mayStartSteps(run)) scheduler.schedule();
       metadata.publish();
       if (run.running.size === 0 && run.budgetExceeded !== null) break;
       if (run.running.size === 0 && historyFull(run)) break;
@@ -147,6 +152,10 @@ const ALL_CHANGES_SO_FAR = 'all-of-2026-12';
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResult> {
   // Asked first, so that a history from before it finds its own markers where it recorded them.
   const current = patched(ALL_CHANGES_SO_FAR);
+  // Added after runs were recorded (docs/workflow-changes.md): a step that ends starts the steps it made ready and
+  // wakes the main loop only when the run may have to stop (nothing running, a failure, the budget); each wake of
+  // the loop cost a condition, a scope entry and their promises per step. Older runs keep the loop's rhythm.
+  const direct = patched('direct-scheduling');
   // Added after runs were recorded (see docs/workflow-changes.md): runs started since ask the worker which model
   // each LLM call uses and on which task queue (requirements, rate-limited providers); older runs replay without.
   const routeModels = current || patched('model-routing');
@@ -166,7 +175,18 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
   auto.startEarly();
 
   const stepsScope = new CancellationScope();
-  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (extra): string | null => scheduler.budgetStop(extra));
+  const stepEnded = (topLevel: boolean): void => {
+    if (!direct || !topLevel) {
+      run.changed = true;
+      return;
+    }
+    // A cancelled run starts nothing more: its pending steps are skipped, as the main loop would.
+    const open = mayStartSteps(run) && !run.cancelled && !stepsScope.consideredCancelled;
+    if (open) scheduler.startReadyHere();
+    if (!open || run.running.size === 0) run.changed = true;
+    else metadata.publishSoon();
+  };
+  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (extra): string | null => scheduler.budgetStop(extra), stepEnded);
   const scheduler: Scheduler = new Scheduler(run, stepsScope, (step): Promise<void> => execution.runStep(step), routing.lean);
   await runSteps(run, scheduler, stepsScope, metadata);
 

@@ -42,6 +42,18 @@ export class RunMetadata {
     private readonly throttled: boolean,
   ) {}
 
+  private publishQueued = false;
+
+  /** Publishes once the activation's other work is done: many steps ending together publish once. */
+  publishSoon(): void {
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    void Promise.resolve().then(() => {
+      this.publishQueued = false;
+      this.publish();
+    });
+  }
+
   /** Shows the run as it is now. `result`: the final snapshot, once there is one. */
   publish(result: RunResult = this.run.snapshot(), final = false): void {
     // Current details are answered to a query, not recorded: no command, nothing to replay.

@@ -36,6 +36,10 @@ export class StepExecution {
     private readonly scope: CancellationScope,
     /** The scheduler's budget rule: a step that ends may stop the run from starting more; `extra` is usage not yet recorded. */
     private readonly budgetStop: (extra?: Usage) => string | null,
+    /** Told when a step has ended (`topLevel`: a step of the pipeline, not of a loop's block or an on_error handler). */
+    private readonly stepEnded: (topLevel: boolean) => void = () => {
+      this.run.changed = true;
+    },
   ) {}
 
   /** Renders values in an activity; a value that cannot render fails the step with its message. */
@@ -70,11 +74,11 @@ export class StepExecution {
   };
 
   runStep(step: CompiledStep): Promise<void> {
-    return this.execute(step, this.pipelineScope);
+    return this.execute(step, this.pipelineScope, true);
   }
 
   /** One step from its `when` to its record, in `scope` (the pipeline, a loop's iteration, an on_error call). */
-  private async execute(step: CompiledStep, scope: StepScope): Promise<void> {
+  private async execute(step: CompiledStep, scope: StepScope, topLevel = false): Promise<void> {
     const { run } = this;
     const state = run.record(step.id);
     const activities = activityProxiesFor(step, workflowInfo().taskQueue, this.routing.labelled);
@@ -134,7 +138,7 @@ export class StepExecution {
       if (state.status !== 'pending') state.completed_at = new Date().toISOString();
       run.running.delete(step.id);
       run.budgetExceeded ??= this.budgetStop();
-      run.changed = true;
+      this.stepEnded(topLevel);
     }
   }
 

@@ -84,6 +84,14 @@ export class Scheduler {
     return progressed;
   }
 
+  /**
+   * Starts every step that can start now, from inside the steps' scope (a step that has just ended): runs since
+   * `direct-scheduling` start a step's dependents this way, without waking the main loop.
+   */
+  startReadyHere(): boolean {
+    return this.startReady((step) => void this.runStep(step));
+  }
+
   private startReady(start: (step: CompiledStep) => void): boolean {
     const { run } = this;
     let progressed = false;

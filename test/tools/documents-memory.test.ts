@@ -181,6 +181,7 @@ steps:
   const delegated = result.steps.delegate!.result as { selected_model: string; fallback_models: string[]; score: number };
   expect(delegated.fallback_models).not.toContain(delegated.selected_model);
   expect(delegated.score).toBeGreaterThan(0);
+  expect(result.steps.route!.result).toMatchObject({ routing_reason: expect.any(String), current_load: 0 });
   expect(result.steps.delegate!.result).toMatchObject({ task_analysis: { task_type: 'classification', complexity: 'simple' }, estimated_cost: expect.any(Number) });
   expect(result.steps.route!.result).toMatchObject({ total_estimated_cost: expect.any(Number), models_selected: expect.arrayContaining([route.selected_model]) });
   expect(result.steps.delegate!.result).toMatchObject({ task_type: 'classification', selected_model: expect.any(String) });
