@@ -3,6 +3,7 @@ import type { CompactStep } from '../base/compact-pipeline';
 import type { AutoTag, CompiledStep, CompiledTool } from '../base/compiled-pipeline';
 import type { CacheRecord, ModelSelectionRecord, StepStatus, Usage } from '../base/run-types';
 import type { ChatMessage, ToolDefinition } from '../models/types';
+import type { SandboxAnswer } from '../tools/types';
 
 // Shapes the run's result shares with activities live in the ground floor; these names stay importable from here.
 export type { CacheRecord, ModelSelectionRecord, ResolvedAutoTag } from '../base/run-types';
@@ -139,16 +140,8 @@ export interface RunCodeInput {
   network?: boolean;
 }
 
-export interface RunCodeResult {
-  stdout: string;
-  stderr: string;
-  exit_code: number | null;
-  /** Files the code left in its work directory (text, size-capped), input files excluded unless changed. */
-  files: Record<string, string>;
-  timed_out: boolean;
-  oom_killed: boolean;
-  duration_ms: number;
-}
+/** What sandboxed code gave back: the same answer the tools' sandbox service lends (src/tools/types.ts). */
+export type RunCodeResult = SandboxAnswer;
 
 /** How to reach an MCP server: a stdio command, or a Streamable HTTP URL. */
 export type McpServerSpec =

@@ -105,28 +105,12 @@ export class PipelineSource implements SourcePositions {
   }
 
   private nodeAt(path: YamlPath): Node | undefined {
-    let node: unknown = this.document.contents;
-    for (const segment of path) {
-      if (isMap(node)) {
-        // The last of duplicate keys, as the value read (when duplicates are allowed) is the last.
-        const pair = lastOf(node.items, (item) => isScalar(item.key) && item.key.value === segment);
-        node = pair?.value;
-      } else if (isSeq(node) && typeof segment === 'number') {
-        node = node.items[segment];
-      } else {
-        return undefined;
-      }
-    }
-    return (node ?? undefined) as Node | undefined;
+    return nodeAtPath(this.document, path);
   }
 
   /** Position of the value at `path`, or of its nearest existing ancestor. */
   positionOf(path: YamlPath): Position {
-    for (let length = path.length; length >= 0; length--) {
-      const node = this.nodeAt(path.slice(0, length));
-      if (node?.range) return this.positionOfOffset(node.range[0]);
-    }
-    return { line: 1, column: 1 };
+    return positionOfPath(path, (at) => this.nodeAt(at), (offset) => this.positionOfOffset(offset));
   }
 
   /** Position of the key `key` inside the map at `mapPath` (for unknown-key errors). */
@@ -284,4 +268,25 @@ function unclosedOpenings(text: string): Opening[] {
     for (const [key, child] of Object.entries(value)) if (key !== 'source' && child !== null && typeof child === 'object') pending.push(child);
   }
   return found.sort((a, b) => a.offset - b.offset);
+}
+
+/** The node at `path`; with duplicate keys, the last one (the value read is the last). */
+export function nodeAtPath(document: Document, path: YamlPath): Node | undefined {
+  let node: unknown = document.contents;
+  for (const segment of path) {
+    // A key written as a number (`1:`) is read back by its text (`'1'`, as Object.keys gives it).
+    if (isMap(node)) node = lastOf(node.items, (item) => isScalar(item.key) && (item.key.value === segment || String(item.key.value) === String(segment)))?.value;
+    else if (isSeq(node) && typeof segment === 'number') node = node.items[segment];
+    else return undefined;
+  }
+  return (node ?? undefined) as Node | undefined;
+}
+
+/** Position of the value at `path`, or of its nearest existing ancestor (1:1 when none has a place). */
+export function positionOfPath(path: YamlPath, nodeAt: (path: YamlPath) => Node | undefined, positionOfOffset: (offset: number) => Position): Position {
+  for (let length = path.length; length >= 0; length--) {
+    const node = nodeAt(path.slice(0, length));
+    if (node?.range) return positionOfOffset(node.range[0]);
+  }
+  return { line: 1, column: 1 };
 }

@@ -50,6 +50,7 @@ export interface SandboxAnswer {
   stdout: string;
   stderr: string;
   exit_code: number | null;
+  /** Files the code left in its work directory (text, size-capped), input files excluded unless changed. */
   files: Record<string, string>;
   timed_out: boolean;
   oom_killed: boolean;

@@ -3,7 +3,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
 import type { Diagnostic } from '../diagnostics';
 import { formatPath } from '../diagnostics';
-import { authorPosition, lineStartsOf, quoteBareAutoTags, type Position, type YamlPath } from '../source';
+import { authorPosition, lineStartsOf, nodeAtPath, positionOfPath, quoteBareAutoTags, type Position, type YamlPath } from '../source';
 
 /** A parsed dialect file: positions of values and keys in the author's text. */
 export class DialectSource {
@@ -26,21 +26,11 @@ export class DialectSource {
 
   /** The node at `path`; with duplicate keys, the last one (the one whose value is kept). */
   nodeAt(path: YamlPath): Node | undefined {
-    let node: unknown = this.document.contents;
-    for (const segment of path) {
-      if (isMap(node)) node = lastPair(node, segment)?.value;
-      else if (isSeq(node) && typeof segment === 'number') node = node.items[segment];
-      else return undefined;
-    }
-    return (node ?? undefined) as Node | undefined;
+    return nodeAtPath(this.document, path);
   }
 
   positionOf(path: YamlPath): Position {
-    for (let length = path.length; length >= 0; length--) {
-      const node = this.nodeAt(path.slice(0, length));
-      if (node?.range) return this.positionOfOffset(node.range[0]);
-    }
-    return { line: 1, column: 1 };
+    return positionOfPath(path, (at) => this.nodeAt(at), (offset) => this.positionOfOffset(offset));
   }
 
   positionOfKey(mapPath: YamlPath, key: string | number): Position {
