@@ -57,6 +57,21 @@ export class ModelRouting {
     return route;
   }
 
+  /**
+   * Asks, once and together, the routes of the named models that `steps` call (those that start first): a fan-out's
+   * steps then schedule their calls at once instead of each waiting on the route's promise (a promise a step).
+   */
+  async prefetchRoutes(steps: readonly CompiledStep[]): Promise<void> {
+    if (!this.routeModels || !this.lean || this.options.dryRun) return;
+    const specs = new Set<string>();
+    for (const step of steps) {
+      const spec = this.specFor(step);
+      if (typeof spec === 'string' && !this.knownRoutes.has(spec)) specs.add(spec);
+    }
+    // A route that cannot be asked now fails the steps that need it, when they ask, as before.
+    await Promise.all([...specs].map((spec) => this.routeOf(spec).catch(() => undefined)));
+  }
+
   /** A requirement's model, chosen for this step (and call, when given: its prompt must fit). */
   choose(step: CompiledStep, spec: Record<string, unknown>, call?: ExecuteStepInput): Promise<ChooseModelOutput> {
     return modelChoiceActivitiesLabelled(this.label(step.id, 'choose model')).chooseModel({

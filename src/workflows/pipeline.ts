@@ -11,6 +11,8 @@ import { RunState } from './run-state';
 import { StepExecution } from './run-step';
 import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunResult, StepAnswer } from '../base/run-types';
 import { Scheduler } from './scheduler';
+import { runnerKindOf } from './runners';
+import type { CompiledStep } from '../base/compiled-pipeline';
 import { templateActivitiesLabelled } from './step-calls';
 
 /** Signals, the status query and the approve update read and change the run's state. */
@@ -117,6 +119,14 @@ function historyFull(run: RunState): boolean {
   return workflowInfo().continueAsNewSuggested && run.failure === null;
 }
 
+/** Steps in flight at or below which a step that ends publishes the Web UI's table at once. */
+const PUBLISH_NOW_BELOW = 8;
+
+/** The model-calling steps that can start at once: pending, with no dependency, not a handler. */
+function firstWave(run: RunState): CompiledStep[] {
+  return run.pipeline.steps.filter((step) => step.dependsOn.length === 0 && !step.isHandler && run.record(step.id).status === 'pending' && runnerKindOf(step) === 'llm');
+}
+
 /** Whether new steps may start: the run has not failed, gone over budget, been paused or filled its history. */
 function mayStartSteps(run: RunState): boolean {
   return run.failure === null && run.budgetExceeded === null && !run.paused && !historyFull(run);
@@ -184,10 +194,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<RunResu
     const open = mayStartSteps(run) && !run.cancelled && !stepsScope.consideredCancelled;
     if (open) scheduler.startReadyHere();
     if (!open || run.running.size === 0) run.changed = true;
+    // With few steps in flight, few end in one workflow task: publishing now costs less than the two promises
+    // that put it off to the task's end; many in flight (a fan-out) publish once, at the end.
+    else if (run.running.size <= PUBLISH_NOW_BELOW) metadata.publish();
     else metadata.publishSoon();
   };
-  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (extra): string | null => scheduler.budgetStop(extra), stepEnded);
+  const execution: StepExecution = new StepExecution(run, routing, auto, stepsScope, (extra): string | null => scheduler.budgetStop(extra), stepEnded, direct);
   const scheduler: Scheduler = new Scheduler(run, stepsScope, (step): Promise<void> => execution.runStep(step), routing.lean);
+  // Since `direct-scheduling`: the models of the steps that start first are routed before they start, together.
+  if (direct) await routing.prefetchRoutes(firstWave(run));
   await runSteps(run, scheduler, stepsScope, metadata);
 
   if (!run.cancelled && historyFull(run) && run.hasPending()) {

@@ -11,6 +11,7 @@ import { FailureType, invalidStep } from '../base/failure-types';
 import { withErrorHandlers, type ErrorRecovery } from './error-handlers';
 import { pendingRecord } from './run-state';
 import { runnerKindOf, STEP_RUNNERS, type LoopHost, type RunnerContext, type StepOutcome, type StepScope } from './runners';
+import { llmOutcome } from './runners/llm';
 import { CONDITION_FALSE } from './scheduler';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
 import { failureAttempts, failureMessage, failureType, LoopSuspended, StepFailure } from './step-failure';
@@ -40,6 +41,8 @@ export class StepExecution {
     private readonly stepEnded: (topLevel: boolean) => void = () => {
       this.run.changed = true;
     },
+    /** Runs since `direct-scheduling` await an LLM step's call itself: one promise fewer than the runner's `then`. */
+    private readonly directCalls = false,
   ) {}
 
   /** Renders values in an activity; a value that cannot render fails the step with its message. */
@@ -105,10 +108,15 @@ export class StepExecution {
       // Only a templated model costs an await here: every other step reaches its runner as it always did.
       const effective = this.modelIsTemplated(resolved) ? await this.withRenderedModel(resolved, context, activities) : resolved;
       ran = effective;
-      const runner = STEP_RUNNERS[runnerKindOf(effective)];
+      const kind = runnerKindOf(effective);
+      const runner = STEP_RUNNERS[kind];
       const runnerContext = this.runnerContext(effective, state, context, activities, scope);
       // Steps with `on_error` handlers try them once the runner failed for good; the others run as they always did.
-      const outcome = effective.errorHandlers?.length ? await withErrorHandlers(runnerContext, () => runner(runnerContext), this.recovery(scope)) : await runner(runnerContext);
+      const outcome = effective.errorHandlers?.length
+        ? await withErrorHandlers(runnerContext, () => runner(runnerContext), this.recovery(scope))
+        : kind === 'llm' && this.directCalls && this.routing.lean
+          ? llmOutcome(await this.routing.callWithFallbacks(effective, context, state))
+          : await runner(runnerContext);
       mergeOutcome(state, outcome);
       if (effective.expect?.length) await meetExpectations(runnerContext, runner, (again) => mergeOutcome(state, again));
       this.checkStepBudget(step, state);

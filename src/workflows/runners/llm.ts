@@ -2,7 +2,8 @@
 import type { ExecuteStepOutput } from '../../activities/types';
 import type { StepOutcome, StepRunner } from './types';
 
-function llmOutcome(output: ExecuteStepOutput): StepOutcome {
+/** The step's record fields from its model call's output. */
+export function llmOutcome(output: ExecuteStepOutput): StepOutcome {
   return {
     result: output.result,
     model: output.model,
