@@ -5,6 +5,7 @@ import { looksLikePyorc, nativeText, normalizePyorcText, registerDialectTemplate
 import { parseFormattedPath } from '../../src/compiler/pyorc/positions';
 import { slugify, strftime } from '../../src/compiler/pyorc/filters';
 import { yaml } from './helpers';
+import { compilePipeline } from '../../src/compiler';
 
 function normalize(text: string): PyorcFrontEnd & { document: Record<string, unknown> } {
   const front = normalizePyorcText(text, { force: true });
@@ -224,6 +225,21 @@ describe('steps', () => {
     expect(steps(front)[0]!.parameters).toEqual({ prompt: '{{ topc }} {{ output_path }} {{ execution().timestamp }}' });
     expect(front.notes.find((note) => note.message.startsWith("'topc'"))?.message).toMatch(/did you mean 'topic'/);
   });
+
+  it('reads a loop filter\'s condition inside the loop: its variable is no input', () => {
+    const compiled = compilePipeline(yaml`
+      id: p
+      steps:
+        - id: rank
+          action: generate_text
+          parameters: { prompt: "Rank models" }
+        - id: a
+          action: generate_text
+          parameters: { prompt: "{% for score in rank.all_scores if score.model != rank.selected_model %}{{ score.model }}{% endfor %}" }
+          dependencies: [rank]
+    `);
+    expect(compiled.ok && Object.keys(compiled.pipeline.inputs)).toEqual([]);
+  });
 });
 
 describe('parsing like the Python orchestrator', () => {
@@ -291,6 +307,8 @@ describe('filters', () => {
     // String filters read a number, list or object as its text, as Jinja's str() does, rather than throwing.
     expect(render('{{ v | truncate(9) }}', { v: { alpha: 1, beta: 2 } })).toBe('{"alpha":...');
     expect(render('{{ n | upper }} {{ l | length }} {{ l | trim }}', { n: 42, l: [1, 2] })).toBe('42 2 [1,2]');
+    // Jinja's loop filter: the body runs for the items the condition keeps.
+    expect(render('{% for s in xs if s.ok %}{{ s.n }};{% endfor %}', { xs: [{ ok: true, n: 'a' }, { ok: false, n: 'b' }, { ok: true, n: 'c' }] })).toBe('a;c;');
     expect(render("{{ items | map(attribute='n') | join(', ') }}", { items: [{ n: 'a' }, { n: 'b' }] })).toBe('a, b');
     expect(strftime(new Date(Date.UTC(2026, 11, 4, 9, 5, 7)), '%Y-%m-%d %H:%M:%S %B')).toBe('2026-12-04 09:05:07 December');
   });

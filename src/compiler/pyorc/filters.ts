@@ -71,6 +71,7 @@ export function installJinjaSyntax(): void {
     nunjucks.installJinjaCompat();
     // Jinja compat's own lookup hides real fields named items/keys/values; keep only its parser (slices).
     runtime.memberLookup = before;
+    installLoopFilter();
     jinjaParserInstalled = true;
   }
   if (dialectLookups.has(runtime.memberLookup)) return;
@@ -89,6 +90,32 @@ export function installJinjaSyntax(): void {
   };
   dialectLookups.add(lookup);
   runtime.memberLookup = lookup;
+}
+
+interface ParsedNode {
+  lineno: number;
+  colno: number;
+  [field: string]: unknown;
+}
+type NodeClass = new (lineno: number, colno: number, ...fields: unknown[]) => ParsedNode;
+
+/**
+ * Jinja's loop filter, `{% for x in items if x.ok %}`: Nunjucks reads `items if x.ok` as an inline if outside the
+ * loop (x undefined there). The body runs only for the items the condition keeps; `loop.index` counts every item.
+ */
+function installLoopFilter(): void {
+  const { parser, nodes } = nunjucks as unknown as { parser: { Parser: { prototype: { parseFor(this: unknown): ParsedNode } } }; nodes: Record<string, NodeClass> };
+  const parseFor = parser.Parser.prototype.parseFor;
+  parser.Parser.prototype.parseFor = function (this: unknown): ParsedNode {
+    const node = parseFor.call(this);
+    const items = node.arr as ParsedNode | undefined;
+    if (items instanceof nodes.InlineIf! && (items.else_ === null || items.else_ === undefined)) {
+      const body = node.body as ParsedNode;
+      node.arr = items.body;
+      node.body = new nodes.NodeList!(body.lineno, body.colno, [new nodes.If!(items.lineno, items.colno, items.cond, body, null)]);
+    }
+    return node;
+  };
 }
 
 /** `slugify`: lowercase, characters other than word, space and `-` dropped, runs of space/`-` as one `-`. */
