@@ -59,7 +59,39 @@ function parseError(text: string, error: unknown): TemplateParse {
   return { ok: false, message: templateError.message.replace(/^\(unknown path\)\s*/, '').replace(/\s+/g, ' ').trim(), index: Math.max(0, index) };
 }
 
+/** Brackets nested deeper than this inside one tag are refused before parsing (see `tooDeeplyNested`). */
+const MAX_TAG_NESTING = 100;
+
+/**
+ * Where brackets inside a `{{ }}` or `{% %}` tag nest deeper than MAX_TAG_NESTING, or -1. Nunjucks' Jinja-compat
+ * parser backtracks at every level once the call stack runs out, so a few hundred `[` took minutes (found by
+ * fuzzing); no real template nests a hundred deep.
+ */
+function tooDeeplyNested(text: string): number {
+  let inTag = false;
+  let depth = 0;
+  for (let index = 0; index < text.length; index++) {
+    const pair = text.slice(index, index + 2);
+    if (!inTag && (pair === '{{' || pair === '{%')) {
+      inTag = true;
+      depth = 0;
+      index++;
+    } else if (inTag && (pair === '}}' || pair === '%}') && depth === 0) {
+      inTag = false;
+      index++;
+    } else if (inTag) {
+      const character = text[index]!;
+      if (character === '(' || character === '[' || character === '{') {
+        if (++depth > MAX_TAG_NESTING) return index;
+      } else if (character === ')' || character === ']' || character === '}') depth = Math.max(0, depth - 1);
+    }
+  }
+  return -1;
+}
+
 export function parseTemplate(text: string): TemplateParse {
+  const deep = tooDeeplyNested(text);
+  if (deep !== -1) return { ok: false, message: `brackets nested more than ${MAX_TAG_NESTING} deep inside a tag`, index: deep };
   let root: AstNode;
   try {
     // The parser is public in Nunjucks (nunjucks.parser) but missing from its type definitions.

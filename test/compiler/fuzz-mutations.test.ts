@@ -98,6 +98,12 @@ describe('compiler fuzzing: mutations of the example and seed pipelines', () => 
     checkCompile(`name: long\nsteps:\n  - id: a\n    action: ${'x: <AUTO>'.repeat(30_000)}</AUTO> and more\n`);
   });
 
+  it('refuses brackets nested hundreds deep inside a template at once (found by fuzzing: the parser took minutes)', () => {
+    const text = `name: deep\nsteps:\n  - id: a\n    action: "{{ x${'['.repeat(2000)} }}"\n`;
+    checkCompile(text);
+    expect(compilePipeline(text).diagnostics).toEqual([expect.objectContaining({ code: 'TEMPLATE_SYNTAX', line: 4, message: expect.stringMatching(/nested more than 100 deep/) })]);
+  });
+
   it('reports a nesting deeper than the call stack at its line instead of throwing (found by fuzzing)', () => {
     // `x: x: …` after an indented key: the YAML parser recurses once per `x:`, far past any stack.
     const text = `name: deep\ninputs:\n ${'x: '.repeat(30_000)}\nsteps: []\n`;

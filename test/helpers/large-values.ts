@@ -12,6 +12,7 @@ import { openRunStore, type RunStore } from '../../src/store/run-store';
 import { STORED_PAYLOAD_THRESHOLD, storedValueKeyOf } from '../../src/store/stored-payloads';
 import type { Payload } from '@temporalio/common';
 import { orcEnvironment, startOrc, type CommandResult } from './cli';
+import { randomUUID } from 'node:crypto';
 
 const everythingServer = path.join(path.dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
 
@@ -38,6 +39,7 @@ steps:
       timeout: 180
       code: |
         import sys
+        sys.stdout.write("{{ text[:60] }}\\n")
         line = "y" * 1023 + "\\n"
         for _ in range(100 * 1024):
             sys.stdout.write(line)
@@ -70,12 +72,18 @@ export interface LargeInputs {
   pad: string;
 }
 
+/**
+ * Stored values are named by their content, and every test file's runs share one dev server: without a mark of
+ * its own, another file's open run holding the same 5 MB text would keep this file's values from `orc gc`.
+ */
+const CONTENT_MARK = `${process.pid}-${randomUUID()}`;
+
 export function largeInputs(): LargeInputs {
   return {
-    text: 'T'.repeat(5 * MB),
-    message: 'M'.repeat(3 * MB),
+    text: `${CONTENT_MARK} ${'T'.repeat(5 * MB)}`,
+    message: `${CONTENT_MARK} ${'M'.repeat(3 * MB)}`,
     items: Array.from({ length: 300 }, (_, index) => `item-${index}`),
-    pad: 'p'.repeat(20_000),
+    pad: `${CONTENT_MARK} ${'p'.repeat(20_000)}`.slice(0, 20_000),
   };
 }
 
