@@ -1,5 +1,5 @@
 // A parsed YAML document that can say where (line:column) any value came from.
-import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
+import { CST, isMap, isPair, isScalar, isSeq, Lexer, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from 'yaml';
 import type { Diagnostic } from './diagnostics';
 import { formatPath } from './diagnostics';
 
@@ -243,30 +243,34 @@ interface Opening {
   what: string;
 }
 
-/** Quoted strings and flow collections (`[`, `{`) that the text never closes, by offset. */
+/**
+ * Quoted strings and flow collections (`[`, `{`) that the text never closes, by offset. One pass over the lexer's
+ * tokens: linear in the text, where walking the parser's token tree cost seconds on a long line of errors.
+ */
 function unclosedOpenings(text: string): Opening[] {
   const found: Opening[] = [];
-  // An explicit stack, not recursion: a deeply nested document must not overflow the call stack.
-  const pending: unknown[] = [...new Parser().parse(text)];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (Array.isArray(value)) {
-      pending.push(...(value as unknown[]));
-      continue;
+  const flows: Opening[] = [];
+  let offset = 0;
+  let scalarNext = false;
+  for (const token of new Lexer().lex(text)) {
+    // After the scalar prefix comes a scalar's own text, whatever it looks like (a plain `---` is no document start).
+    const type: string | null | undefined = scalarNext ? undefined : CST.tokenType(token);
+    scalarNext = type === 'scalar';
+    if (type === 'double-quoted-scalar' || type === 'single-quoted-scalar') {
+      const quote = type === 'double-quoted-scalar' ? '"' : "'";
+      if (token.length < 2 || !token.trimEnd().endsWith(quote)) found.push({ offset, what: `${quote === '"' ? 'double' : 'single'}-quoted string` });
+    } else if (type === 'flow-seq-start' || type === 'flow-map-start') {
+      flows.push({ offset, what: type === 'flow-seq-start' ? 'flow sequence [' : 'flow mapping {' });
+    } else if (type === 'flow-seq-end' || type === 'flow-map-end') {
+      flows.pop();
+    } else if (type === 'flow-error-end' || type === 'doc-start' || type === 'doc-end') {
+      // The lexer gave up on the open collections (or a document ended inside them): none of them was closed.
+      found.push(...flows.splice(0));
     }
-    if (value === null || typeof value !== 'object') continue;
-    const token = value as { type?: string; offset?: number; source?: string; start?: { offset: number; source: string }; end?: Array<{ type: string }> };
-    if ((token.type === 'double-quoted-scalar' || token.type === 'single-quoted-scalar') && token.offset !== undefined && token.source !== undefined) {
-      const quote = token.type === 'double-quoted-scalar' ? '"' : "'";
-      if (token.source.length < 2 || !token.source.trimEnd().endsWith(quote)) {
-        found.push({ offset: token.offset, what: `${quote === '"' ? 'double' : 'single'}-quoted string` });
-      }
-    }
-    if (token.type === 'flow-collection' && token.start && !(token.end ?? []).some((end) => end.type === 'flow-map-end' || end.type === 'flow-seq-end')) {
-      found.push({ offset: token.start.offset, what: token.start.source === '[' ? 'flow sequence [' : 'flow mapping {' });
-    }
-    for (const [key, child] of Object.entries(value)) if (key !== 'source' && child !== null && typeof child === 'object') pending.push(child);
+    // Control tokens (document mode, scalar prefix, flow error end) are not text of the source.
+    if (type !== 'doc-mode' && type !== 'scalar' && type !== 'flow-error-end') offset += token.length;
   }
+  found.push(...flows);
   return found.sort((a, b) => a.offset - b.offset);
 }
 
