@@ -135,6 +135,7 @@ export function createToolActivities(dependencies: ToolActivityDependencies = {}
             if (!files.includes(relative)) files.push(relative);
           },
           services: toolServices(dependencies, input.stepId),
+          ...(input.dryRun ? { dryRun: true } : {}),
         });
         return { ...dialectResult(fields, files), attempt: context.info.attempt };
       } catch (error) {

@@ -63,7 +63,8 @@ function prompt(claim: string, sources: Source[] | undefined): string {
 async function check(parameters: Parameters, context: ToolContext): Promise<Record<string, unknown>> {
   const models = context.services?.models;
   if (!models) throw toolFailure(FailureType.ToolUnavailable, 'this worker lends tools no models: run fact-checker on an orc worker');
-  const spec = parameters.model ?? context.env.ORC_FACT_CHECK_MODEL ?? 'local';
+  // A dry run asks the echo model, as its model steps do.
+  const spec = context.dryRun ? 'echo' : (parameters.model ?? context.env.ORC_FACT_CHECK_MODEL ?? 'local');
   const model = models.resolve(spec);
   const checked: Array<{ claim: string; verdict: string; confidence: number; explanation: string; sources: Source[]; searched: boolean }> = [];
   for (const claim of claimsOf(parameters)) {

@@ -33,6 +33,8 @@ export interface ToolContext {
   wrote(relativePath: string): void;
   /** What the worker lends tools that need more than the workspace and the network (absent in unit tests). */
   readonly services?: ToolServices;
+  /** The run is a dry run (`orc run --dry-run`): a tool that asks a model asks the echo model. */
+  readonly dryRun?: boolean;
 }
 
 /** A program for the run_code sandbox (a fresh locked-down container). */
@@ -116,6 +118,8 @@ export interface ToolCallInput {
   stepId: string;
   /** The run's workspace, an absolute path (orc run --workspace, default the current directory). */
   workspace: string;
+  /** Present (true) in a dry run: tools that ask a model ask the echo model. */
+  dryRun?: boolean;
 }
 
 /**

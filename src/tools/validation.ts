@@ -1,12 +1,15 @@
 // validation: data (JSON, a value, or CSV rows) checked against a JSON Schema by ajv, or against the dialect's
 // field rules; `mode: strict` fails on any problem, `lenient` / `permissive` report format problems as warnings.
+// `extract_structured` asks a model for the schema's fields out of a text and checks its answer the same way;
+// `infer_schema` describes a sample value as a JSON Schema.
 import Ajv, { type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { FailureType } from '../base/failure-types';
 import { isPlainObject } from '../compiler/values';
-import type { ToolModule } from './types';
+import { toolFailure } from './tool-failure';
+import type { ToolContext, ToolModule } from './types';
 
 /** A field rule, the short form: `{field: age, type: integer, min: 0, required: true}`. */
 const ruleSchema = z.object({
@@ -90,11 +93,80 @@ function validate(parameters: z.infer<typeof validateParameters>): Record<string
   return { valid, errors: lenient ? [] : errors, warnings, data, mode };
 }
 
+const extractParameters = z.object({
+  text: z.unknown(),
+  schema: z.union([z.record(z.string(), z.unknown()), z.string()]),
+  /** A model spec (`gpt-4o-mini`, `openai:gpt-4o-mini`, `local` ...); default ORC_EXTRACT_MODEL, else `local`. */
+  model: z.string().optional(),
+  mode: z.string().default('strict'),
+});
+
+function schemaObject(schema: unknown): Record<string, unknown> {
+  const parsed = typeof schema === 'string' ? (JSON.parse(schema) as unknown) : schema;
+  if (!isPlainObject(parsed)) throw ApplicationFailure.create({ type: FailureType.InvalidStep, nonRetryable: true, message: 'validation needs parameters.schema (a JSON Schema)' });
+  return parsed;
+}
+
+/** The schema's fields out of `text`, by a model held to the schema, then checked by ajv like `validate`. */
+async function extractStructured(parameters: z.infer<typeof extractParameters>, context: ToolContext): Promise<Record<string, unknown>> {
+  const models = context.services?.models;
+  if (!models) throw toolFailure(FailureType.ToolUnavailable, 'this worker lends tools no models: run validation.extract_structured on an orc worker');
+  const text = typeof parameters.text === 'string' ? parameters.text : JSON.stringify(parameters.text ?? '');
+  if (text.trim() === '') throw ApplicationFailure.create({ type: FailureType.InvalidStep, nonRetryable: true, message: 'validation.extract_structured needs parameters.text' });
+  const schema = schemaObject(parameters.schema);
+  // A dry run asks the echo model, whose answer is a placeholder that fits the schema.
+  const model = models.resolve(context.dryRun ? 'echo' : (parameters.model ?? context.env.ORC_EXTRACT_MODEL ?? 'local'));
+  const prompt = `Extract structured data from the text below. Fill each field of the JSON Schema from what the text says; leave out a field the text does not give.\n\nSchema:\n${JSON.stringify(schema, null, 2)}\n\nText:\n${text}`;
+  const answer = await model.generate({ messages: [{ role: 'user', content: prompt }], jsonSchema: schema, temperature: 0, signal: context.signal });
+  const checked = validate({ data: answer.json ?? answer.text, schema, mode: parameters.mode });
+  return { ...checked, model_used: model.id, usage: answer.usage };
+}
+
+/** A JSON Schema for a sample value: types, required keys of objects, the first item of arrays, common string formats. */
+function inferSchema(value: unknown): Record<string, unknown> {
+  if (Array.isArray(value)) return { type: 'array', items: value.length > 0 ? inferSchema(value[0]) : {} };
+  if (isPlainObject(value)) {
+    return {
+      type: 'object',
+      properties: Object.fromEntries(Object.entries(value).map(([key, item]) => [key, inferSchema(item)])),
+      required: Object.entries(value).filter(([, item]) => item !== null && item !== undefined).map(([key]) => key),
+    };
+  }
+  if (typeof value === 'string') {
+    const format = /^\S+@\S+\.\S+$/.test(value) ? 'email' : /^\d{4}-\d{2}-\d{2}$/.test(value) ? 'date' : /^https?:\/\//.test(value) ? 'uri' : undefined;
+    return format ? { type: 'string', format } : { type: 'string' };
+  }
+  if (typeof value === 'number') return { type: Number.isInteger(value) ? 'integer' : 'number' };
+  if (typeof value === 'boolean') return { type: 'boolean' };
+  return { type: 'null' };
+}
+
+const inferParameters = z.object({ data: z.unknown() });
+
 export const validationTool: ToolModule = {
   name: 'validation',
   description: 'Checks data (JSON, a value, or CSV rows with mode: CSV) against a JSON Schema (ajv) or field rules: {valid, errors, warnings, data}.',
-  actions: { validate: { description: 'validates parameters.data', parameters: validateParameters, run: (parameters: z.infer<typeof validateParameters>) => Promise.resolve(validate(parameters)) } },
+  actions: {
+    validate: { description: 'validates parameters.data', parameters: validateParameters, run: (parameters: z.infer<typeof validateParameters>) => Promise.resolve(validate(parameters)) },
+    extract_structured: {
+      description: "the schema's fields out of parameters.text, by `model` (default ORC_EXTRACT_MODEL, else local), checked against the schema",
+      parameters: extractParameters,
+      run: extractStructured,
+    },
+    infer_schema: {
+      description: 'a JSON Schema describing parameters.data (JSON text or a value)',
+      parameters: inferParameters,
+      run: (parameters: z.infer<typeof inferParameters>) => {
+        const data = parsedData(parameters.data, false);
+        return Promise.resolve({ schema: inferSchema(data), data_type: Array.isArray(data) ? 'list' : isPlainObject(data) ? 'dict' : typeof data });
+      },
+    },
+  },
   defaultAction: 'validate',
-  actionFor: (action, parameters) => (action === 'validate' ? action : parameters.action === 'validate' ? 'validate' : undefined),
+  // The dialect names the action in `action:` or in `parameters.action`.
+  actionFor: (action, parameters) => {
+    const named = [action, parameters.action].find((each): each is string => typeof each === 'string' && Object.hasOwn(validationTool.actions, each));
+    return named;
+  },
   availability: () => ({ available: true }),
 };

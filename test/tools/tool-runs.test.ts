@@ -179,3 +179,44 @@ steps:
   // The echo model answers with its prompt: the search results reached the model.
   expect(checked.claims[0]!.explanation).toContain('What page 1 says about pear harvest was 9 tons.');
 });
+
+test("validation.extract_structured: the model's answer held to the schema and checked; infer_schema; a dry run asks the echo model", async () => {
+  media.analysis = JSON.stringify({ name: 'John Doe', age: 30, email: 'john@example.com' });
+  const pipeline = `
+name: extract
+steps:
+  - id: extract_info
+    tool: validation
+    action: extract_structured
+    parameters:
+      text: "John Doe, age 30, email: john@example.com"
+      schema: { type: object, properties: { name: { type: string }, age: { type: integer }, email: { type: string, format: email } }, required: [name, email] }
+      model: openai:gpt-4o-mini
+  - id: shape
+    tool: validation
+    parameters: { action: infer_schema, data: "{{ extract_info.data | tojson }}" }
+`;
+  const result = await run(pipeline);
+  expect(result.status).toBe('completed');
+  expect(result.steps.extract_info!.result).toMatchObject({ valid: true, errors: [], data: { name: 'John Doe', age: 30, email: 'john@example.com' }, model_used: 'openai:gpt-4o-mini' });
+  const asked = media.requests.filter((request) => request.path === '/chat/completions').at(-1)!.json!;
+  // The model was held to the schema and given the text.
+  expect(JSON.stringify(asked.response_format)).toContain('"email"');
+  expect(JSON.stringify(asked.messages)).toContain('John Doe, age 30');
+  expect(result.steps.shape!.result).toMatchObject({
+    schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' }, email: { type: 'string', format: 'email' } }, required: ['name', 'age', 'email'] },
+    data_type: 'dict',
+  });
+
+  // An answer that breaks the schema is reported, not passed on as valid.
+  media.analysis = JSON.stringify({ name: 'John Doe', email: 'not an address' });
+  const broken = await run(pipeline);
+  expect(broken.steps.extract_info!.result).toMatchObject({ valid: false, errors: [expect.stringContaining('/email must match format "email"')] });
+
+  const calls = media.requests.length;
+  const dry = await orchestrator.execute(compileToolYaml(pipeline), {}, { workspace, dryRun: true });
+  expect(dry.status).toBe('completed');
+  // The echo model's placeholder has the schema's shape (its text need not be an email address).
+  expect(dry.steps.extract_info!.result).toMatchObject({ model_used: 'echo', data: { name: expect.any(String), email: expect.any(String) } });
+  expect(media.requests.length).toBe(calls);
+});

@@ -33,6 +33,7 @@ export const runToolStep: StepRunner = async (run) => {
     runId: workflowInfo().workflowId,
     stepId: step.id,
     workspace: options.workspace ?? '',
+    ...(options.dryRun ? { dryRun: true } : {}),
   });
   return { result: toolStepResult(output), attempts: output.attempt ?? 1, ...(output.files ? { extra: { files: output.files } } : {}) };
 };
