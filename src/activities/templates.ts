@@ -1,6 +1,6 @@
 // Activities that render values outside any step: the run's outputs and `when` conditions.
 import { renderText, renderValue, templateScope } from './render';
-import type { EvaluateConditionInput, RenderValuesInput } from './types';
+import type { ConditionUnevaluated, EvaluateConditionInput, RenderValuesInput } from './types';
 
 const FALSE_TEXTS = new Set(['', 'false', '0', 'no', 'none', 'null', 'undefined']);
 
@@ -20,8 +20,14 @@ export function createTemplateActivities() {
       }
       return { values, errors };
     },
-    async evaluateCondition(input: EvaluateConditionInput): Promise<boolean> {
-      const text = renderText(input.expression, templateScope(input.context));
+    async evaluateCondition(input: EvaluateConditionInput): Promise<boolean | ConditionUnevaluated> {
+      let text: string;
+      try {
+        text = renderText(input.expression, templateScope(input.context));
+      } catch (error) {
+        if (!input.errorSkips) throw error;
+        return { proceed: false, error: error instanceof Error ? error.message : String(error) };
+      }
       return !FALSE_TEXTS.has(text.trim().toLowerCase());
     },
   };

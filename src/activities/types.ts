@@ -123,6 +123,17 @@ export interface RenderValuesInput {
 export interface EvaluateConditionInput {
   expression: string;
   context: TemplateContext;
+  /**
+   * The dialect's `condition`: a condition that cannot be evaluated skips its step (the answer is a
+   * `ConditionUnevaluated`) rather than failing it. Absent: the error fails the step.
+   */
+  errorSkips?: boolean;
+}
+
+/** A condition that could not be evaluated, with why (only when `errorSkips` was asked). */
+export interface ConditionUnevaluated {
+  proceed: false;
+  error: string;
 }
 
 /** Code to run in a fresh, locked-down container (spec section 3, `run_code`). */

@@ -12,7 +12,7 @@ import { withErrorHandlers, type ErrorRecovery } from './error-handlers';
 import { pendingRecord } from './run-state';
 import { runnerKindOf, STEP_RUNNERS, type LoopHost, type RunnerContext, type StepOutcome, type StepScope } from './runners';
 import { llmOutcome } from './runners/llm';
-import { CONDITION_FALSE } from './scheduler';
+import { CONDITION_FALSE, CONDITION_UNEVALUATED } from './scheduler';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
 import { failureAttempts, failureMessage, failureType, LoopSuspended, StepFailure } from './step-failure';
 
@@ -91,12 +91,16 @@ export class StepExecution {
       const failedStep = run.handlerTriggers.get(step.id);
       const context = scope.contextFor(step.references, failedStep);
       if (step.when !== null) {
-        const proceed = typeof step.when === 'boolean' ? step.when : await activities.template('when').evaluateCondition({ expression: step.when, context });
-        if (!proceed) {
+        const answer =
+          typeof step.when === 'boolean'
+            ? step.when
+            : await activities.template('when').evaluateCondition({ expression: step.when, context, ...(step.whenSkips === 'step' ? { errorSkips: true } : {}) });
+        if (answer !== true) {
           state.status = 'skipped';
           state.error = null;
-          // The dialect's `condition`: only this step is skipped, and it says why (its dependents still run).
-          if (step.whenSkips === 'step') state.result = { ...CONDITION_FALSE };
+          // The dialect's `condition`: only this step is skipped, and it says why (its dependents still run); a
+          // condition that could not be evaluated skips it too, as the Python orchestrator does, with the error.
+          if (step.whenSkips === 'step') state.result = answer === false ? { ...CONDITION_FALSE } : { ...CONDITION_UNEVALUATED, error: answer.error };
           return;
         }
       }

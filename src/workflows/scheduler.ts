@@ -9,12 +9,14 @@ export const TERMINAL: ReadonlySet<StepStatus> = new Set(['completed', 'failed',
 
 /** The result of a step whose `when` was false with `whenSkips: step` (the dialect's `condition`). */
 export const CONDITION_FALSE = Object.freeze({ status: 'skipped', reason: 'condition_false' });
+/** The record of a step whose dialect `condition` could not be evaluated (with `error`: why). */
+export const CONDITION_UNEVALUATED = Object.freeze({ status: 'skipped', reason: 'condition_error' });
 
 /** A step skipped only by its own condition (`whenSkips: step`): its dependents still run. */
 export function skippedByCondition(step: CompiledStep | undefined, record: StepRecord): boolean {
   if (step?.whenSkips !== 'step' || record.status !== 'skipped') return false;
   const result = record.result as { reason?: unknown } | null;
-  return result !== null && typeof result === 'object' && result.reason === CONDITION_FALSE.reason;
+  return result !== null && typeof result === 'object' && (result.reason === CONDITION_FALSE.reason || result.reason === CONDITION_UNEVALUATED.reason);
 }
 
 /** Why a step whose dependencies all ended does not run, or null when it runs. */

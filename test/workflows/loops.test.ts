@@ -197,6 +197,19 @@ test('a false condition with when_skips: step skips only that step; its dependen
   expect(native.steps.gate).toMatchObject({ status: 'skipped', result: null });
   expect(native.steps.after).toMatchObject({ status: 'skipped', error: "not run: 'gate' was skipped" });
   expect(calledSteps).toEqual([]);
+
+  // A condition that cannot be evaluated (it reads what no step gave) skips its step under the dialect's rule,
+  // as the Python orchestrator does, and the record says why; natively it fails the step.
+  calledSteps.length = 0;
+  const broken = { ...gate, when: '{{ inputs.go.flag.value }}' };
+  const skipped = await run({ ...pipeline, steps: [broken, after] }, { go: false });
+  expect(skipped.status).toBe('completed');
+  expect(skipped.steps.gate).toMatchObject({ status: 'skipped', result: { status: 'skipped', reason: 'condition_error', error: expect.stringContaining('flag') } });
+  expect(skipped.steps.after).toMatchObject({ status: 'completed', result: 'answer to: AFTER skipped condition_error' });
+  expect(calledSteps).toEqual(['after']);
+  const failed = await run({ ...pipeline, steps: [{ ...broken, whenSkips: undefined }, after] }, { go: false });
+  expect(failed.status).toBe('failed');
+  expect(failed.steps.gate).toMatchObject({ status: 'failed', error: expect.stringContaining('flag') });
 }, 60_000);
 
 test('on_error as a string (a handler step): the handler runs with the error, its result stands for the step, dependents run', async () => {

@@ -199,7 +199,8 @@ class LoopBody {
     if (expression === null || typeof expression === 'boolean') return expression !== false;
     const references = [...this.run.step.references, ...this.loop.steps.map((child): Reference => ({ kind: 'step', step: child.id }))];
     const context = this.contextFor(references, i);
-    return this.run.activities.template(`iteration ${i} · ${when}`).evaluateCondition({ expression, context });
+    // Asked without `errorSkips`: the answer is a boolean.
+    return (await this.run.activities.template(`iteration ${i} · ${when}`).evaluateCondition({ expression, context })) === true;
   }
 
   result(iterations: number, stoppedBy: 'max_iterations' | null): LoopResult {
