@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { compactPipeline, expandPipeline } from '../base/compact-pipeline';
 import { compiledPipelineSchema, compileOrThrow, compilePipelineFile, PipelineValidationError, resolveRunInputs, withoutSourcePositions, type CompiledPipeline } from '../compiler';
 import { readSettings } from '../base/settings';
@@ -71,7 +72,7 @@ export interface RunListing {
  * The run's own status (OrcStatus) while its workflow is open or closed normally; Temporal's status when the
  * workflow ended without saying (terminated, timed out) or the server has no search attributes.
  */
-function runListing(execution: WorkflowExecutionInfo): RunListing {
+function runListing(execution: Pick<WorkflowExecutionInfo, 'typedSearchAttributes' | 'status' | 'memo' | 'workflowId' | 'startTime' | 'closeTime'>): RunListing {
   const attributes = execution.typedSearchAttributes;
   const temporalStatus = execution.status.name.toLowerCase();
   const orcStatus = attributes.get(OrcStatus);
@@ -86,6 +87,15 @@ function runListing(execution: WorkflowExecutionInfo): RunListing {
     tokens: attributes.get(OrcTokens) ?? null,
     cost_usd: attributes.get(OrcCostUsd) ?? null,
   };
+}
+
+/** What the server alone knows of a run (`orc status` when no worker answered its query in time). */
+export interface RunRecords extends RunListing {
+  answered_by: 'server';
+  /** How long the status query waited for a worker. */
+  waited_ms: number;
+  /** Activities the server holds for the run: scheduled (waiting for a worker) or started. */
+  pending_activities: Array<{ activity: string; state: string; attempt: number }>;
 }
 
 export type TokenListener = (stepId: string, text: string, info: { item: number | null }) => void;
@@ -339,6 +349,32 @@ export class Orchestrator {
 
   async status(runId: string): Promise<RunProgress> {
     return (await this.handle(runId)).query(statusQuery);
+  }
+
+  /**
+   * The run's state as its workflow tells it, when a worker answers within `waitMs`; otherwise what the server's
+   * own records say (a query needs a worker, e.g. of the build the run is pinned to, and none may be polling).
+   */
+  async statusWithin(runId: string, waitMs: number): Promise<{ progress: RunProgress } | { records: RunRecords }> {
+    const client = await this.connect();
+    const handle = client.workflow.getHandle(runId);
+    const timeUp = new AbortController();
+    const timer = setTimeout(() => timeUp.abort(), waitMs);
+    try {
+      return { progress: await client.withAbortSignal(timeUp.signal, () => handle.query(statusQuery)) };
+    } catch (error) {
+      // The query was cancelled because no worker answered in time; any other failure is the caller's to see.
+      if (!timeUp.signal.aborted) throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    const description = await handle.describe();
+    const pending = (description.raw.pendingActivities ?? []).map((activity) => ({
+      activity: activity.activityType?.name ?? 'activity',
+      state: (temporal.api.enums.v1.PendingActivityState[activity.state ?? 0] ?? 'unspecified').replace('PENDING_ACTIVITY_STATE_', '').toLowerCase(),
+      attempt: activity.attempt ?? 1,
+    }));
+    return { records: { ...runListing(description), answered_by: 'server', waited_ms: waitMs, pending_activities: pending } };
   }
 
   /** A run's state: asked of the run while it runs, its result once it has closed (no worker needed then). */

@@ -115,3 +115,21 @@ async function isFree(port: number): Promise<boolean> {
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 }
+
+test('orc status on a run no worker serves says so after ORC_STATUS_WAIT_S, from the server records, and which worker to start', async () => {
+  const client = await orchestrator.connect();
+  const runId = `unserved-${process.pid}-${Date.now()}`;
+  // A run on a task queue no worker polls: its status query can never be answered.
+  const handle = await client.workflow.start('pipelineWorkflow', { taskQueue: `nobody-${process.pid}`, workflowId: runId, args: [{}] });
+  try {
+    const environment = orcEnvironment({ TEMPORAL_ADDRESS: process.env.ORC_TEST_TEMPORAL_ADDRESS, ORC_STATUS_WAIT_S: '2' });
+    const status = await runOrc(['status', runId], environment);
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(status.stdout).toContain(`${runId}: running (from the server's records: no worker answered in 2 s)\n`);
+    expect(status.stdout).toContain("no worker of the run's task queue is polling: start one with orc worker");
+    const json = JSON.parse((await runOrc(['status', runId, '--json'], environment)).stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ run_id: runId, status: 'running', answered_by: 'server', waited_ms: 2000, pending_activities: [] });
+  } finally {
+    await handle.terminate('test over');
+  }
+}, 60_000);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { RunProgress } from '../../base/run-types';
 import { buildOfRun, type RunBuild } from '../deployments';
+import type { RunRecords } from '../orchestrator';
 import { controlClient } from '../server-address';
 
 function printStatus(progress: RunProgress, build: RunBuild | null): void {
@@ -13,6 +14,28 @@ function printStatus(progress: RunProgress, build: RunBuild | null): void {
   }
 }
 
+/** How long `orc status` waits for a worker to answer (ORC_STATUS_WAIT_S, default 10 s). */
+function statusWaitMs(): number {
+  const seconds = Number(process.env.ORC_STATUS_WAIT_S ?? 10);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
+}
+
+/** What to do when no worker answered: start one of the run's build (or its task queue), or move the run. */
+function noWorkerAdvice(build: RunBuild | null): string {
+  if (build?.behavior === 'pinned') {
+    return `no worker of build ${build.buildId} is polling: start one (orc worker --deployment ${build.deployment} --build-id ${build.buildId}); a pinned run continues only on its own build (docs/deploying.md)`;
+  }
+  return "no worker of the run's task queue is polling: start one with orc worker (the same ORC_TASK_QUEUE and TEMPORAL_ADDRESS)";
+}
+
+function printRecords(records: RunRecords, build: RunBuild | null): void {
+  process.stdout.write(`${records.run_id}: ${records.status} (from the server's records: no worker answered in ${records.waited_ms / 1000} s)\n`);
+  if (build) process.stdout.write(`  build: ${build.buildId} of ${build.deployment} (${build.behavior})\n`);
+  process.stdout.write(`  pipeline: ${records.pipeline ?? '(unknown)'}, started ${records.started_at}${records.tokens !== null ? `, ${records.tokens} tokens` : ''}\n`);
+  for (const activity of records.pending_activities) process.stdout.write(`  activity ${activity.activity}: ${activity.state}, attempt ${activity.attempt}\n`);
+  process.stdout.write(`  ${noWorkerAdvice(build)}\n`);
+}
+
 export function register(program: Command): void {
   program
     .command('status')
@@ -22,11 +45,18 @@ export function register(program: Command): void {
     .action(async (runId: string, flags: { json?: boolean }) => {
       const orchestrator = controlClient();
       try {
-        const progress = await orchestrator.status(runId);
+        // The run answers through a worker; with none polling, the server's own records stand in.
+        const answer = await orchestrator.statusWithin(runId, statusWaitMs());
         // The build the run is pinned to, when a versioned worker runs it (spec section 16).
         const build = await buildOfRun(await orchestrator.connect(), runId);
-        if (flags.json) process.stdout.write(`${JSON.stringify(build ? { ...progress, build } : progress, null, 2)}\n`);
-        else printStatus(progress, build);
+        if ('records' in answer) {
+          if (flags.json) process.stdout.write(`${JSON.stringify({ ...answer.records, ...(build ? { build } : {}), advice: noWorkerAdvice(build) }, null, 2)}\n`);
+          else printRecords(answer.records, build);
+        } else if (flags.json) {
+          process.stdout.write(`${JSON.stringify(build ? { ...answer.progress, build } : answer.progress, null, 2)}\n`);
+        } else {
+          printStatus(answer.progress, build);
+        }
       } finally {
         await orchestrator.close();
       }
