@@ -114,7 +114,8 @@ export class RunState {
     return {
       ...this.snapshot(),
       paused: this.paused,
-      running: [...this.running],
+      // The steps the scheduler started, and the steps a loop's iterations are running inside them.
+      running: [...this.running, ...Object.keys(this.records).filter((id) => this.records[id]!.status === 'running' && !this.running.has(id))],
       waiting: [...this.approvals.waiting].map(([step, prompt]) => ({ step, prompt })),
     };
   }

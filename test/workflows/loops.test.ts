@@ -167,6 +167,23 @@ test('a while loop stops on its condition; one that never turns false stops at m
   expect(calledSteps).toEqual(['forever_0_poll', 'forever_1_poll', 'forever_2_poll', 'forever_3_poll']);
 }, 60_000);
 
+test("the status query lists a loop's running iteration step beside the loop", async () => {
+  model.reset((text) => (text.includes('SLOW') ? { delayMs: 3000 } : {}));
+  const slow = loopStep('each', { kind: 'for_each', items: '{{ inputs.topics }}', steps: [prompt('work', 'SLOW {{ item }}')] }, { references: [{ kind: 'input', name: 'topics' }] });
+  const pipeline = { ...pipelineOf('loop_status', [slow]), inputs: { topics: { type: 'array' as const, required: true } } };
+  const handle = await start(pipeline, { topics: ['a'] });
+  const deadline = Date.now() + 30_000;
+  let running: string[] = [];
+  while (!running.includes('each_0_work') && Date.now() < deadline) {
+    const progress = await handle.query(statusQuery);
+    running = progress.running;
+    if (progress.status !== 'running') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(running).toEqual(['each', 'each_0_work']);
+  expect(((await handle.result()) as RunResult).status).toBe('completed');
+}, 60_000);
+
 test('an until loop checks its condition after each iteration, reading the iteration\'s own step', async () => {
   model.reset((text) => (text.includes('CHECK 2') ? { text: 'DONE' } : { text: 'not yet' }));
   const until = loopStep('retry', {
