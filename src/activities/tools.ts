@@ -54,24 +54,28 @@ export function dialectResult(fields: Record<string, unknown>, files: string[]):
  * Memory values as run-store cache entries, so they live wherever the store lives (folder or PostgreSQL). `orc cache
  * clear` and `orc gc` of entries unused for its age remove them too.
  */
+/**
+ * The memory tools' key-value store: the run store's memory entries, which `orc cache clear` and `orc gc` leave.
+ * Builds before them kept memory as step-cache entries; a key never written since is still read from there.
+ */
 export function runStoreKeyValue(store: RunStore): KeyValueStore {
-  // Cache keys are `sha256:<hex>`; the `tool-memory` prefix keeps memory apart from cached step answers.
-  const entryKey = (key: string): string => `sha256:${createHash('sha256').update(`tool-memory\u0000${key}`).digest('hex')}`;
+  const legacyKey = (key: string): string => `sha256:${createHash('sha256').update(`tool-memory\u0000${key}`).digest('hex')}`;
+  const live = (expiresAt: string | null): boolean => expiresAt === null || Date.parse(expiresAt) > Date.now();
   return {
     async get(key) {
-      const entry = await store.getCacheEntry(entryKey(key), new Date());
-      if (!entry) return undefined;
-      const bytes = await store.getValue(entry.valueKey);
+      const entry = await store.getMemory(key);
+      if (entry) return live(entry.expiresAt) ? entry.value : undefined;
+      const legacy = await store.getCacheEntry(legacyKey(key), new Date());
+      if (!legacy) return undefined;
+      const bytes = await store.getValue(legacy.valueKey);
       return bytes === null ? undefined : (JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown);
     },
     async put(key, value, expiresAt) {
-      const valueKey = await store.putValue(Buffer.from(JSON.stringify(value ?? null), 'utf8'));
-      await store.putCacheEntry({ key: entryKey(key), valueKey, storedAt: new Date().toISOString(), expiresAt: (expiresAt ?? new Date('9999-12-31T00:00:00Z')).toISOString() });
+      await store.putMemory(key, { value: value ?? null, expiresAt: expiresAt?.toISOString() ?? null });
     },
     async delete(key) {
-      const valueKey = await store.putValue(Buffer.from('null', 'utf8'));
-      // An entry that expired is never read again: that is the store's delete.
-      await store.putCacheEntry({ key: entryKey(key), valueKey, storedAt: new Date().toISOString(), expiresAt: new Date(0).toISOString() });
+      // An expired entry (a tombstone), so that an older build's entry for the key is not read instead.
+      await store.putMemory(key, { value: null, expiresAt: new Date(0).toISOString() });
     },
   };
 }

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { CacheEntry, GcOutcome, RunStore, ValueKey } from './run-store';
+import type { CacheEntry, GcOutcome, MemoryEntry, RunStore, ValueKey } from './run-store';
 
 const KEY_PATTERN = /^sha256:([0-9a-f]{64})$/;
 
@@ -11,6 +11,11 @@ function hexOf(key: string): string {
   const match = KEY_PATTERN.exec(key);
   if (!match) throw new Error(`not a run-store key: ${key.slice(0, 80)}`);
   return match[1]!;
+}
+
+/** A memory key (any text) as a file or object name: its sha256 in hex. */
+export function memoryNameOf(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
 }
 
 export function valueKeyOf(bytes: Uint8Array): ValueKey {
@@ -39,11 +44,32 @@ export class FileRunStore implements RunStore {
   readonly location: string;
   private readonly values: string;
   private readonly cache: string;
+  private readonly memory: string;
 
   constructor(directory: string) {
     this.location = path.resolve(directory);
     this.values = path.join(this.location, 'values');
     this.cache = path.join(this.location, 'cache');
+    this.memory = path.join(this.location, 'memory');
+  }
+
+  private memoryFile(key: string): string {
+    const hex = memoryNameOf(key);
+    return path.join(this.memory, hex.slice(0, 2), `${hex}.json`);
+  }
+
+  async getMemory(key: string): Promise<MemoryEntry | null> {
+    try {
+      const { value, expiresAt } = JSON.parse(await fs.readFile(this.memoryFile(key), 'utf8')) as MemoryEntry;
+      return { value, expiresAt };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async putMemory(key: string, entry: MemoryEntry): Promise<void> {
+    await writeAtomically(this.memoryFile(key), JSON.stringify({ key, ...entry }));
   }
 
   private valueFile(key: ValueKey): string {

@@ -2,7 +2,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Pool, type QueryResult } from 'pg';
 import { valueKeyOf } from './file-run-store';
-import type { CacheEntry, GcOutcome, RunStore, ValueKey } from './run-store';
+import type { CacheEntry, GcOutcome, MemoryEntry, RunStore, ValueKey } from './run-store';
 
 /** Two workers starting at once must not both create the tables: the schema is made under this advisory lock. */
 const SCHEMA_LOCK = 7_216_530_016;
@@ -20,6 +20,11 @@ CREATE TABLE IF NOT EXISTS orc_cache_entries (
   stored_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
   used_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS orc_memory (
+  key text PRIMARY KEY,
+  value text NOT NULL,
+  expires_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS orc_values_used_at ON orc_values (used_at);
 CREATE INDEX IF NOT EXISTS orc_cache_entries_used_at ON orc_cache_entries (used_at);
@@ -123,6 +128,20 @@ export class PostgresRunStore implements RunStore {
        ON CONFLICT (key) DO UPDATE SET value_key = EXCLUDED.value_key, stored_at = EXCLUDED.stored_at,
          expires_at = EXCLUDED.expires_at, used_at = now()`,
       [entry.key, entry.valueKey, new Date(entry.storedAt), new Date(entry.expiresAt)],
+    );
+  }
+
+  async getMemory(key: string): Promise<MemoryEntry | null> {
+    await this.schema();
+    const row = (await this.query<{ value: string; expires_at: Date | null }>('SELECT value, expires_at FROM orc_memory WHERE key = $1', [key])).rows[0];
+    return row ? { value: JSON.parse(row.value) as unknown, expiresAt: row.expires_at?.toISOString() ?? null } : null;
+  }
+
+  async putMemory(key: string, entry: MemoryEntry): Promise<void> {
+    await this.schema();
+    await this.query(
+      'INSERT INTO orc_memory (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at',
+      [key, JSON.stringify(entry.value ?? null), entry.expiresAt === null ? null : new Date(entry.expiresAt)],
     );
   }
 

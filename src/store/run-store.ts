@@ -17,6 +17,17 @@ export interface CacheEntry {
   expiresAt: string;
 }
 
+/**
+ * A durable key-value entry (the memory tools' namespaces): `orc cache clear` and `orc gc` leave it. An entry past
+ * `expiresAt` reads as absent; a deleted key keeps an expired entry (a tombstone).
+ */
+export interface MemoryEntry {
+  /** Any JSON value. */
+  value: unknown;
+  /** ISO time after which the entry is absent; null: kept until deleted. */
+  expiresAt: string | null;
+}
+
 export interface GcOutcome {
   values: number;
   cacheEntries: number;
@@ -36,6 +47,9 @@ export interface RunStore {
   /** A live (unexpired) entry, or null. */
   getCacheEntry(key: string, now: Date): Promise<CacheEntry | null>;
   putCacheEntry(entry: CacheEntry): Promise<void>;
+  /** The memory entry under `key` (any text), expired or not; null when none was ever written. */
+  getMemory(key: string): Promise<MemoryEntry | null>;
+  putMemory(key: string, entry: MemoryEntry): Promise<void>;
   /** Deletes every cache entry; returns how many there were. */
   clearCache(): Promise<number>;
   /**

@@ -13,8 +13,8 @@ import {
   S3ServiceException,
   type _Object,
 } from '@aws-sdk/client-s3';
-import { valueKeyOf } from './file-run-store';
-import type { CacheEntry, GcOutcome, RunStore, ValueKey } from './run-store';
+import { memoryNameOf, valueKeyOf } from './file-run-store';
+import type { CacheEntry, GcOutcome, MemoryEntry, RunStore, ValueKey } from './run-store';
 
 const KEY_PATTERN = /^sha256:([0-9a-f]{64})$/;
 
@@ -170,6 +170,22 @@ export class S3RunStore implements RunStore {
 
   async putCacheEntry(entry: CacheEntry): Promise<void> {
     await this.put(this.entryObject(entry.key), JSON.stringify(entry));
+  }
+
+  private memoryObject(key: string): string {
+    const hex = memoryNameOf(key);
+    return `${this.prefix}memory/${hex.slice(0, 2)}/${hex}.json`;
+  }
+
+  async getMemory(key: string): Promise<MemoryEntry | null> {
+    const bytes = await this.get(this.memoryObject(key));
+    if (bytes === null) return null;
+    const { value, expiresAt } = JSON.parse(Buffer.from(bytes).toString('utf8')) as MemoryEntry;
+    return { value, expiresAt };
+  }
+
+  async putMemory(key: string, entry: MemoryEntry): Promise<void> {
+    await this.put(this.memoryObject(key), JSON.stringify({ key, ...entry }));
   }
 
   /** Every object under `folder` of the store's prefix. */

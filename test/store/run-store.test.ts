@@ -1,8 +1,10 @@
 // Every run-store backend behaves the same (src/store/run-store.ts): the folder store, a real PostgreSQL server and a
 // real S3-compatible server (moto).
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runStoreKeyValue } from '../../src/activities/tools';
 import { openRunStore, type RunStore } from '../../src/store/run-store';
 import { S3RunStore } from '../../src/store/s3-run-store';
 import { startPostgres, type PostgresServer } from '../helpers/postgres';
@@ -82,6 +84,19 @@ describe.each(backends)('the %s run store', (_name, url) => {
     await store.collectGarbage(new Date(stamp - 60_000), new Set());
     expect(await store.getValue(fresh)).not.toBeNull();
   });
+
+  test('memory entries keep any JSON under any key; neither clearCache nor gc removes them', async () => {
+    const key = `notes/${process.pid}/ключ ${Date.now()}`;
+    expect(await store.getMemory(key)).toBeNull();
+    await store.putMemory(key, { value: { items: [1, 'two', null] }, expiresAt: null });
+    await store.clearCache();
+    await store.collectGarbage(new Date(Date.now() + 60_000), new Set());
+    expect(await store.getMemory(key)).toEqual({ value: { items: [1, 'two', null] }, expiresAt: null });
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    await store.putMemory(key, { value: 'later', expiresAt });
+    expect(await store.getMemory(key)).toEqual({ value: 'later', expiresAt });
+    expect(await store.getMemory(`${key} (another)`)).toBeNull();
+  });
 });
 
 test('two PostgreSQL stores (two workers with different data directories) share values and cache entries', async () => {
@@ -144,4 +159,25 @@ test('an S3 store that cannot be reached, or whose bucket is missing, says which
 
 test('ORC_STORE_URL=s3:// without a bucket is refused with the form it takes', () => {
   expect(() => openRunStore('s3:///prefix', folder)).toThrow('ORC_STORE_URL=s3:///prefix: an S3 run store is s3://BUCKET/PREFIX');
+});
+
+test("the memory tools' store outlives orc cache clear and gc, still reads what an older build kept in the cache, and deletes", async () => {
+  const store = openRunStore(path.join(folder, `memory-${process.pid}`), folder);
+  const memory = runStoreKeyValue(store);
+  await memory.put('notes\u0000plan', { steps: ['a', 'b'] }, null);
+  expect(await store.clearCache()).toBe(0);
+  await store.collectGarbage(new Date(Date.now() + 60_000), new Set());
+  expect(await memory.get('notes\u0000plan')).toEqual({ steps: ['a', 'b'] });
+
+  // An older build kept memory as a step-cache entry under a hashed key.
+  const legacyKey = `sha256:${createHash('sha256').update('tool-memory\u0000notes\u0000old').digest('hex')}`;
+  const valueKey = await store.putValue(new Uint8Array(Buffer.from(JSON.stringify('from before'))));
+  await store.putCacheEntry({ key: legacyKey, valueKey, storedAt: new Date().toISOString(), expiresAt: '9999-12-31T00:00:00.000Z' });
+  expect(await memory.get('notes\u0000old')).toBe('from before');
+  await memory.delete('notes\u0000old');
+  expect(await memory.get('notes\u0000old')).toBeUndefined();
+
+  await memory.put('notes\u0000brief', 'gone soon', new Date(Date.now() - 1));
+  expect(await memory.get('notes\u0000brief')).toBeUndefined();
+  await store.close();
 });
