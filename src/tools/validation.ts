@@ -143,6 +143,55 @@ function inferSchema(value: unknown): Record<string, unknown> {
 
 const inferParameters = z.object({ data: z.unknown() });
 
+const qualityParameters = z.object({ data: z.unknown(), threshold: z.number().min(0).max(1).default(0.8) });
+
+/** Whether a value looks right for a field named like an email, a date or a URL (other fields: any value). */
+function plausible(field: string, value: unknown): boolean {
+  const name = field.toLowerCase();
+  const text = typeof value === 'string' ? value : null;
+  if (name.includes('email')) return text !== null && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(text);
+  if (name.includes('date')) return text !== null && !Number.isNaN(Date.parse(text));
+  if (name.includes('url')) return text !== null && /^https?:\/\/\S+$/.test(text);
+  return true;
+}
+
+function filled(value: unknown): boolean {
+  return value !== null && value !== undefined && String(value).trim() !== '';
+}
+
+/**
+ * Scores records from 0 to 1: completeness (fields filled, over every field any record has), accuracy (filled
+ * values that look right for their field's name) and consistency (fields whose values share one type in 80% of
+ * records); `valid` when their mean reaches `threshold`. The Python orchestrator's action, scored the same way.
+ */
+function qualityCheck(parameters: z.infer<typeof qualityParameters>): Record<string, unknown> {
+  const csv = typeof parameters.data === 'string' && !/^\s*[[{]/.test(parameters.data) && parameters.data.includes(',') && parameters.data.includes('\n');
+  const data = parsedData(parameters.data, csv);
+  const records = (Array.isArray(data) ? data : [data]).filter(isPlainObject);
+  const fields = [...new Set(records.flatMap((record) => Object.keys(record)))];
+  const cells = records.flatMap((record) => fields.map((field) => [field, record[field]] as const));
+  const values = cells.filter(([, value]) => filled(value));
+  const ratio = (part: number, whole: number): number => (whole === 0 ? 1 : part / whole);
+  const completeness = records.length === 0 ? (Array.isArray(data) ? 0 : 1) : ratio(values.length, cells.length);
+  const accuracy = ratio(values.filter(([field, value]) => plausible(field, value)).length, values.length);
+  const consistentFields = fields.filter((field) => {
+    const types = values.filter(([name]) => name === field).map(([, value]) => (Array.isArray(value) ? 'array' : typeof value));
+    const counts = [...new Set(types)].map((type) => types.filter((each) => each === type).length);
+    return types.length === 0 || Math.max(...counts) / types.length >= 0.8;
+  });
+  const consistency = records.length < 2 ? 1 : ratio(consistentFields.length, fields.length);
+  const overall = (completeness + accuracy + consistency) / 3;
+  const round = (value: number): number => Math.round(value * 1000) / 1000;
+  return {
+    completeness: round(completeness),
+    accuracy: round(accuracy),
+    consistency: round(consistency),
+    overall_score: round(overall),
+    valid: overall >= parameters.threshold,
+    records: records.length,
+  };
+}
+
 export const validationTool: ToolModule = {
   name: 'validation',
   description: 'Checks data (JSON, a value, or CSV rows with mode: CSV) against a JSON Schema (ajv) or field rules: {valid, errors, warnings, data}.',
@@ -152,6 +201,11 @@ export const validationTool: ToolModule = {
       description: "the schema's fields out of parameters.text, by `model` (default ORC_EXTRACT_MODEL, else local), checked against the schema",
       parameters: extractParameters,
       run: extractStructured,
+    },
+    quality_check: {
+      description: 'completeness, accuracy and consistency of parameters.data (records as JSON, CSV text or values) from 0 to 1; valid at `threshold` (0.8)',
+      parameters: qualityParameters,
+      run: (parameters: z.infer<typeof qualityParameters>) => Promise.resolve(qualityCheck(parameters)),
     },
     infer_schema: {
       description: 'a JSON Schema describing parameters.data (JSON text or a value)',

@@ -180,7 +180,7 @@ steps:
   expect(checked.claims[0]!.explanation).toContain('What page 1 says about pear harvest was 9 tons.');
 });
 
-test("validation.extract_structured: the model's answer held to the schema and checked; infer_schema; a dry run asks the echo model", async () => {
+test("validation.extract_structured: the model's answer held to the schema and checked; infer_schema and quality_check; a dry run asks the echo model", async () => {
   media.analysis = JSON.stringify({ name: 'John Doe', age: 30, email: 'john@example.com' });
   const pipeline = `
 name: extract
@@ -195,6 +195,12 @@ steps:
   - id: shape
     tool: validation
     parameters: { action: infer_schema, data: "{{ extract_info.data | tojson }}" }
+  - id: quality
+    tool: validation
+    action: quality_check
+    parameters:
+      threshold: 0.9
+      data: [{ name: Ann, email: ann@example.com, start_date: "2024-01-05" }, { name: Bo, email: not-an-email, start_date: "" }]
 `;
   const result = await run(pipeline);
   expect(result.status).toBe('completed');
@@ -207,6 +213,8 @@ steps:
     schema: { type: 'object', properties: { name: { type: 'string' }, age: { type: 'integer' }, email: { type: 'string', format: 'email' } }, required: ['name', 'age', 'email'] },
     data_type: 'dict',
   });
+  // 5 of 6 fields filled, 4 of those 5 plausible (one email is not an address), every field of one type.
+  expect(result.steps.quality!.result).toMatchObject({ completeness: 0.833, accuracy: 0.8, consistency: 1, overall_score: 0.878, valid: false, records: 2 });
 
   // An answer that breaks the schema is reported, not passed on as valid.
   media.analysis = JSON.stringify({ name: 'John Doe', email: 'not an address' });
