@@ -273,6 +273,30 @@ describe('parsing like the Python orchestrator', () => {
     expect(front.source.positionOf(['steps', 0, 'parameters', 'style'])).toEqual({ line: 7, column: 14 });
   });
 
+  it('reads a quoted value whose lines are not indented past its key, as PyYAML does, and positions stay the author\'s', () => {
+    const text = [
+      'id: p',
+      'steps:',
+      '  - id: a',
+      '    action: generate_text',
+      '    parameters:',
+      '      prompt: "{{ (',
+      '      1 + 2',
+      '    ) }} <AUTO>Pick: a or b</AUTO>"',
+      '      style: plain',
+      '',
+    ].join('\n');
+    const front = normalize(text);
+    expect(steps(front)[0]!.parameters).toEqual({ prompt: '{{ ( 1 + 2 ) }} <AUTO>Pick: a or b</AUTO>', style: 'plain' });
+    expect(front.source.positionOf(['steps', 0, 'parameters', 'style'])).toEqual({ line: 9, column: 14 });
+    expect(front.source.positionOf(['steps', 0, 'parameters', 'prompt'])).toEqual({ line: 6, column: 15 });
+    // The same text that YAML cannot read for another reason keeps YAML's own error, at the author's line.
+    const broken = normalizePyorcText(`${text}      extra: [unclosed\n`, { force: true })!;
+    expect(broken.errors[0]).toMatchObject({ code: 'YAML_SYNTAX' });
+    // A native file gets no such leniency: YAML's rule holds.
+    expect(compilePipeline('name: n\nsteps:\n  - id: a\n    action: "one\n  two"\n').diagnostics[0]).toMatchObject({ code: 'YAML_SYNTAX', line: 4 });
+  });
+
   it('reports malformed YAML with its position, and tells a dialect file from a native one', () => {
     const front = normalizePyorcText('id: p\nsteps:\n  - id: a\n    action: [unclosed\n', { force: true })!;
     expect(front.errors[0]).toMatchObject({ code: 'YAML_SYNTAX' });

@@ -191,3 +191,27 @@ steps:
   expect(['alpha', 'beta', 'gamma'].map((name) => fs.readFileSync(path.join(workspace, 'out', `${name}.txt`), 'utf8'))).toEqual(['item 0: alpha', 'item 1: beta', 'item 2: gamma']);
   expect(result.steps.write_each!.result).toMatchObject({ iterations: 3, completed: true });
 }, 60_000);
+
+test('a foreach tool step whose condition reads the item decides per item; quoted lines under-indented as PyYAML allows are read', async () => {
+  const pipeline = compileYaml(`
+id: per_item_condition
+parameters:
+  names: { type: array, default: [alpha, beta, gamma] }
+steps:
+  - id: write_some
+    tool: filesystem
+    action: write
+    foreach: "{{ names }}"
+    condition: "{{ item != 'beta' }}"
+    parameters:
+      path: "some/{{ item }}.txt"
+      content: "{{ item
+    | upper }} of {{ names | length
+    }}"
+`);
+  const result = await orchestrator.execute(pipeline, {}, { workspace });
+  expect(result.status).toBe('completed');
+  expect(fs.readdirSync(path.join(workspace, 'some')).sort()).toEqual(['alpha.txt', 'gamma.txt']);
+  expect(fs.readFileSync(path.join(workspace, 'some', 'gamma.txt'), 'utf8')).toBe('GAMMA of 3');
+  expect(result.steps.write_some_1_write_some_body).toMatchObject({ status: 'skipped', result: { reason: 'condition_false' } });
+}, 60_000);

@@ -1,7 +1,8 @@
 // `orc migrate`: a dialect file rewritten in the native language, edited in place so the author's comments stay,
 // with a comment at each change saying what it was and why.
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { quoteBareAutoTags, type YamlPath } from '../source';
+import type { YamlPath } from '../source';
+import { readDialectText } from './parse';
 import { isPlainObject } from '../values';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics';
 import { normalizePyorcText, type PyorcFrontEnd } from './index';
@@ -154,7 +155,8 @@ class Migration {
 export function migratePyorc(text: string, file = '<pipeline>'): MigrateResult {
   const front = normalizePyorcText(text, { file, force: true })!;
   if (!front.document || front.errors.length > 0) return { ok: false, diagnostics: front.errors };
-  const document = parseDocument(quoteBareAutoTags(text).text, { uniqueKeys: false });
+  // The same reading as the front end's (AUTO tags quoted, under-indented quoted lines indented), with its comments.
+  const document = parseDocument(readDialectText(text).text, { uniqueKeys: false });
   document.contents = new Migration(document, front).sync(document.contents, front.document, [], []) as typeof document.contents;
   const header = [
     ` Migrated by \`orc migrate\` from the Python orchestrator's dialect${front.title ? ` ("${front.title}")` : ''}.`,

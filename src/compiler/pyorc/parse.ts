@@ -4,6 +4,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type
 import type { Diagnostic } from '../diagnostics';
 import { formatPath } from '../diagnostics';
 import { authorPosition, lineStartsOf, nodeAtPath, positionOfPath, quoteBareAutoTags, type Position, type YamlPath } from '../source';
+import { indentQuotedContinuations } from './quoted-continuations';
 
 /** A parsed dialect file: positions of values and keys in the author's text. */
 export class DialectSource {
@@ -69,10 +70,25 @@ export interface DialectParse {
   notes: Diagnostic[];
 }
 
+/**
+ * The text as PyYAML would read it, parsed: bare AUTO tags quoted, and (only when YAML refuses the file otherwise)
+ * quoted scalars' under-indented continuation lines indented. `insertions`: offsets of every inserted character.
+ */
+export function readDialectText(originalText: string): { text: string; insertions: number[]; document: Document } {
+  const quoted = quoteBareAutoTags(originalText);
+  const parse = (text: string): Document => parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: false });
+  const document = parse(quoted.text);
+  if (document.errors.length === 0) return { ...quoted, document };
+  const indented = indentQuotedContinuations(quoted.text, quoted.insertions);
+  if (indented.text === quoted.text) return { ...quoted, document };
+  const retried = parse(indented.text);
+  // Indenting is kept only when it is what made the file readable; otherwise the author's own errors stand.
+  return retried.errors.length === 0 ? { ...indented, document: retried } : { ...quoted, document };
+}
+
 /** Parses like py-orc: AUTO pre-pass, duplicate keys last-one-wins (noted), YAML errors as diagnostics. */
 export function parseDialect(originalText: string): DialectParse {
-  const { text, insertions } = quoteBareAutoTags(originalText);
-  const document = parseDocument(text, { lineCounter: new LineCounter(), prettyErrors: false, uniqueKeys: false });
+  const { text, insertions, document } = readDialectText(originalText);
   const source = new DialectSource(document, text, insertions, originalText);
   const errors: Diagnostic[] = document.errors.map((error) => ({
     code: 'YAML_SYNTAX',

@@ -121,7 +121,9 @@ function normalizeStep(raw: PlainObject, at: YamlPath, context: StepContext, pla
     if (!KNOWN_STEP_KEYS.has(key)) step[key] = raw[key]; // the native compiler reports it, with a did-you-mean
   }
   const condition = raw.condition ?? raw.if;
-  if (condition !== undefined) {
+  // A one-action loop whose condition reads the item decides per item: the condition goes to the body's step.
+  const perItemCondition = Array.isArray(step.steps) && !Array.isArray(raw.steps) && typeof condition === 'string' && /(^|[^\w.])\$?(item|index)\b/.test(condition);
+  if (condition !== undefined && !perItemCondition) {
     const conditionKey = raw.condition !== undefined ? 'condition' : 'if';
     const when = conditionStep(condition, id, step, [...at, conditionKey], context, place);
     step.when = when;
@@ -137,6 +139,7 @@ function normalizeStep(raw: PlainObject, at: YamlPath, context: StepContext, pla
     // A loop written with one action: that action, with its parameters and model, is the body's one step.
     const body: PlainObject = { id: `${id ?? 'loop'}_body` };
     for (const key of ['action', 'tool', 'parameters', 'model', 'max_tokens', 'temperature']) if (raw[key] !== undefined) body[key] = raw[key];
+    if (perItemCondition) body[raw.condition !== undefined ? 'condition' : 'if'] = condition;
     step.steps = normalizeSteps([body], at, [...native, 'steps'], context);
     for (const key of ['parameters', 'tool', 'model', 'max_tokens', 'temperature']) delete step[key];
   }
