@@ -173,6 +173,12 @@ export const compiledStepSchema = z.object({
    * and its dependents still run (the dialect's `condition`/`if`); `dependents` (absent) is the native rule.
    */
   whenSkips: z.enum(['step', 'dependents']).optional(),
+  /**
+   * Forward jumps (the dialect's routing): once this step ends, the pending steps between it and the target (in
+   * the file's order) are skipped, recording `{status: skipped, reason: jumped, by}`, and what depends on them runs.
+   * `onFalse`: its `when` was false; `onSuccess`: it completed; `goto`: it completed or was skipped by its `when`.
+   */
+  jumps: z.object({ onFalse: z.string().optional(), onSuccess: z.string().optional(), goto: z.string().optional() }).optional(),
   /** `expect:` checks (spec section 14), evaluated in an activity once the result exists. */
   expect: z.array(z.record(z.string(), z.unknown())).optional(),
   onExpectFail: z.enum(['fail', 'warn', 'retry']).optional(),

@@ -12,7 +12,7 @@ import { withErrorHandlers, type ErrorRecovery } from './error-handlers';
 import { pendingRecord } from './run-state';
 import { runnerKindOf, STEP_RUNNERS, type LoopHost, type RunnerContext, type StepOutcome, type StepScope } from './runners';
 import { llmOutcome } from './runners/llm';
-import { CONDITION_FALSE, CONDITION_UNEVALUATED } from './scheduler';
+import { CONDITION_FALSE, CONDITION_UNEVALUATED, JUMPED } from './scheduler';
 import { activityProxiesFor, type ActivityProxies } from './step-calls';
 import { failureAttempts, failureMessage, failureType, LoopSuspended, StepFailure } from './step-failure';
 
@@ -87,6 +87,8 @@ export class StepExecution {
     const activities = activityProxiesFor(step, workflowInfo().taskQueue, this.routing.labelled);
     /** The step as it ran (AUTO values applied), for a failure message that names its real timeout. */
     let ran = step;
+    /** Its `when` was false (an `on_false` jump applies). */
+    let whenFalse = false;
     try {
       const failedStep = run.handlerTriggers.get(step.id);
       const context = scope.contextFor(step.references, failedStep);
@@ -96,6 +98,7 @@ export class StepExecution {
             ? step.when
             : await activities.template('when').evaluateCondition({ expression: step.when, context, ...(step.whenSkips === 'step' ? { errorSkips: true } : {}) });
         if (answer !== true) {
+          whenFalse = answer === false;
           state.status = 'skipped';
           state.error = null;
           // The dialect's `condition`: only this step is skipped, and it says why (its dependents still run); a
@@ -150,7 +153,27 @@ export class StepExecution {
       if (state.status !== 'pending') state.completed_at = new Date().toISOString();
       run.running.delete(step.id);
       run.budgetExceeded ??= this.budgetStop();
+      if (topLevel && step.jumps) this.jump(step, state, whenFalse);
       this.stepEnded(topLevel);
+    }
+  }
+
+  /**
+   * The dialect's routing: once a step with a jump ends, the pending steps between it and the target (in the
+   * pipeline's order) are skipped, and what depends on them runs (see `skippedByCondition`).
+   */
+  private jump(step: CompiledStep, state: StepRecord, whenFalse: boolean): void {
+    const jumps = step.jumps!;
+    const target = whenFalse ? (jumps.onFalse ?? jumps.goto) : state.status === 'completed' ? (jumps.onSuccess ?? jumps.goto) : undefined;
+    if (target === undefined) return;
+    const steps = this.run.pipeline.steps;
+    const to = steps.findIndex((each) => each.id === target);
+    for (let i = steps.findIndex((each) => each.id === step.id) + 1; i < to; i++) {
+      const record = this.run.record(steps[i]!.id);
+      if (record.status !== 'pending') continue;
+      record.status = 'skipped';
+      record.error = null;
+      record.result = { ...JUMPED, by: step.id };
     }
   }
 

@@ -12,11 +12,19 @@ export const CONDITION_FALSE = Object.freeze({ status: 'skipped', reason: 'condi
 /** The record of a step whose dialect `condition` could not be evaluated (with `error`: why). */
 export const CONDITION_UNEVALUATED = Object.freeze({ status: 'skipped', reason: 'condition_error' });
 
-/** A step skipped only by its own condition (`whenSkips: step`): its dependents still run. */
+/** The record of a step a forward jump passed over (with `by`: the step that jumped). */
+export const JUMPED = Object.freeze({ status: 'skipped', reason: 'jumped' });
+
+/**
+ * A step skipped only by its own condition (`whenSkips: step`), or passed over by a forward jump: its dependents
+ * still run.
+ */
 export function skippedByCondition(step: CompiledStep | undefined, record: StepRecord): boolean {
-  if (step?.whenSkips !== 'step' || record.status !== 'skipped') return false;
+  if (record.status !== 'skipped') return false;
   const result = record.result as { reason?: unknown } | null;
-  return result !== null && typeof result === 'object' && (result.reason === CONDITION_FALSE.reason || result.reason === CONDITION_UNEVALUATED.reason);
+  const reason = result !== null && typeof result === 'object' ? result.reason : undefined;
+  if (reason === JUMPED.reason) return true;
+  return step?.whenSkips === 'step' && (reason === CONDITION_FALSE.reason || reason === CONDITION_UNEVALUATED.reason);
 }
 
 /** Why a step whose dependencies all ended does not run, or null when it runs. */

@@ -297,6 +297,34 @@ describe('parsing like the Python orchestrator', () => {
     expect(compilePipeline('name: n\nsteps:\n  - id: a\n    action: "one\n  two"\n').diagnostics[0]).toMatchObject({ code: 'YAML_SYNTAX', line: 4 });
   });
 
+  it('checks forward jumps: a later step of the same block, and on_false only beside a condition', () => {
+    const diagnostics = compilePipeline(
+      [
+        'id: p',
+        'steps:',
+        '  - id: a',
+        '    action: generate_text',
+        '    parameters: { prompt: hi }',
+        '    on_success: c',
+        '    on_false: b',
+        '  - id: b',
+        '    action: generate_text',
+        '    parameters: { prompt: hi }',
+        '    goto: a',
+        '  - id: c',
+        '    action: generate_text',
+        '    parameters: { prompt: hi }',
+        '    on_success: nowhere',
+        '',
+      ].join('\n'),
+    ).diagnostics;
+    expect(diagnostics).toEqual([
+      expect.objectContaining({ code: 'INVALID_VALUE', line: 7, column: 15, message: expect.stringContaining('has no condition') }),
+      expect.objectContaining({ code: 'INVALID_VALUE', line: 11, column: 11, message: expect.stringContaining('jumps backwards') }),
+      expect.objectContaining({ code: 'UNKNOWN_REFERENCE', line: 15, column: 17, message: expect.stringContaining("'nowhere'") }),
+    ]);
+  });
+
   it('reports malformed YAML with its position, and tells a dialect file from a native one', () => {
     const front = normalizePyorcText('id: p\nsteps:\n  - id: a\n    action: [unclosed\n', { force: true })!;
     expect(front.errors[0]).toMatchObject({ code: 'YAML_SYNTAX' });

@@ -215,3 +215,54 @@ steps:
   expect(fs.readFileSync(path.join(workspace, 'some', 'gamma.txt'), 'utf8')).toBe('GAMMA of 3');
   expect(result.steps.write_some_1_write_some_body).toMatchObject({ status: 'skipped', result: { reason: 'condition_false' } });
 }, 60_000);
+
+test('on_false and on_success jump forward as in the Python orchestrator: the steps passed over are skipped, the target and what follows run', async () => {
+  const pipeline = compileYaml(`
+id: branches
+parameters:
+  content: { type: string, default: "a reasonably long piece of text" }
+steps:
+  - id: check_size
+    tool: filesystem
+    action: write
+    condition: "{{ content | length > 10 }}"
+    on_false: handle_short
+    parameters: { path: "jump/long.txt", content: "long: {{ content }}" }
+  - id: handle_long
+    tool: filesystem
+    action: write
+    on_success: summarise
+    parameters: { path: "jump/branch.txt", content: "long" }
+    dependencies: [check_size]
+  - id: handle_short
+    tool: filesystem
+    action: write
+    parameters: { path: "jump/short.txt", content: "short: {{ content }}" }
+    dependencies: [handle_long]
+  - id: mark_short
+    tool: filesystem
+    action: write
+    parameters: { path: "jump/branch.txt", content: "short" }
+    dependencies: [handle_short]
+  - id: summarise
+    tool: filesystem
+    action: read
+    parameters: { path: "jump/branch.txt" }
+    dependencies: [mark_short]
+outputs:
+  taken_branch: "{{ summarise.result.content }}"
+`);
+  const long = await orchestrator.execute(pipeline, {}, { workspace });
+  expect(long.status).toBe('completed');
+  expect(long.outputs.taken_branch).toBe('long');
+  expect(long.steps.handle_short).toMatchObject({ status: 'skipped', result: { reason: 'jumped', by: 'handle_long' } });
+  expect(long.steps.mark_short).toMatchObject({ status: 'skipped', result: { reason: 'jumped', by: 'handle_long' } });
+  expect(fs.existsSync(path.join(workspace, 'jump', 'short.txt'))).toBe(false);
+
+  const short = await orchestrator.execute(pipeline, { content: 'tiny' }, { workspace });
+  expect(short.status).toBe('completed');
+  expect(short.outputs.taken_branch).toBe('short');
+  expect(short.steps.check_size).toMatchObject({ status: 'skipped', result: { reason: 'condition_false' } });
+  expect(short.steps.handle_long).toMatchObject({ status: 'skipped', result: { reason: 'jumped', by: 'check_size' } });
+  expect(fs.readFileSync(path.join(workspace, 'jump', 'short.txt'), 'utf8')).toBe('short: tiny');
+}, 60_000);

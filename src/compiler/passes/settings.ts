@@ -1,7 +1,8 @@
 // Pass: the pipeline's defaults (config), and the settings every step has whatever its kind: timeout, retries,
 // caching, on_failure.
 import { parseAutoTag } from '../auto-tags';
-import { report, type CompileContext } from '../context';
+import { note, report, type CompileContext } from '../context';
+import { didYouMean } from '../diagnostics';
 import { badDurationMessage, parseDuration } from '../durations';
 import { STEP_KINDS } from '../kinds';
 import type { StepSite } from '../kinds/types';
@@ -68,7 +69,38 @@ function whenSkipsOf(context: CompileContext, step: StepSite): CompiledStep['whe
   return value === 'step' || value === 'dependents' ? value : undefined;
 }
 
-export type StepSettings = Pick<CompiledStep, 'timeoutSeconds' | 'maxRetries' | 'cache' | 'onFailure' | 'whenSkips'>;
+const JUMP_KEYS = [
+  ['on_false', 'onFalse'],
+  ['on_success', 'onSuccess'],
+  ['goto', 'goto'],
+] as const;
+
+/** `on_false` / `on_success` / `goto`: a later step of the same block (a jump goes forward, and never out of a loop). */
+function jumpsOf(context: CompileContext, step: StepSite): CompiledStep['jumps'] {
+  const jumps: NonNullable<CompiledStep['jumps']> = {};
+  for (const [key, field] of JUMP_KEYS) {
+    const target = step.raw[key];
+    if (target === undefined) continue;
+    const index = typeof target === 'string' ? step.block.ids.get(target) : undefined;
+    if (typeof target !== 'string' || index === undefined) {
+      const candidates = [...step.block.ids.keys()].filter((id) => id !== step.id);
+      report(context, 'UNKNOWN_REFERENCE', `step '${step.id}': ${key} names '${String(target)}', which is not a step here${typeof target === 'string' ? didYouMean(target, candidates) : ''}`, step.at(key));
+    } else if (index <= step.index) {
+      report(context, 'INVALID_VALUE', `step '${step.id}': ${key} '${target}' jumps backwards; a jump goes to a later step (the steps between are skipped)`, step.at(key));
+    } else if (key === 'on_false' && step.raw.when === undefined) {
+      report(context, 'INVALID_VALUE', `step '${step.id}': on_false jumps when the step's condition is false, and the step has no condition`, step.at(key));
+    } else jumps[field] = target;
+  }
+  if (Object.keys(jumps).length === 0) return undefined;
+  if (step.block.loop !== null) {
+    const key = JUMP_KEYS.find(([each]) => step.raw[each] !== undefined)![0];
+    note(context, 'NO_EFFECT', `step '${step.id}': a jump inside a loop's block is not followed; the block's steps run by their dependencies`, step.at(key));
+    return undefined;
+  }
+  return jumps;
+}
+
+export type StepSettings = Pick<CompiledStep, 'timeoutSeconds' | 'maxRetries' | 'cache' | 'onFailure' | 'whenSkips' | 'jumps'>;
 
 export function stepSettings(context: CompileContext, step: StepSite, kind: ActionKind): StepSettings {
   checkWholeNumbers(context, step.raw, step.at);
@@ -78,5 +110,6 @@ export function stepSettings(context: CompileContext, step: StepSite, kind: Acti
     cache: cachePolicyOf(context, step, kind),
     onFailure: onFailureOf(step),
     whenSkips: whenSkipsOf(context, step),
+    jumps: jumpsOf(context, step),
   };
 }

@@ -181,6 +181,7 @@ function assembleStep(context: CompileContext, step: StepSite, kind: ActionKind,
     ...(replicates ? { replicates } : {}),
     ...(errorHandlers ? { errorHandlers } : {}),
     ...(settings.whenSkips ? { whenSkips: settings.whenSkips } : {}),
+    ...(settings.jumps ? { jumps: settings.jumps } : {}),
   };
 }
 

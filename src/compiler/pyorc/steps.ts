@@ -23,7 +23,7 @@ const ACTION_FREE_TOOLS: ReadonlySet<string> = new Set(['pipeline-executor', 'we
 /** Step keys the Python orchestrator accepts and ignores (pyorc-dialect.md section 2.2). */
 const INERT_STEP_KEYS: ReadonlySet<string> = new Set(['retry', 'retry_config', 'parallel', 'cache', 'add_completion_task', 'loop_name', 'metadata']);
 /** Step keys copied as they are (the native language has them with the same meaning). */
-const SHARED_STEP_KEYS: ReadonlySet<string> = new Set(['id', 'name', 'description', 'timeout', 'max_retries', 'on_failure', 'max_parallel', 'dependencies']);
+const SHARED_STEP_KEYS: ReadonlySet<string> = new Set(['id', 'name', 'description', 'timeout', 'max_retries', 'on_failure', 'max_parallel', 'dependencies', 'on_false', 'on_success', 'goto']);
 const PROVIDERS: ReadonlySet<string> = new Set([...MODEL_PROVIDERS, 'ollama', 'huggingface', 'dartmouth']);
 const ON_ERROR_KEYS: ReadonlySet<string> = new Set([
   'handler_task_id',
@@ -85,6 +85,10 @@ function normalizeStep(raw: PlainObject, at: YamlPath, context: StepContext, pla
   for (const [key, value] of Object.entries(raw)) {
     if (SHARED_STEP_KEYS.has(key)) step[key] = value;
     else if (INERT_STEP_KEYS.has(key)) context.note('NO_EFFECT', `'${key}' changes nothing (the Python orchestrator ignores it too)`, at, key);
+  }
+  if (typeof raw.goto === 'string' && parseAutoTag(raw.goto.trim()).kind !== 'none') {
+    delete step.goto;
+    context.note('NO_EFFECT', 'an <AUTO> goto is not followed: the steps run in their order', at, 'goto');
   }
   if (raw.depends_on !== undefined) step.depends_on = typeof raw.depends_on === 'string' ? [raw.depends_on] : raw.depends_on;
   if (raw.continue_on_error === true && raw.on_failure === undefined) {
