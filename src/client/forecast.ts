@@ -274,7 +274,37 @@ function totalsOf(shapes: CallShape[], estimator: Estimator): Totals {
   return totals;
 }
 
+/** How often a loop runs its block: its items, or for while/until between one iteration and max_iterations. */
+function iterationsOf(step: CompiledStep, estimator: Estimator): ForecastRange {
+  const loop = step.loop!;
+  if (loop.kind === 'for_each') {
+    const items = itemsOf(step, estimator);
+    return range(items.low, items.expected, Math.min(items.high, loop.maxIterations));
+  }
+  const most = loop.maxIterations;
+  const expected = Math.max(1, Math.round(most / 2));
+  estimator.assumptions.add(`step '${step.id}': a ${loop.kind} loop runs 1–${most} iterations (max_iterations), ${expected} expected`);
+  return range(1, expected, most);
+}
+
+/** A loop step: its block's steps (each forecast as a step), once per iteration. */
+function forecastLoop(step: CompiledStep, estimator: Estimator): StepForecast {
+  const iterations = iterationsOf(step, estimator);
+  const block = step.loop!.steps.filter((child) => !child.isHandler).map((child) => forecastStep(child, estimator));
+  const sum = (pick: (child: StepForecast) => ForecastRange): ForecastRange => times(iterations, block.map(pick).reduce(plus, zero()));
+  estimator.outputs.set(step.id, constant(20));
+  return {
+    id: step.id,
+    calls: rounded(sum((child) => child.calls)),
+    input_tokens: rounded(sum((child) => child.input_tokens)),
+    output_tokens: rounded(sum((child) => child.output_tokens)),
+    cost_usd: sum((child) => child.cost_usd),
+    basis: `its block of ${block.length} step(s) × ${iterations.low}/${iterations.expected}/${iterations.high} iterations`,
+  };
+}
+
 function forecastStep(step: CompiledStep, estimator: Estimator): StepForecast {
+  if (step.loop) return forecastLoop(step, estimator);
   const main = mainCalls(step, estimator);
   const attempts = step.onExpectFail === 'retry' ? range(1, 1, step.maxRetries + 1) : constant(1);
   const autoShapes = autoCalls(step, estimator);
@@ -296,8 +326,6 @@ export function forecastRun(pipeline: CompiledPipeline, inputs: Record<string, u
   const ordered = pipeline.levels.flat().map((id) => byId.get(id)).filter((step): step is CompiledStep => step !== undefined);
   for (const step of pipeline.steps) if (!ordered.includes(step)) ordered.push(step);
   const steps = ordered.map((step) => forecastStep(step, estimator));
-  const loops = pipeline.steps.filter((step) => step.loop);
-  for (const loop of loops) estimator.assumptions.add(`step '${loop.id}': the steps of a loop block are not counted yet`);
   for (const step of pipeline.steps.filter((candidate) => candidate.actionKind === 'pipeline')) estimator.assumptions.add(`step '${step.id}': a child pipeline's own calls are not counted`);
   const sum = (pick: (step: StepForecast) => ForecastRange): ForecastRange => steps.map(pick).reduce(plus, zero());
   const input = sum((step) => step.input_tokens);

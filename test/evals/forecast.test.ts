@@ -60,6 +60,38 @@ steps:
   expect(lengthHint('Write a title of at most eight words.')).toBe(14);
 });
 
+test("a loop's block is counted once per item, or between one and max_iterations iterations for while", () => {
+  const pipeline = compileYaml(`
+name: looped
+inputs: { topics: array }
+config: { model: paid, max_tokens: 100 }
+steps:
+  - id: each
+    for_each: "{{ inputs.topics }}"
+    steps:
+      - id: draft
+        action: "Write about {{ item }} in one sentence"
+      - id: review
+        action: "Review {{ draft.result }} in one sentence"
+  - id: polish
+    while: "{{ polish.iteration < 2 }}"
+    max_iterations: 4
+    steps:
+      - id: pass
+        action: "Polish the text in one sentence"
+`);
+  const forecast = forecastRun(pipeline, { topics: ['a', 'b', 'c'] }, prices);
+  const step = (id: string) => forecast.steps.find((candidate) => candidate.id === id)!;
+  // Two calls per item, three items; one call per iteration, 1-4 iterations, 2 expected.
+  expect(step('each').calls).toEqual({ low: 6, expected: 6, high: 6 });
+  expect(step('each').output_tokens.expected).toBe(6 * 30);
+  expect(step('polish').calls).toEqual({ low: 1, expected: 2, high: 4 });
+  expect(step('each').basis).toBe('its block of 2 step(s) × 3/3/3 iterations');
+  expect(forecast.input_tokens.expected).toBe(step('each').input_tokens.expected + step('polish').input_tokens.expected);
+  expect(forecast.assumptions).toContain("step 'polish': a while loop runs 1–4 iterations (max_iterations), 2 expected");
+  expect(forecast.assumptions.join('\n')).not.toMatch(/not counted yet/);
+});
+
 test('orc compile --estimate prints low/expected/high per step and for the run, and its assumptions', async () => {
   const result = await runOrc(['compile', 'pipelines/summarize.yaml', '--estimate', '--json', '--input-file', 'pipelines/inputs/summarize.json'], orcEnvironment({ ORC_DEV_SERVER_PORT: '1' }));
   expect(result.code).toBe(0);
