@@ -1,6 +1,10 @@
 // What past runs of a pipeline used, step by step: what `orc compile --estimate` and a run's forecast learn from.
 import type { Client } from '@temporalio/client';
-import type { CompiledPipeline } from '../base/compiled-pipeline';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CompiledPipeline, CompiledStep } from '../base/compiled-pipeline';
+import { compilePipeline, compilePipelineFile, resolveRunInputs } from '../compiler';
+import { isPlainObject } from '../compiler/values';
 import type { RunForecast } from '../base/forecast';
 import type { RunResult, Usage } from '../base/run-types';
 import { loadModelCatalog } from '../models/catalog';
@@ -70,5 +74,25 @@ export async function forecastFor(pipeline: CompiledPipeline, inputs: Record<str
   } catch {
     return undefined;
   }
-  return forecastRun(pipeline, inputs, { priceOf: (model, usage) => catalog.priceOf(model, usage), history });
+  return forecastRun(pipeline, inputs, { priceOf: (model, usage) => catalog.priceOf(model, usage), history, childPipeline: childPipelineOf });
+}
+
+const hasTemplate = (value: unknown): boolean => typeof value === 'string' && (value.includes('{{') || value.includes('{%'));
+
+/**
+ * The pipeline a `pipeline` step (`parameters.file`) or a pipeline-executor step (`parameters.pipeline`, a file or
+ * the YAML itself) runs, compiled as the run will compile it: when the file is written as it is, next to its parent.
+ */
+export function childPipelineOf(step: CompiledStep, parent: CompiledPipeline): { pipeline: CompiledPipeline; inputs: Record<string, unknown> } | undefined {
+  const source = step.parameters.file ?? step.parameters.pipeline;
+  if (typeof source !== 'string' || source.trim() === '' || hasTemplate(source)) return undefined;
+  const inline = source.includes('\n');
+  const file = inline || path.isAbsolute(source) ? source : path.join(parent.sourceFile ? path.dirname(parent.sourceFile) : '.', source);
+  const compiled = inline ? compilePipeline(source, { file: `${step.id}.inline.yaml` }) : fs.existsSync(file) ? compilePipelineFile(file) : undefined;
+  if (!compiled?.ok) return undefined;
+  // Inputs written as values count; one that is a template is known only at run time, and the child's default stands.
+  const given = isPlainObject(step.parameters.inputs) ? step.parameters.inputs : {};
+  const literal = Object.fromEntries(Object.entries(given).filter(([, value]) => !hasTemplate(value)));
+  const inputs = resolveRunInputs(compiled.pipeline, literal);
+  return { pipeline: compiled.pipeline, inputs: inputs.ok ? inputs.values : literal };
 }

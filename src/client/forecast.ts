@@ -31,7 +31,15 @@ export interface ForecastOptions {
   priceOf(model: string, usage: Pick<Usage, 'input_tokens' | 'output_tokens'>): number | undefined;
   /** Per step id: the usage each past run recorded for it (cache misses only), newest first. */
   history?: Map<string, Usage[]>;
+  /**
+   * The pipeline (and literal inputs) a `pipeline` step or a pipeline-executor tool step runs, when its file is
+   * written as it is (not a template) and compiles; undefined otherwise.
+   */
+  childPipeline?(step: CompiledStep, parent: CompiledPipeline): { pipeline: CompiledPipeline; inputs: Record<string, unknown> } | undefined;
 }
+
+/** Child pipelines are forecast this many levels down (a pipeline that runs itself stops there). */
+const CHILD_DEPTH = 3;
 
 const range = (low: number, expected: number, high: number): ForecastRange => ({ low, expected, high });
 const constant = (value: number): ForecastRange => range(value, value, value);
@@ -58,6 +66,8 @@ interface Estimator {
   inputs: Record<string, unknown>;
   options: ForecastOptions;
   assumptions: Set<string>;
+  /** 0 for the run's own pipeline, 1 for a child pipeline, ... */
+  depth: number;
   /** Output tokens of each step's answer, for prompts that quote it. */
   outputs: Map<string, ForecastRange>;
 }
@@ -303,8 +313,30 @@ function forecastLoop(step: CompiledStep, estimator: Estimator): StepForecast {
   };
 }
 
+function runsChild(step: CompiledStep): boolean {
+  return step.actionKind === 'pipeline' || step.tool?.name === 'pipeline-executor';
+}
+
+/** A child pipeline's step: the child's own forecast, when its file is known before the run. */
+function forecastChild(step: CompiledStep, estimator: Estimator): StepForecast | undefined {
+  const child = estimator.depth < CHILD_DEPTH ? estimator.options.childPipeline?.(step, estimator.pipeline) : undefined;
+  if (!child) {
+    estimator.assumptions.add(`step '${step.id}': a child pipeline whose file is known only at run time: its own calls are not counted`);
+    return undefined;
+  }
+  const forecast = forecastRun(child.pipeline, child.inputs, { ...estimator.options, history: new Map() }, estimator.depth + 1);
+  for (const assumption of forecast.assumptions) estimator.assumptions.add(`child pipeline '${child.pipeline.name}': ${assumption}`);
+  estimator.outputs.set(step.id, constant(20));
+  const calls = forecast.steps.map((each) => each.calls).reduce(plus, zero());
+  return { id: step.id, calls, input_tokens: forecast.input_tokens, output_tokens: forecast.output_tokens, cost_usd: forecast.cost_usd, basis: `child pipeline '${child.pipeline.name}'` };
+}
+
 function forecastStep(step: CompiledStep, estimator: Estimator): StepForecast {
   if (step.loop) return forecastLoop(step, estimator);
+  if (runsChild(step)) {
+    const child = forecastChild(step, estimator);
+    if (child) return child;
+  }
   const main = mainCalls(step, estimator);
   const attempts = step.onExpectFail === 'retry' ? range(1, 1, step.maxRetries + 1) : constant(1);
   const autoShapes = autoCalls(step, estimator);
@@ -320,13 +352,12 @@ function forecastStep(step: CompiledStep, estimator: Estimator): StepForecast {
 }
 
 /** The forecast of a run of `pipeline` with `inputs`; steps in dependency order, so prompts see their sources' sizes. */
-export function forecastRun(pipeline: CompiledPipeline, inputs: Record<string, unknown>, options: ForecastOptions): RunForecast {
-  const estimator: Estimator = { pipeline, inputs, options, assumptions: new Set(), outputs: new Map() };
+export function forecastRun(pipeline: CompiledPipeline, inputs: Record<string, unknown>, options: ForecastOptions, depth = 0): RunForecast {
+  const estimator: Estimator = { pipeline, inputs, options, assumptions: new Set(), outputs: new Map(), depth };
   const byId = new Map(pipeline.steps.map((step) => [step.id, step]));
   const ordered = pipeline.levels.flat().map((id) => byId.get(id)).filter((step): step is CompiledStep => step !== undefined);
   for (const step of pipeline.steps) if (!ordered.includes(step)) ordered.push(step);
   const steps = ordered.map((step) => forecastStep(step, estimator));
-  for (const step of pipeline.steps.filter((candidate) => candidate.actionKind === 'pipeline')) estimator.assumptions.add(`step '${step.id}': a child pipeline's own calls are not counted`);
   const sum = (pick: (step: StepForecast) => ForecastRange): ForecastRange => steps.map(pick).reduce(plus, zero());
   const input = sum((step) => step.input_tokens);
   const output = sum((step) => step.output_tokens);

@@ -1,7 +1,12 @@
 // The cost forecast (spec section 15): what it counts (replicates, for_each items, AUTO decisions, judge checks,
 // agent turns) and says it assumed; `orc compile --estimate`; and a real run's result holding `forecast` beside
 // `usage` (also in `orc status --json`), learned from the run before it.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { RunResult } from '../../src/base/run-types';
+import { compilePipelineFile } from '../../src/compiler';
+import { childPipelineOf } from '../../src/client/forecast-history';
 import { forecastRun, lengthHint } from '../../src/client/forecast';
 import { orcEnvironment, runOrc } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
@@ -90,6 +95,28 @@ steps:
   expect(forecast.input_tokens.expected).toBe(step('each').input_tokens.expected + step('polish').input_tokens.expected);
   expect(forecast.assumptions).toContain("step 'polish': a while loop runs 1–4 iterations (max_iterations), 2 expected");
   expect(forecast.assumptions.join('\n')).not.toMatch(/not counted yet/);
+});
+
+test("a child pipeline's own calls are counted when its file is known before the run", () => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-forecast-child-'));
+  fs.writeFileSync(
+    path.join(folder, 'child.yaml'),
+    'name: child\ninputs: { topic: string }\nconfig: { model: paid, max_tokens: 100 }\nsteps:\n  - id: outline\n    action: "Outline {{ inputs.topic }} in one sentence"\n  - id: draft\n    action: "Draft {{ outline.result }} in one sentence"\n',
+  );
+  fs.writeFileSync(
+    path.join(folder, 'parent.yaml'),
+    'name: parent\ninputs: { name: string }\nconfig: { model: paid }\nsteps:\n  - id: known\n    action: pipeline\n    parameters: { file: child.yaml, inputs: { topic: tides } }\n  - id: unknown\n    action: pipeline\n    parameters: { file: "{{ inputs.name }}.yaml" }\n',
+  );
+  const parent = compilePipelineFile(path.join(folder, 'parent.yaml'));
+  if (!parent.ok) throw new Error(JSON.stringify(parent.diagnostics));
+  const forecast = forecastRun(parent.pipeline, { name: 'child' }, { ...prices, childPipeline: childPipelineOf });
+  const known = forecast.steps.find((step) => step.id === 'known')!;
+  expect(known).toMatchObject({ calls: { low: 2, expected: 2, high: 2 }, basis: "child pipeline 'child'" });
+  expect(known.output_tokens.expected).toBe(2 * 30);
+  expect(known.cost_usd.expected).toBeCloseTo((known.input_tokens.expected + known.output_tokens.expected) / 1000);
+  expect(forecast.steps.find((step) => step.id === 'unknown')!.calls.expected).toBe(0);
+  expect(forecast.assumptions).toContain("step 'unknown': a child pipeline whose file is known only at run time: its own calls are not counted");
+  fs.rmSync(folder, { recursive: true, force: true });
 });
 
 test('orc compile --estimate prints low/expected/high per step and for the run, and its assumptions', async () => {
