@@ -123,31 +123,35 @@ export class PipelineSource implements SourcePositions {
     return this.positionOf(mapPath);
   }
 
-  /**
-   * Position of character `index` of the string scalar at `path`. Exact for plain scalars; for quoted and block
-   * scalars the text from `index` to the next whitespace is found in the source (the same occurrence); otherwise
-   * the scalar's start.
-   */
+  /** Position of character `index` of the string scalar at `path` (see `offsetInScalar`). */
   positionInString(path: YamlPath, index: number): Position {
     const node = this.nodeAt(path);
-    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return this.positionOf(path);
-    const value = node.value;
-    const start = node.range[0];
-    const raw = this.text.slice(start, node.range[1]);
-    if (node.type === 'PLAIN' && raw.startsWith(value.slice(0, index))) return this.positionOfOffset(start + index);
-    const needle = /^\S{1,40}/.exec(value.slice(index))?.[0];
-    if (needle) {
-      let occurrence = 0;
-      for (let at = value.indexOf(needle); at !== -1 && at < index; at = value.indexOf(needle, at + 1)) occurrence++;
-      let found = -1;
-      for (let seen = 0; seen <= occurrence; seen++) {
-        found = raw.indexOf(needle, found + 1);
-        if (found === -1) break;
-      }
-      if (found !== -1) return this.positionOfOffset(start + found);
-    }
-    return this.positionOfOffset(start);
+    const offset = offsetInScalar(node, this.text, index);
+    return offset === undefined ? this.positionOf(path) : this.positionOfOffset(offset);
   }
+}
+
+/**
+ * The offset in `text` of character `index` of a string scalar (undefined: `node` is none). Exact for plain
+ * scalars; for quoted and block scalars the text from `index` to the next whitespace is found in the source (the
+ * same occurrence); otherwise the scalar's start.
+ */
+export function offsetInScalar(node: Node | undefined, text: string, index: number): number | undefined {
+  if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return undefined;
+  const value = node.value;
+  const start = node.range[0];
+  const raw = text.slice(start, node.range[1]);
+  if (node.type === 'PLAIN' && raw.startsWith(value.slice(0, index))) return start + index;
+  const needle = /^\S{1,40}/.exec(value.slice(index))?.[0];
+  if (!needle) return start;
+  let occurrence = 0;
+  for (let at = value.indexOf(needle); at !== -1 && at < index; at = value.indexOf(needle, at + 1)) occurrence++;
+  let found = -1;
+  for (let seen = 0; seen <= occurrence; seen++) {
+    found = raw.indexOf(needle, found + 1);
+    if (found === -1) break;
+  }
+  return found === -1 ? start : start + found;
 }
 
 /**

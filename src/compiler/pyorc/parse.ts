@@ -3,7 +3,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLMap } from 'yaml';
 import type { Diagnostic } from '../diagnostics';
 import { formatPath } from '../diagnostics';
-import { authorPosition, lineStartsOf, nodeAtPath, positionOfPath, quoteBareAutoTags, type Position, type YamlPath } from '../source';
+import { authorPosition, lineStartsOf, nodeAtPath, offsetInScalar, positionOfPath, quoteBareAutoTags, type Position, type YamlPath } from '../source';
 import { indentQuotedContinuations } from './quoted-continuations';
 
 /** A parsed dialect file: positions of values and keys in the author's text. */
@@ -41,17 +41,10 @@ export class DialectSource {
     return this.positionOf([...mapPath, key]);
   }
 
-  /** Position of character `index` of the string at `path`: exact for plain scalars, else found by its text. */
+  /** Position of character `index` of the string at `path` (see `offsetInScalar`). */
   positionInString(path: YamlPath, index: number): Position {
-    const node = this.nodeAt(path);
-    if (!isScalar(node) || typeof node.value !== 'string' || !node.range) return this.positionOf(path);
-    const value = node.value;
-    const start = node.range[0];
-    const raw = this.text.slice(start, node.range[1]);
-    if (node.type === 'PLAIN' && raw.startsWith(value.slice(0, index))) return this.positionOfOffset(start + index);
-    const needle = /^\S{1,40}/.exec(value.slice(index))?.[0];
-    const found = needle ? raw.indexOf(needle) : -1;
-    return this.positionOfOffset(found === -1 ? start : start + found);
+    const offset = offsetInScalar(this.nodeAt(path), this.text, index);
+    return offset === undefined ? this.positionOf(path) : this.positionOfOffset(offset);
   }
 }
 
