@@ -51,10 +51,6 @@ export function dialectResult(fields: Record<string, unknown>, files: string[]):
 }
 
 /**
- * Memory values as run-store cache entries, so they live wherever the store lives (folder or PostgreSQL). `orc cache
- * clear` and `orc gc` of entries unused for its age remove them too.
- */
-/**
  * The memory tools' key-value store: the run store's memory entries, which `orc cache clear` and `orc gc` leave.
  * Builds before them kept memory as step-cache entries; a key never written since is still read from there.
  */

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CompiledPipeline, CompiledStep } from '../base/compiled-pipeline';
-import { compilePipeline, compilePipelineFile, resolveRunInputs } from '../compiler';
+import { compileChildPipeline, compilePipelineFile, type CompileResult } from '../compiler';
+import { containsTemplate } from '../compiler/templates';
 import { isPlainObject } from '../compiler/values';
 import type { RunForecast } from '../base/forecast';
 import type { RunResult, Usage } from '../base/run-types';
@@ -77,7 +78,8 @@ export async function forecastFor(pipeline: CompiledPipeline, inputs: Record<str
   return forecastRun(pipeline, inputs, { priceOf: (model, usage) => catalog.priceOf(model, usage), history, childPipeline: childPipelineOf });
 }
 
-const hasTemplate = (value: unknown): boolean => typeof value === 'string' && (value.includes('{{') || value.includes('{%'));
+/** A string that holds a template: known only at run time. */
+const isTemplated = (value: unknown): boolean => typeof value === 'string' && containsTemplate(value);
 
 /**
  * The pipeline a `pipeline` step (`parameters.file`) or a pipeline-executor step (`parameters.pipeline`, a file or
@@ -85,14 +87,43 @@ const hasTemplate = (value: unknown): boolean => typeof value === 'string' && (v
  */
 export function childPipelineOf(step: CompiledStep, parent: CompiledPipeline): { pipeline: CompiledPipeline; inputs: Record<string, unknown> } | undefined {
   const source = step.parameters.file ?? step.parameters.pipeline;
-  if (typeof source !== 'string' || source.trim() === '' || hasTemplate(source)) return undefined;
+  if (typeof source !== 'string' || source.trim() === '' || isTemplated(source)) return undefined;
   const inline = source.includes('\n');
-  const file = inline || path.isAbsolute(source) ? source : path.join(parent.sourceFile ? path.dirname(parent.sourceFile) : '.', source);
-  const compiled = inline ? compilePipeline(source, { file: `${step.id}.inline.yaml` }) : fs.existsSync(file) ? compilePipelineFile(file) : undefined;
-  if (!compiled?.ok) return undefined;
   // Inputs written as values count; one that is a template is known only at run time, and the child's default stands.
   const given = isPlainObject(step.parameters.inputs) ? step.parameters.inputs : {};
-  const literal = Object.fromEntries(Object.entries(given).filter(([, value]) => !hasTemplate(value)));
-  const inputs = resolveRunInputs(compiled.pipeline, literal);
-  return { pipeline: compiled.pipeline, inputs: inputs.ok ? inputs.values : literal };
+  const literal = Object.fromEntries(Object.entries(given).filter(([, value]) => !isTemplated(value)));
+  const child = compileChildPipeline(
+    inline ? { file: `${step.id}.inline.yaml`, relativeTo: null, yaml: source } : { file: source, relativeTo: parent.sourceFile },
+    literal,
+    compileChildFile,
+  );
+  if (child.ok) return { pipeline: child.pipeline, inputs: child.inputs };
+  return child.stage === 'inputs' ? { pipeline: child.pipeline, inputs: literal } : undefined;
+}
+
+/** Child pipeline files compiled by earlier forecasts, newest last: a run's start compiles an unchanged child once. */
+const CHILD_CACHE_SIZE = 64;
+const compiledChildren = new Map<string, { file: string; mtimeMs: number; size: number; ino: number; result: CompileResult }>();
+
+/**
+ * A child pipeline file compiled, or its compilation of before while the file is unchanged (its absolute path,
+ * modification time, size and inode are the same): every run start forecasts, and most children never change.
+ */
+export function compileChildFile(file: string): CompileResult {
+  const absolute = path.resolve(file);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(absolute);
+  } catch {
+    compiledChildren.delete(absolute);
+    return compilePipelineFile(file);
+  }
+  const cached = compiledChildren.get(absolute);
+  // The file as named too: the compiled pipeline records it (its `sourceFile`), and its own children are found from it.
+  if (cached && cached.file === file && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size && cached.ino === stat.ino) return cached.result;
+  const result = compilePipelineFile(file);
+  compiledChildren.delete(absolute);
+  compiledChildren.set(absolute, { file, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino, result });
+  if (compiledChildren.size > CHILD_CACHE_SIZE) compiledChildren.delete(compiledChildren.keys().next().value!);
+  return result;
 }

@@ -3,6 +3,7 @@ export { compilePipeline, compilePipelineFile, compileOrThrow, type CompileOptio
 export { autoTagModel, type ModelSpec } from './auto-tags';
 export type { KnownModels } from './model-names';
 export { resolveRunInputs, coerceInputString, withoutSourcePositions, type InputResolution } from './inputs';
+export { childPipelineFile, compileChildPipeline, type ChildPipeline, type ChildPipelineSource } from './child-pipeline';
 export { detectDialect, frontEnd, type Dialect, type FrontEnd, type ParsedPipeline } from './front-end';
 export { mappedSource, type SourcePositions } from './source';
 export { formatDiagnostic, PipelineValidationError, type Diagnostic } from './diagnostics';

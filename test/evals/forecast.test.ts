@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/base/run-types';
 import { compilePipelineFile } from '../../src/compiler';
-import { childPipelineOf } from '../../src/client/forecast-history';
+import { childPipelineOf, compileChildFile } from '../../src/client/forecast-history';
 import { forecastRun, lengthHint } from '../../src/client/forecast';
 import { orcEnvironment, runOrc } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
@@ -117,6 +117,47 @@ test("a child pipeline's own calls are counted when its file is known before the
   expect(forecast.steps.find((step) => step.id === 'unknown')!.calls.expected).toBe(0);
   expect(forecast.assumptions).toContain("step 'unknown': a child pipeline whose file is known only at run time: its own calls are not counted");
   fs.rmSync(folder, { recursive: true, force: true });
+});
+
+test("a child pipeline file is compiled once while it is unchanged, and again once it changes", () => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'orc-forecast-child-cache-'));
+  try {
+    const childFile = path.join(folder, 'child.yaml');
+    const child = (name: string): string => `name: ${name}\nconfig: { model: paid, max_tokens: 100 }\nsteps:\n  - id: outline\n    action: "Outline tides in one sentence"\n`;
+    fs.writeFileSync(childFile, child('first'));
+    fs.writeFileSync(path.join(folder, 'parent.yaml'), 'name: parent\nconfig: { model: paid }\nsteps:\n  - id: known\n    action: pipeline\n    parameters: { file: child.yaml }\n');
+    const parent = compilePipelineFile(path.join(folder, 'parent.yaml'));
+    if (!parent.ok) throw new Error(JSON.stringify(parent.diagnostics));
+    const step = parent.pipeline.steps[0]!;
+
+    const first = childPipelineOf(step, parent.pipeline)!;
+    expect(first.pipeline.name).toBe('first');
+    // Unchanged: the same compiled pipeline, not a new compilation.
+    expect(childPipelineOf(step, parent.pipeline)!.pipeline).toBe(first.pipeline);
+    expect(compileChildFile(childFile)).toBe(compileChildFile(childFile));
+
+    // Changed (new content, new modification time): compiled again.
+    fs.writeFileSync(childFile, child('second'));
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(childFile, later, later);
+    const second = childPipelineOf(step, parent.pipeline)!;
+    expect(second.pipeline).not.toBe(first.pipeline);
+    expect(second.pipeline.name).toBe('second');
+    expect(childPipelineOf(step, parent.pipeline)!.pipeline).toBe(second.pipeline);
+
+    // Touched only (same content, new modification time): compiled again too, as the file may have changed.
+    const touched = new Date(Date.now() + 120_000);
+    fs.utimesSync(childFile, touched, touched);
+    const third = childPipelineOf(step, parent.pipeline)!;
+    expect(third.pipeline).not.toBe(second.pipeline);
+    expect(third.pipeline).toEqual(second.pipeline);
+
+    // Gone: no child, and nothing stale served.
+    fs.rmSync(childFile);
+    expect(childPipelineOf(step, parent.pipeline)).toBeUndefined();
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
 });
 
 test('orc compile --estimate prints low/expected/high per step and for the run, and its assumptions', async () => {
