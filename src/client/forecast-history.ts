@@ -16,31 +16,61 @@ import type { Orchestrator } from './orchestrator';
 const PAST_RUNS = 3;
 
 /**
+ * How long a reading of a pipeline's past runs serves this process's later starts of it. Runs this process saw
+ * complete are added to the reading at once (`rememberCompletedRun`); a run another process completed counts from
+ * the next reading. Listing runs at every start was a visibility query and a page of decoded memos per run: a
+ * tenth of the worker process's CPU on a 100-step fan-out (issue 24).
+ */
+export const PAST_RUNS_READING_MS = 30_000;
+
+/** The latest completed runs of a pipeline, newest first, as last read (or as this process saw them end). */
+interface PastRuns {
+  readAt: number;
+  runIds: Promise<string[]>;
+}
+
+const pastRuns = new WeakMap<Orchestrator, Map<string, PastRuns>>();
+
+function pastRunsOf(orchestrator: Orchestrator): Map<string, PastRuns> {
+  let readings = pastRuns.get(orchestrator);
+  if (!readings) pastRuns.set(orchestrator, (readings = new Map()));
+  return readings;
+}
+
+/** The ids of the latest completed runs of `pipelineName`: listed at most every PAST_RUNS_READING_MS, shared by starts. */
+function latestRunIds(orchestrator: Orchestrator, pipelineName: string, now: number): Promise<string[]> {
+  const readings = pastRunsOf(orchestrator);
+  const reading = readings.get(pipelineName);
+  if (reading && now - reading.readAt < PAST_RUNS_READING_MS) return reading.runIds;
+  const runIds = orchestrator.list({ pipeline: pipelineName, status: 'completed', limit: PAST_RUNS }).then((runs) => runs.map((run) => run.run_id));
+  readings.set(pipelineName, { readAt: now, runIds });
+  // A failed listing is tried again by the next start rather than remembered.
+  runIds.catch(() => readings.get(pipelineName)?.runIds === runIds && readings.delete(pipelineName));
+  return runIds;
+}
+
+/**
  * Per step, the usage of the latest completed runs of `pipelineName` in which it called its model (a cache hit
  * says nothing about cost). Runs with other inputs count too: the forecast says it learned from them.
  */
-export function pastStepUsage(orchestrator: Orchestrator, client: Client, pipelineName: string): Promise<Map<string, Usage[]>> {
-  // Runs started together share one reading: a hundred concurrent starts ask the server once.
-  let reading = inFlight.get(orchestrator);
-  if (!reading) inFlight.set(orchestrator, (reading = new Map()));
-  const shared = reading.get(pipelineName);
-  if (shared) return shared;
-  const fresh = readPastStepUsage(orchestrator, client, pipelineName);
-  reading.set(pipelineName, fresh);
-  const done = (): void => void reading.delete(pipelineName);
-  fresh.then(done, done);
-  return fresh;
-}
-
-const inFlight = new WeakMap<Orchestrator, Map<string, Promise<Map<string, Usage[]>>>>();
-
-async function readPastStepUsage(orchestrator: Orchestrator, client: Client, pipelineName: string): Promise<Map<string, Usage[]>> {
+export async function pastStepUsage(orchestrator: Orchestrator, client: Client, pipelineName: string, now = Date.now()): Promise<Map<string, Usage[]>> {
   const history = new Map<string, Usage[]>();
-  const runs = await orchestrator.list({ pipeline: pipelineName, status: 'completed', limit: PAST_RUNS });
-  for (const run of runs) {
-    for (const [id, usage] of await usageOfRun(client, run.run_id)) history.set(id, [...(history.get(id) ?? []), usage]);
+  for (const runId of await latestRunIds(orchestrator, pipelineName, now)) {
+    for (const [id, usage] of await usageOfRun(client, runId)) history.set(id, [...(history.get(id) ?? []), usage]);
   }
   return history;
+}
+
+/** A run this process followed to its end: the next forecast of its pipeline learns from it without listing runs. */
+export function rememberCompletedRun(orchestrator: Orchestrator, result: RunResult): void {
+  if (result.status !== 'completed') return;
+  rememberRunUsage(result.run_id, Promise.resolve(stepUsageOf(result)));
+  const reading = pastRunsOf(orchestrator).get(result.pipeline);
+  if (!reading) return;
+  const earlier = reading.runIds;
+  reading.runIds = earlier.then((ids) => [result.run_id, ...ids.filter((id) => id !== result.run_id)].slice(0, PAST_RUNS));
+  // A listing that failed stays failed (and is read again), as before this run ended.
+  reading.runIds.catch(() => undefined);
 }
 
 /** A completed run's usage never changes: each is read from its history once per process. */
@@ -48,21 +78,28 @@ const RUN_USAGE_CACHE_SIZE = 1000;
 const runUsage = new Map<string, Promise<Array<[string, Usage]>>>();
 
 /** The usage of each step of a completed run that called its model (a cache hit says nothing about cost). */
+function stepUsageOf(result: RunResult): Array<[string, Usage]> {
+  return Object.entries(result.steps)
+    .filter(([, step]) => step.status === 'completed' && step.cache?.hit !== true && step.usage.input_tokens + step.usage.output_tokens > 0)
+    .map(([id, step]): [string, Usage] => [id, step.usage]);
+}
+
+function rememberRunUsage(runId: string, usage: Promise<Array<[string, Usage]>>): void {
+  runUsage.delete(runId);
+  runUsage.set(runId, usage);
+  // A failed read is tried again by the next forecast rather than remembered.
+  usage.catch(() => runUsage.get(runId) === usage && runUsage.delete(runId));
+  if (runUsage.size > RUN_USAGE_CACHE_SIZE) runUsage.delete(runUsage.keys().next().value!);
+}
+
 function usageOfRun(client: Client, runId: string): Promise<Array<[string, Usage]>> {
   let usage = runUsage.get(runId);
   if (!usage) {
     usage = client.workflow
       .getHandle(runId)
       .result()
-      .then((result: RunResult) =>
-        Object.entries(result.steps)
-          .filter(([, step]) => step.status === 'completed' && step.cache?.hit !== true && step.usage.input_tokens + step.usage.output_tokens > 0)
-          .map(([id, step]): [string, Usage] => [id, step.usage]),
-      );
-    runUsage.set(runId, usage);
-    // A failed read is tried again by the next forecast rather than remembered.
-    usage.catch(() => runUsage.delete(runId));
-    if (runUsage.size > RUN_USAGE_CACHE_SIZE) runUsage.delete(runUsage.keys().next().value!);
+      .then((result: RunResult) => stepUsageOf(result));
+    rememberRunUsage(runId, usage);
   }
   return usage;
 }

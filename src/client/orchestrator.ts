@@ -12,7 +12,7 @@ import type { ApprovalDecision, ApprovalResult, PipelineRunInput, RunOptions, Ru
 import { DEFAULT_NAMESPACE, defaultDevServerPort, missingSearchAttributes, startDevServer, type DevServer } from '../worker/dev-server';
 import { OrcCostUsd, OrcPipeline, OrcStatus, OrcTokens } from '../base/search-attributes';
 import { runDetails, runSummary } from './run-description';
-import { forecastFor, pastStepUsage } from './forecast-history';
+import { forecastFor, pastStepUsage, rememberCompletedRun } from './forecast-history';
 import { createPipelineWorker, type PipelineWorker } from '../worker/worker';
 import type { ModelResolver } from '../models/registry';
 import type { LiveTextDetails } from '../activities/live-text';
@@ -318,6 +318,7 @@ export class Orchestrator {
     })();
     try {
       const final = await result;
+      rememberCompletedRun(this, final);
       onProgress?.({ ...final, paused: false, running: [], waiting: [] });
       return final;
     } finally {

@@ -9,6 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { runMetricsSinks } from '../worker/run-metrics-sink';
 import { WORKFLOW_BUNDLE_PATH } from '../worker/worker';
 import { WORKFLOW_TYPE } from '../workflows/definitions';
 
@@ -132,6 +133,8 @@ export async function replayRuns(
   const options: ReplayWorkerOptions = {
     ...workflow,
     replayName: 'orc-replay',
+    // The run metrics sink is not called on replay, but a workflow's call to a sink no worker registered is logged.
+    sinks: runMetricsSinks(),
     ...(dataConverter ? { dataConverter } : {}),
     // A replayer runs workflows on the main thread (the SDK's debug mode) unless told otherwise: side by side, each
     // gets a thread of its own, as a real worker's workflows do, so they replay on separate cores.

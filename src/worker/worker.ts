@@ -21,6 +21,7 @@ import { DEFAULT_NAMESPACE } from './dev-server';
 import { dataDirectory, projectRoot } from '../base/paths';
 import { modelMetrics } from '../activities/metrics';
 import { wrapResolver } from '../models/middleware/wrap-model';
+import { runMetricsSinks } from './run-metrics-sink';
 import { runtimeOptions, stepActivityInterceptors, tracingFromEnvironment, type Tracing } from './telemetry';
 
 /** AUTO values are remembered for ORC_AUTO_CACHE_TTL seconds (default a day; 0 turns the cache off). */
@@ -160,7 +161,7 @@ export async function createPipelineWorker(options: PipelineWorkerOptions): Prom
     ...workflowSource(options, tracing),
     activities,
     interceptors: { ...tracing?.workerOptions.interceptors, activity: activityInterceptors },
-    ...(tracing?.workerOptions.sinks ? { sinks: tracing.workerOptions.sinks } : {}),
+    sinks: { ...tracing?.workerOptions.sinks, ...runMetricsSinks() },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 20,
     ...deploymentOptions(options.deployment),
     // Heartbeats reach the server at least every 2 s, so a cancel reaches a running model call within ~2 s.

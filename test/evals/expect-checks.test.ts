@@ -7,6 +7,7 @@ import type { CompiledPipeline } from '../../src/compiler';
 import type { PipelineRunInput, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 const taskQueue = `expect-checks-${process.pid}`;
 const model = new ScriptedModel();
@@ -26,6 +27,7 @@ beforeAll(async () => {
     connection: nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
+    sinks: runMetricsSinks(),
     activities: createActivities({ models: resolverFor(model) }),
     shutdownGraceTime: '1s',
   });

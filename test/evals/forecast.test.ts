@@ -6,7 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunResult } from '../../src/base/run-types';
 import { compilePipelineFile } from '../../src/compiler';
-import { childPipelineOf, compileChildFile } from '../../src/client/forecast-history';
+import { childPipelineOf, compileChildFile, PAST_RUNS_READING_MS, pastStepUsage, rememberCompletedRun } from '../../src/client/forecast-history';
+import type { Orchestrator } from '../../src/client/orchestrator';
+import type { Client } from '@temporalio/client';
 import { forecastRun, lengthHint } from '../../src/client/forecast';
 import { orcEnvironment, runOrc } from '../helpers/cli';
 import { compileYaml } from '../helpers/compile';
@@ -158,6 +160,33 @@ test("a child pipeline file is compiled once while it is unchanged, and again on
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
+});
+
+test("past runs are listed once per reading: runs this process saw end count at once, other runs from the next reading", async () => {
+  const usage = (tokens: number) => ({ input_tokens: tokens, output_tokens: 1, cost_usd: 0 });
+  const resultOf = (runId: string, tokens: number): RunResult =>
+    ({ run_id: runId, pipeline: 'p', status: 'completed', steps: { s: { status: 'completed', usage: usage(tokens) } } }) as unknown as RunResult;
+  const stored: Record<string, RunResult> = { old: resultOf('old', 7) };
+  let listed = ['old'];
+  const list = jest.fn(async () => listed.map((run_id) => ({ run_id })));
+  const orchestrator = { list } as unknown as Orchestrator;
+  const client = { workflow: { getHandle: (id: string) => ({ result: async () => stored[id] }) } } as unknown as Client;
+  const tokensSeen = async (now: number) => (await pastStepUsage(orchestrator, client, 'p', now)).get('s')?.map((each) => each.input_tokens);
+
+  expect(await tokensSeen(0)).toEqual([7]);
+  // A run of this process ends: the next start learns from it without asking the server.
+  rememberCompletedRun(orchestrator, resultOf('mine', 20));
+  expect(await tokensSeen(1_000)).toEqual([20, 7]);
+  expect(list).toHaveBeenCalledTimes(1);
+  // A run another process completed is seen once the reading is older than PAST_RUNS_READING_MS.
+  stored.theirs = resultOf('theirs', 30);
+  listed = ['theirs', 'mine', 'old'];
+  expect(await tokensSeen(PAST_RUNS_READING_MS - 1)).toEqual([20, 7]);
+  expect(await tokensSeen(PAST_RUNS_READING_MS)).toEqual([30, 20, 7]);
+  expect(list).toHaveBeenCalledTimes(2);
+  // A failed run is no example of what the pipeline uses.
+  rememberCompletedRun(orchestrator, { ...resultOf('broken', 99), status: 'failed' } as RunResult);
+  expect(await tokensSeen(PAST_RUNS_READING_MS + 1)).toEqual([30, 20, 7]);
 });
 
 test('orc compile --estimate prints low/expected/high per step and for the run, and its assumptions', async () => {

@@ -13,6 +13,7 @@ import { freePort } from '../helpers/ports';
 import { compileYaml } from '../helpers/compile';
 import { FakeOpenAIServer } from '../helpers/fake-openai';
 import { sharedServerOrchestrator } from '../helpers/orchestrator';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 /** The folder store, counting the cache lookups made through it. */
 class CountingStore extends FileRunStore {
@@ -102,7 +103,7 @@ test('a 5-step pipeline run twice: the second run sends no request, and every st
 test('replaying the history of a run with hits makes no lookup and replays cleanly', async () => {
   const history = await (await orchestrator.connect()).workflow.getHandle(cachedRun.run_id).fetchHistory();
   const lookupsBefore = store.lookups;
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, cachedRun.run_id);
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), sinks: runMetricsSinks() }, history, cachedRun.run_id);
   expect(store.lookups).toBe(lookupsBefore);
 });
 

@@ -6,6 +6,7 @@ import type { RunResult, PipelineRunInput } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { waitFor } from '../helpers/cli';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 const RESOLUTION_MARKER = 'You choose one setting';
 const address = (): string => process.env.ORC_TEST_TEMPORAL_ADDRESS!;
@@ -17,6 +18,7 @@ async function startWorker(taskQueue: string, model: ScriptedModel): Promise<{ w
     connection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
+    sinks: runMetricsSinks(),
     activities: createActivities({ models: resolverFor(model) }),
     shutdownGraceTime: '200ms',
   });
@@ -64,7 +66,7 @@ steps:
 
       const history = await handle.fetchHistory();
       const callsBefore = first.calls.length + second.calls.length;
-      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows') }, history, taskQueue);
+      await Worker.runReplayHistory({ workflowsPath: require.resolve('../../src/workflows'), sinks: runMetricsSinks() }, history, taskQueue);
       expect(first.calls.length + second.calls.length).toBe(callsBefore);
     } finally {
       workerB.worker.shutdown();

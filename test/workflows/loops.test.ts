@@ -10,6 +10,7 @@ import type { PipelineRunInput, RunOptions, RunResult } from '../../src/base/run
 import { compileYaml } from '../helpers/compile';
 import { createEchoModel } from '../../src/models/providers/echo';
 import { ScriptedModel } from '../helpers/scripted-model';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 const taskQueue = `loops-${process.pid}`;
 const model = new ScriptedModel();
@@ -35,6 +36,7 @@ beforeAll(async () => {
     connection: nativeConnection,
     taskQueue,
     workflowsPath: require.resolve('../../src/workflows'),
+    sinks: runMetricsSinks(),
     activities: {
       ...activities,
       executeLlmStep: (input: TransportedStepInput) => {

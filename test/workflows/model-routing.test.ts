@@ -17,6 +17,7 @@ import { providerQueueFor } from '../../src/workflows/definitions';
 import type { PipelineRunInput, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { ScriptedModel } from '../helpers/scripted-model';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 const TASK_QUEUE = 'model-routing-test';
 const free = { input_per_1k: 0, output_per_1k: 0 };
@@ -89,6 +90,7 @@ beforeAll(async () => {
       connection: environment.nativeConnection,
       taskQueue: TASK_QUEUE,
       workflowsPath: require.resolve('../../src/workflows'),
+    sinks: runMetricsSinks(),
       activities: createActivities({ models: resolverOn('pipeline'), ...shared, rateLimitedProviders: new Set(['openai']) }),
       shutdownGraceTime: '1s',
     }),

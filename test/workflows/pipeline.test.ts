@@ -9,6 +9,7 @@ import type { PipelineRunInput, RunResult } from '../../src/base/run-types';
 import { temporalTestServerPath } from '../../src/base/paths';
 import { compileYaml } from '../helpers/compile';
 import { resolverFor, ScriptedModel } from '../helpers/scripted-model';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 const TASK_QUEUE = 'pipeline-workflow-test';
 let environment: TestWorkflowEnvironment;
@@ -25,6 +26,7 @@ beforeAll(async () => {
     connection: environment.nativeConnection,
     taskQueue: TASK_QUEUE,
     workflowsPath: require.resolve('../../src/workflows'),
+    sinks: runMetricsSinks(),
     activities: createActivities({ models: resolverFor(model) }),
     shutdownGraceTime: '1s',
   });

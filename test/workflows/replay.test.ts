@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 const historiesDirectory = path.join(__dirname, '..', 'histories');
 const names = fs.readdirSync(historiesDirectory).filter((file) => file.endsWith('.json')).sort();
@@ -15,7 +16,7 @@ function load(name: string) {
 async function replayAll(workflowsPath: string): Promise<Array<{ name: string; error: string | undefined }>> {
   const histories = names.map((name) => ({ workflowId: name, history: load(name) }));
   const results: Array<{ name: string; error: string | undefined }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'orc-replay' }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowsPath, replayName: 'orc-replay', sinks: runMetricsSinks() }, histories)) {
     results.push({ name: result.workflowId, error: result.error ? `${result.error.name}: ${result.error.message}` : undefined });
   }
   return results;

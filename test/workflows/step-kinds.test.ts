@@ -15,6 +15,7 @@ import { registerSearchAttributes } from '../../src/worker/dev-server';
 import type { PipelineRunInput, RunOptions, RunResult } from '../../src/base/run-types';
 import { compileYaml } from '../helpers/compile';
 import { ScriptedModel } from '../helpers/scripted-model';
+import { runMetricsSinks } from '../../src/worker/run-metrics-sink';
 
 const taskQueue = `step-kinds-${process.pid}`;
 const model = new ScriptedModel();
@@ -80,6 +81,7 @@ beforeAll(async () => {
       connection: nativeConnection,
       taskQueue,
       workflowsPath: require.resolve('../../src/workflows'),
+    sinks: runMetricsSinks(),
       activities: {
         ...activities,
         // The real activity, with the cache policy it was given noted and a cache record returned beside its answer.
