@@ -72,6 +72,18 @@ export async function missingSearchAttributes(connection: Connection, namespace:
   return ORC_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name)).map((key) => key.name);
 }
 
+/**
+ * The dev server has one history shard, and each of its queues (transfer: a workflow task to hand out after an
+ * activity ends; timer; visibility) reads new tasks at most 20 times a second by default. A chain of steps then
+ * waited about 40 ms for every workflow task, whatever the worker did: 55 ms a step where the server's own work takes
+ * 12 (issue 24: "something waits for a fixed time"). One process's server can read its queues as often as tasks come.
+ */
+export const HISTORY_QUEUE_POLL_RATES: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+};
+
 /** Creates the orc search attributes a reused dev server lacks (a server orc starts gets them as flags). */
 export async function registerSearchAttributes(address: string, namespace = DEFAULT_NAMESPACE): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: TEMPORAL_CONNECT_TIMEOUT_MS });
@@ -116,6 +128,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // One partition per task queue: the server divides a queue's rate limit among its partitions (default 4), so a
   // provider's requests_per_minute would arrive in bursts of four. One process needs no partitions for throughput.
   for (const key of ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions']) args.push('--dynamic-config-value', `${key}=1`);
+  for (const [key, value] of Object.entries(HISTORY_QUEUE_POLL_RATES)) args.push('--dynamic-config-value', `${key}=${value}`);
   for (const key of ORC_SEARCH_ATTRIBUTES) args.push('--search-attribute', searchAttributeFlag(key));
   if (ui) {
     args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
