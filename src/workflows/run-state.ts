@@ -64,6 +64,14 @@ export class RunState {
     this.continuations = carried?.continuations ?? 0;
   }
 
+  private stepPositions: Map<string, number> | undefined;
+
+  /** Where a step of the pipeline stands in its order (-1: not one of its steps); built the first time it is asked. */
+  positionOf(id: string): number {
+    this.stepPositions ??= new Map(this.pipeline.steps.map((step, index) => [step.id, index]));
+    return this.stepPositions.get(id) ?? -1;
+  }
+
   record(id: string): StepRecord {
     return this.records[id]!;
   }

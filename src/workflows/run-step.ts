@@ -167,8 +167,8 @@ export class StepExecution {
     const target = whenFalse ? (jumps.onFalse ?? jumps.goto) : state.status === 'completed' ? (jumps.onSuccess ?? jumps.goto) : undefined;
     if (target === undefined) return;
     const steps = this.run.pipeline.steps;
-    const to = steps.findIndex((each) => each.id === target);
-    for (let i = steps.findIndex((each) => each.id === step.id) + 1; i < to; i++) {
+    const to = this.run.positionOf(target);
+    for (let i = this.run.positionOf(step.id) + 1; i < to; i++) {
       const record = this.run.record(steps[i]!.id);
       if (record.status !== 'pending') continue;
       record.status = 'skipped';
